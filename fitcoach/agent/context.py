@@ -1,0 +1,19 @@
+"""Trusted run-time context: who is talking, from the verified channel identity.
+
+It reaches tools through ``ToolRuntime.context``; the model never sees or sets it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class CoachContext:
+    """Identity and preferences of the person the agent is serving right now."""
+
+    user_id: int
+    channel: str
+    conversation_id: str
+    timezone: str = "UTC"
+    unit_system: str = "metric"
+    profile_summary: str = ""

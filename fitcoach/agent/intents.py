@@ -1,0 +1,146 @@
+"""Rule-based intent detection for the offline model, built on the grounded parsers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from fitcoach.domain.exercise.workouts import parse_workout
+from fitcoach.domain.nutrition.meals import parse_meal
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """A tool the offline model should call, with its arguments."""
+
+    tool: str
+    args: dict[str, Any] = field(default_factory=dict)
+    certain: bool = False
+    """True when the grounded parsers understood the whole message unambiguously."""
+
+
+_UNDO = re.compile(
+    r"^\s*(/?undo|oops|scratch that|delete (that|it|the last( one| entry)?|last( entry)?)"
+    r"|remove (that|it|the last( one| entry)?|last( entry)?)|that was wrong)\b",
+    re.I,
+)
+_PROGRESS = re.compile(
+    r"how am i doing|how('?s| is) my (day|week)|progress|summary|\btotals?\b|so far|"
+    r"what did i (eat|log|do)|^/?(today|week)\b|\bmy (day|week)\b|how many (calories|kcal)",
+    re.I,
+)
+_WEEK = re.compile(r"\bweek|weekly|7 days\b", re.I)
+_NUMBER = r"(\d+(?:[.,]\d+)?)"
+_WEIGHT_UNIT = r"\s*(kg|kgs|kilos?|kilograms?|lbs?|pounds?)?"
+_BODY_WEIGHT = re.compile(
+    r"\b(?:i\s+weigh(?:ed)?(?:\s+in\s+at)?|weighed\s+in\s+at|weigh-?in(?:\s*:)?|"
+    r"(?:my\s+)?(?:body\s*)?weight(?:\s+(?:is|was|today|this morning))?\s*(?:is|was|:|=)?)"
+    r"\s*(?:now\s+)?" + _NUMBER + _WEIGHT_UNIT + r"\b",
+    re.I,
+)
+_NAME = re.compile(
+    r"\b(?:my name is|call me|i am called|i'm called)\s+([A-Za-zÀ-ÿ' -]{1,40})", re.I
+)
+_AGE = re.compile(
+    r"\b(?:i'?m|i am|age(?: is)?)\s+(\d{2})(?:\s*(?:years?|yrs?|y/?o)(?:\s+old)?)\b", re.I
+)
+_BIRTH = re.compile(r"\bborn in (\d{4})\b", re.I)
+_HEIGHT_CM = re.compile(r"\b(?:i'?m|i am|height(?: is)?|tall)\s*:?\s*(\d{3})\s*cm\b", re.I)
+_HEIGHT_FT = re.compile(r"\b(\d)\s*(?:'|ft|foot|feet)\s*(\d{1,2})?\s*(?:\"|in|inches)?", re.I)
+_SEX = re.compile(r"\bi(?:'?m| am) (?:a )?(male|female|man|woman|guy|girl)\b", re.I)
+_UNITS = re.compile(
+    r"\b(?:use|switch to|prefer|in)\s+(metric|imperial|kg|kilos|lbs|pounds)\b", re.I
+)
+_TIMEZONE = re.compile(
+    r"\b(?:time ?zone|tz)(?: is)?\s*:?\s*([A-Za-z_]+/[A-Za-z_]+(?:/[A-Za-z_]+)?)", re.I
+)
+_GOAL = re.compile(
+    r"\bmy goal is (?:to )?(.{3,160})|\bi want to ((?:lose|gain|build|get|run|be)\b.{2,160})", re.I
+)
+_MEAL_WORDS = re.compile(
+    r"\b(ate|eat|eaten|had|having|breakfast|lunch|dinner|snack|drank|drink)\b", re.I
+)
+_HEIGHT_MARKERS = ("tall", "height", "i'm", "i am")
+
+
+def detect_intent(text: str) -> Intent | None:
+    """The tool call that best serves this message, or None for small talk and questions."""
+    stripped = text.strip()
+    if not stripped:
+        return None
+    if _UNDO.search(stripped):
+        return Intent("undo_last_entry", certain=True)
+    weight = _body_weight(stripped)
+    if weight is not None:
+        return weight
+    profile = _profile(stripped)
+    if profile is not None:
+        return profile
+    if _PROGRESS.search(stripped):
+        period = "week" if _WEEK.search(stripped) else "today"
+        return Intent("check_progress", {"period": period}, certain=True)
+    workout = parse_workout(stripped)
+    if workout.confident:
+        return Intent("log_workout", {"description": stripped}, certain=True)
+    meal = parse_meal(stripped)
+    if meal.confident or (meal.items and _MEAL_WORDS.search(stripped)):
+        return Intent("log_meal", {"description": stripped}, certain=meal.confident)
+    if workout.entries:
+        return Intent("log_workout", {"description": stripped})
+    if meal.items:
+        return Intent("log_meal", {"description": stripped})
+    return None
+
+
+def _body_weight(text: str) -> Intent | None:
+    match = _BODY_WEIGHT.search(text)
+    if match is None:
+        return None
+    value = float(match.group(1).replace(",", "."))
+    unit = (match.group(2) or "").lower()
+    is_lb = unit.startswith(("lb", "pound"))
+    return Intent(
+        "log_body_weight", {"weight": value, "unit": "lb" if is_lb else "kg"}, certain=True
+    )
+
+
+def _profile(text: str) -> Intent | None:
+    args: dict[str, Any] = {}
+    if m := _NAME.search(text):
+        args["name"] = m.group(1).strip().split(" and ")[0].strip().title()
+    if m := _AGE.search(text):
+        args["age"] = int(m.group(1))
+    if m := _BIRTH.search(text):
+        args["birth_year"] = int(m.group(1))
+    if m := _HEIGHT_CM.search(text):
+        args["height_cm"] = float(m.group(1))
+    elif (m := _HEIGHT_FT.search(text)) and any(k in text.lower() for k in _HEIGHT_MARKERS):
+        inches = int(m.group(1)) * 12 + int(m.group(2) or 0)
+        args["height_cm"] = round(inches * 2.54, 1)
+    if m := _SEX.search(text):
+        args["sex"] = "male" if m.group(1).lower() in ("male", "man", "guy") else "female"
+    if m := _UNITS.search(text):
+        args["unit_system"] = (
+            "metric" if m.group(1).lower() in ("metric", "kg", "kilos") else "imperial"
+        )
+    if m := _TIMEZONE.search(text):
+        args["timezone"] = m.group(1)
+    if m := _GOAL.search(text):
+        args["goal"] = (m.group(1) or m.group(2)).strip().rstrip(".!")
+    return Intent("update_profile", args) if args else None
+
+
+_CHOICE = re.compile(r"^\s*(?:#|option\s*|number\s*)?(\d{1,2})\s*[.)!]?\s*$", re.I)
+
+
+def pick_option(text: str, options: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The option a reply like "2" or the option's own name refers to."""
+    if m := _CHOICE.match(text):
+        index = int(m.group(1)) - 1
+        return options[index] if 0 <= index < len(options) else None
+    lowered = text.strip().lower()
+    for option in options:
+        if lowered and lowered == str(option.get("name", "")).lower():
+            return option
+    return None

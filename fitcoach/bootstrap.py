@@ -1,0 +1,74 @@
+"""Wires settings into running services: database, checkpointer, model, tools, agent."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+from fitcoach.agent.coach import CoachAgent
+from fitcoach.agent.graph import build_agent_graph
+from fitcoach.agent.models import create_chat_model
+from fitcoach.agent.prompts import DEFAULT_PROMPTS_DIR, coach_prompt
+from fitcoach.config import Settings
+from fitcoach.conversation import ConversationService
+from fitcoach.domain.exercise.catalog import get_exercise_catalog
+from fitcoach.domain.nutrition.foods import get_food_database
+from fitcoach.storage.database import Database
+from fitcoach.storage.migrate import upgrade_database_async
+from fitcoach.storage.models import utcnow
+from fitcoach.tools import ToolServices, build_tools
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(slots=True)
+class Services:
+    """Everything a running fitcoach process holds."""
+
+    settings: Settings
+    database: Database
+    agent: CoachAgent
+    conversation: ConversationService
+
+
+def warm_up() -> None:
+    """Load the food and exercise indexes before the first message needs them."""
+    get_food_database()
+    get_exercise_catalog()
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings, *, clock: Callable[[], datetime] = utcnow
+) -> AsyncIterator[Services]:
+    """Migrate the database, open the checkpointer and build the agent; close all on exit."""
+    settings.ensure_data_dir()
+    url = settings.resolved_database_url
+    await upgrade_database_async(url)
+    database = Database(url)
+    await asyncio.to_thread(warm_up)
+    prompt = coach_prompt(settings.prompts_dir or DEFAULT_PROMPTS_DIR)
+    try:
+        async with AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_path)) as saver:
+            model = create_chat_model(settings)
+            tools = build_tools(ToolServices(database=database, clock=clock))
+            agent = CoachAgent(build_agent_graph(model, tools, prompt, saver))
+            log.info(
+                "services_ready",
+                model=settings.resolved_model,
+                database=database.engine.dialect.name,
+            )
+            yield Services(
+                settings=settings,
+                database=database,
+                agent=agent,
+                conversation=ConversationService(database, agent),
+            )
+    finally:
+        await database.dispose()

@@ -1,0 +1,1 @@
+"""Channel adapters: platform traffic ⇄ neutral messages. Never imports the agent."""

@@ -1,0 +1,1 @@
+"""The web chat channel: demo page and static assets."""

@@ -1,0 +1,317 @@
+"""The ``fitcoach`` command line (typer)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from fitcoach.config import get_settings
+from fitcoach.observability import configure_logging
+
+app = typer.Typer(help="fitcoach: a grounded fitness-coach agent.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+food_app = typer.Typer(help="Look up foods in USDA SR.", no_args_is_help=True)
+meal_app = typer.Typer(help="Parse meals into grounded items.", no_args_is_help=True)
+exercise_app = typer.Typer(help="Look up exercises in the catalog.", no_args_is_help=True)
+workout_app = typer.Typer(help="Parse workout messages.", no_args_is_help=True)
+for sub, name in (
+    (db_app, "db"),
+    (food_app, "food"),
+    (meal_app, "meal"),
+    (exercise_app, "exercise"),
+    (workout_app, "workout"),
+):
+    app.add_typer(sub, name=name)
+
+console = Console()
+QueriesArg = Annotated[
+    list[str], typer.Argument(help="Queries, or '-' to read one per line from stdin.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
+LimitOpt = Annotated[int, typer.Option("--limit", "-n", min=1, max=50, help="How many results.")]
+
+
+def main() -> None:
+    """Entry point of the ``fitcoach`` script."""
+    app()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the HTTP server (webhooks, web chat, admin API) on embedded defaults."""
+    import uvicorn
+
+    from fitcoach.app import create_app
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+
+
+@app.command()
+def chat(
+    user: Annotated[str, typer.Option("--user", help="Your user id on the console channel.")],
+) -> None:
+    """Chat with the coach in the terminal (or one reply per stdin line when piped)."""
+    settings = get_settings()
+    configure_logging("WARNING", settings.log_format)
+    asyncio.run(_chat(user, interactive=sys.stdin.isatty()))
+
+
+async def _chat(user: str, *, interactive: bool) -> None:
+    from fitcoach.bootstrap import open_services
+    from fitcoach.channels.base import InboundMessage
+
+    async with open_services(get_settings()) as services:
+        if interactive:
+            console.print("[bold green]fitcoach[/] ready. Type a message, or 'quit'.")
+        while True:
+            line = _read_line(interactive)
+            if line is None or (interactive and line.strip().lower() in {"quit", "exit"}):
+                break
+            if not line.strip():
+                continue
+            message = InboundMessage(
+                channel="console",
+                external_user_id=user,
+                conversation_id=user,
+                message_id=uuid.uuid4().hex,
+                text=line.strip(),
+            )
+            for reply in await services.conversation.handle(message):
+                if interactive:
+                    console.print(f"[bold cyan]coach>[/] {reply.text}")
+                    for button in reply.buttons:
+                        console.print(f"  [dim]{button.label}[/]")
+                else:
+                    sys.stdout.write(reply.text + "\n")
+                    sys.stdout.flush()
+
+
+def _read_line(interactive: bool) -> str | None:
+    if interactive:
+        try:
+            return console.input("[bold]you>[/] ")
+        except EOFError:
+            return None
+    line = sys.stdin.readline()
+    return line if line else None
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply database migrations."""
+    from fitcoach.storage.migrate import upgrade_database
+
+    settings = get_settings()
+    settings.ensure_data_dir()
+    upgrade_database(settings.resolved_database_url, revision)
+    console.print(f"database at revision {revision}")
+
+
+def _queries(values: Iterable[str]) -> Iterator[str]:
+    for value in values:
+        if value == "-":
+            yield from (line.strip() for line in sys.stdin if line.strip())
+        else:
+            yield value
+
+
+def _emit(obj: dict[str, Any], as_json: bool, human: str) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    else:
+        console.print(human)
+
+
+@food_app.command("search")
+def food_search(queries: QueriesArg, json_out: JsonOpt = False, limit: LimitOpt = 5) -> None:
+    """Ranked USDA foods for each query."""
+    from fitcoach.domain.nutrition.foods import get_food_database
+
+    db = get_food_database()
+    for query in _queries(queries):
+        result = db.search(query, limit=limit)
+        rows = [
+            {"ndb": m.food.ndb, "name": m.food.name, "score": round(m.score, 1)}
+            for m in result.matches
+        ]
+        human = f"[bold]{query}[/] (confidence {result.confidence:.2f})\n" + "\n".join(
+            f"  {r['ndb']}  {r['score']:5.1f}  {r['name']}" for r in rows
+        )
+        _emit(
+            {"query": query, "results": rows, "confidence": round(result.confidence, 3)},
+            json_out,
+            human,
+        )
+
+
+@food_app.command("parse")
+def food_parse(queries: QueriesArg, json_out: JsonOpt = False) -> None:
+    """One food with its portion: NDB_No, grams and kcal."""
+    from fitcoach.domain.nutrition.meals import parse_food
+
+    for query in _queries(queries):
+        item = parse_food(query)
+        if item is None:
+            _emit(
+                {"query": query, "ndb": None, "name": None, "grams": None, "kcal": None},
+                json_out,
+                f"[red]{query}: no food found[/]",
+            )
+            continue
+        obj = {
+            "query": query,
+            "ndb": item.ndb,
+            "name": item.food.name,
+            "grams": round(item.grams, 1),
+            "kcal": round(item.nutrients.kcal, 1),
+            "portion": item.portion.description,
+            "assumed": item.portion.assumed,
+            "confidence": round(item.confidence, 3),
+        }
+        _emit(
+            obj,
+            json_out,
+            f"{query}: {obj['grams']} g {obj['name']} ({obj['ndb']}) = {obj['kcal']} kcal",
+        )
+
+
+@meal_app.command("parse")
+def meal_parse(queries: QueriesArg, json_out: JsonOpt = False) -> None:
+    """Split a meal into grounded items with totals."""
+    from fitcoach.domain.nutrition.meals import parse_meal
+
+    for text in _queries(queries):
+        meal = parse_meal(text)
+        items = [
+            {
+                "ndb": i.ndb,
+                "name": i.food.name,
+                "grams": round(i.grams, 1),
+                "kcal": round(i.nutrients.kcal, 1),
+                "phrase": i.phrase,
+                "portion": i.portion.description,
+                "assumed": i.portion.assumed,
+            }
+            for i in meal.items
+        ]
+        t = meal.totals
+        totals = {
+            "kcal": round(t.kcal, 1),
+            "protein_g": round(t.protein_g, 1),
+            "carbs_g": round(t.carbs_g, 1),
+            "fat_g": round(t.fat_g, 1),
+            "fiber_g": round(t.fiber_g, 1),
+            "sugar_g": round(t.sugar_g, 1),
+            "sodium_mg": round(t.sodium_mg, 1),
+        }
+        human = (
+            f"[bold]{text}[/]\n"
+            + "\n".join(
+                f"  {i['grams']:7.1f} g  {i['kcal']:6.1f} kcal  {i['name']} ({i['ndb']})"
+                for i in items
+            )
+            + f"\n  total {totals['kcal']} kcal"
+            + (
+                f"\n  [yellow]not understood: {', '.join(meal.unmatched)}[/]"
+                if meal.unmatched
+                else ""
+            )
+        )
+        _emit(
+            {
+                "text": text,
+                "items": items,
+                "totals": totals,
+                "unmatched": list(meal.unmatched),
+                "meal_type": meal.meal_type,
+            },
+            json_out,
+            human,
+        )
+
+
+@exercise_app.command("search")
+def exercise_search(queries: QueriesArg, json_out: JsonOpt = False, limit: LimitOpt = 5) -> None:
+    """Ranked catalog exercises for each query."""
+    from fitcoach.domain.exercise.catalog import get_exercise_catalog
+
+    catalog = get_exercise_catalog()
+    for query in _queries(queries):
+        result = catalog.search(query, limit=limit)
+        rows = [
+            {"id": m.exercise.id, "name": m.exercise.name, "score": round(m.score, 1)}
+            for m in result.matches
+        ]
+        human = f"[bold]{query}[/] (confidence {result.confidence:.2f})\n" + "\n".join(
+            f"  {r['score']:5.1f}  {r['name']}  [dim]{r['id']}[/]" for r in rows
+        )
+        _emit(
+            {"query": query, "results": rows, "confidence": round(result.confidence, 3)},
+            json_out,
+            human,
+        )
+
+
+@workout_app.command("parse")
+def workout_parse(
+    queries: QueriesArg,
+    json_out: JsonOpt = False,
+    body_weight: Annotated[float, typer.Option(help="Body weight (kg) for cardio energy.")] = 70.0,
+) -> None:
+    """Parse workout messages into catalog exercises, sets, reps, load and cardio energy."""
+    from fitcoach.domain.exercise.workouts import StrengthEntry, parse_workout
+
+    for text in _queries(queries):
+        parsed = parse_workout(text, body_weight_kg=body_weight)
+        entries: list[dict[str, Any]] = []
+        for e in parsed.entries:
+            if isinstance(e, StrengthEntry):
+                reps: int | list[int] = e.reps[0] if len(set(e.reps)) == 1 else list(e.reps)
+                entries.append(
+                    {
+                        "exercise_id": e.exercise.id,
+                        "name": e.exercise.name,
+                        "sets": e.sets,
+                        "reps": reps,
+                        "weight_kg": e.weight_kg,
+                        "rir": e.rir,
+                        "rpe": e.rpe,
+                    }
+                )
+            else:
+                entries.append(
+                    {
+                        "activity": e.activity.kind,
+                        "name": e.activity.name,
+                        "code": e.activity.code,
+                        "met": e.activity.met,
+                        "duration_min": e.duration_min,
+                        "distance_km": e.distance_km,
+                        "kcal": round(e.kcal, 1) if e.kcal is not None else None,
+                    }
+                )
+        human = (
+            f"[bold]{text}[/]\n"
+            + "\n".join(f"  {json.dumps(e)}" for e in entries)
+            + (
+                f"\n  [yellow]not understood: {', '.join(parsed.unmatched)}[/]"
+                if parsed.unmatched
+                else ""
+            )
+        )
+        _emit(
+            {"text": text, "entries": entries, "unmatched": list(parsed.unmatched)}, json_out, human
+        )

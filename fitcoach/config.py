@@ -1,0 +1,93 @@
+"""Application settings, read from the environment (prefix ``FITCOACH_``) and ``.env``."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
+
+
+class Settings(BaseSettings):
+    """Every knob of fitcoach. Build it with :func:`get_settings`, never at import time."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FITCOACH_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    redis_url: str | None = None
+    chroma_url: str | None = None
+
+    model: str = "auto"
+    model_base_url: str | None = None
+    model_timeout_s: float = 30.0
+    model_max_retries: int = 2
+    google_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("GOOGLE_API_KEY", "GEMINI_API_KEY")
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_url: str | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str | None = None
+    admin_token: SecretStr | None = None
+
+    prompts_dir: Path | None = None
+    log_level: str = "INFO"
+    log_format: Literal["console", "json"] = "console"
+
+    @field_validator("model")
+    @classmethod
+    def _check_model(cls, value: str) -> str:
+        value = value.strip()
+        if value not in ("auto", "offline") and ":" not in value:
+            raise ValueError("FITCOACH_MODEL must be 'auto', 'offline' or 'provider:model'")
+        return value
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy async URL: the configured one, or SQLite under the data dir."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'fitcoach.db').resolve()}"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        """SQLite file that keeps LangGraph checkpoints in embedded mode."""
+        return self.data_dir / "checkpoints.sqlite"
+
+    @property
+    def resolved_model(self) -> str:
+        """The model spec after applying ``auto``: Gemini with a key, else offline."""
+        if self.model != "auto":
+            return self.model
+        if self.google_api_key and self.google_api_key.get_secret_value():
+            return f"google_genai:{DEFAULT_GEMINI_MODEL}"
+        return "offline"
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data directory if needed and return it."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+
+def normalise_database_url(url: str) -> str:
+    """Turn plain driver URLs into their async forms (postgresql → asyncpg, sqlite → aiosqlite)."""
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
+        return "sqlite+aiosqlite://" + url.split("://", 1)[1]
+    return url
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides winning."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,287 @@
+"""Free-text meal logging: split a message into foods with portions and totals."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from fitcoach.domain.nutrition.foods import (
+    CONFIDENCE_THRESHOLD,
+    Food,
+    FoodDatabase,
+    FoodMatch,
+    Nutrients,
+    get_food_database,
+)
+from fitcoach.domain.nutrition.portions import Portion, resolve_portion, split_quantity
+from fitcoach.domain.nutrition.text import STOPWORDS, tokenize
+
+#: Items scoring below this are treated as "not a food" (unmatched).
+MIN_ITEM_SCORE = 45.0
+
+
+@dataclass(frozen=True, slots=True)
+class MealItem:
+    """One recognised food with its portion and nutrients."""
+
+    phrase: str
+    food: Food
+    portion: Portion
+    nutrients: Nutrients
+    confidence: float
+    alternatives: tuple[FoodMatch, ...]
+
+    @property
+    def ndb(self) -> str:
+        """USDA NDB_No of the food."""
+        return self.food.ndb
+
+    @property
+    def grams(self) -> float:
+        """Portion weight in grams."""
+        return self.portion.grams
+
+
+@dataclass(frozen=True, slots=True)
+class MealParse:
+    """Result of parsing a free-text meal description."""
+
+    text: str
+    items: tuple[MealItem, ...]
+    unmatched: tuple[str, ...]
+    meal_type: str | None  # breakfast/lunch/dinner/snack
+
+    @property
+    def totals(self) -> Nutrients:
+        """Sum of all items' nutrients."""
+        total = Nutrients.zero()
+        for item in self.items:
+            total = total + item.nutrients
+        return total
+
+    @property
+    def confident(self) -> bool:
+        """At least one item, all items above threshold and nothing unmatched."""
+        return (
+            bool(self.items)
+            and not self.unmatched
+            and all(i.confidence >= CONFIDENCE_THRESHOLD for i in self.items)
+        )
+
+
+# ----------------------------------------------------------------------------- text rules
+_MEAL_WORDS = {
+    "breakfast": "breakfast", "brekkie": "breakfast", "brunch": "breakfast",
+    "lunch": "lunch", "dinner": "dinner", "supper": "dinner", "tea time": "snack",
+    "snack": "snack", "snacks": "snack", "dessert": "snack", "pre workout": "snack",
+    "post workout": "snack", "preworkout": "snack", "postworkout": "snack",
+}
+_MEAL_RE = re.compile(
+    r"\b(?:for|at|as|during|with|after|before|my|this)?\s*(?:my|a|an|the)?\s*"
+    r"(breakfast|brekkie|brunch|lunch|dinner|supper|snacks?|dessert|"
+    r"pre[- ]?workout|post[- ]?workout)(?:\s+(?:meal|snack|today))?\b"
+)
+_LEAD_IN = re.compile(
+    r"^(?:(?:so|ok|okay|well|hey|hi|um|and|also|then|today|yesterday|tonight|"
+    r"this morning|this afternoon|this evening|earlier)\s*,?\s+)*"
+    r"(?:(?:i|we)\s+(?:just\s+|also\s+|have\s+|had\s+|'ve\s+)?)?"
+    r"(?:just\s+)?"
+    r"(?:had|ate|eaten|eat|eating|having|have|drank|drink|drinking|drunk|consumed|grabbed|"
+    r"got|snacked on|munched|log|logged|add|track|tracked|record|finished)\b\s*:?\s*",
+)
+_LEAD_IN2 = re.compile(r"^(?:i'?ve|i have|i)\s+(?:just\s+)?(?:had|ate|eaten|drank)\b\s*")
+_TRAILER = re.compile(
+    r"\s*\b(?:today|tonight|this morning|this afternoon|this evening|earlier|"
+    r"yesterday|just now|so far|again|too|as well|please|thanks|thank you|lol|"
+    r"(?:after|before|post|pre)[- ]?(?:my |the |a )?(?:workout|gym|run|training|session|lifting))"
+    r"\b\s*[.!]*$"
+)
+_SPLIT_RE = re.compile(r"\s*(?:,|;|\n|\+|&|\band then\b|\bthen\b|\bplus\b|\balong with\b"
+                       r"|\band also\b|\band\b|\bwith\b|\bw/|\balongside\b)\s*")
+_NON_FOOD = frozenset(
+    """bench squat deadlift press row curl pullup pushup rep reps set sets ran run running
+    jog jogged walk walked swim swam cycle cycled bike biked km mile miles min mins minute
+    minutes hour hours sec workout gym lift lifted weigh weighed weight pb pr hello hi hey
+    undo cancel delete help thanks thank sleep slept step steps pace kg lbs bodyweight
+    lunges lunge plank dip dips chinup""".split()
+)
+# A food-ish word makes "pb" etc. acceptable again.
+_EXERCISE_PATTERN = re.compile(r"\b\d+\s*x\s*\d+\b|\b\d+:\d\d\b|\b\d+\s*(?:k|km|mi)\b")
+
+
+def _detect_meal_type(text: str) -> tuple[str | None, str]:
+    m = _MEAL_RE.search(text)
+    if not m:
+        return None, text
+    meal = _MEAL_WORDS.get(m.group(1).replace("-", " "), None)
+    if meal is None:
+        key = m.group(1)
+        meal = "snack" if key.startswith(("pre", "post", "snack", "dessert")) else None
+    stripped = (text[: m.start()] + " " + text[m.end():]).strip()
+    return meal, stripped
+
+
+def _clean(text: str) -> str:
+    t = text.strip().lower()
+    t = t.replace("\u2019", "'")
+    t = re.sub(r"[!?]+", " ", t)
+    t = re.sub(r"\s+", " ", t).strip(" .")
+    return t
+
+
+def _strip_lead(text: str) -> str:
+    prev = None
+    while prev != text:
+        prev = text
+        text = _LEAD_IN2.sub("", text)
+        text = _LEAD_IN.sub("", text)
+        text = _TRAILER.sub("", text).strip(" .,:")
+        text = re.sub(r"^(?:for|at|in)\s+(?:the\s+)?$", "", text)
+    return text
+
+
+def _looks_non_food(segment: str) -> bool:
+    toks = set(re.findall(r"[a-z]+", segment))
+    if toks & _NON_FOOD:
+        return True
+    return bool(_EXERCISE_PATTERN.search(segment))
+
+
+_UNIT_WORD = {"large": "large", "egg": "egg"}
+
+
+def _unit_surface(phrase: str, rest: str) -> str:
+    """The phrase minus its leading quantity, keeping the unit word ("big mac")."""
+    low = phrase.lower().strip()
+    if rest and low.endswith(rest):
+        head = low[: len(low) - len(rest)].split()
+        # drop leading number words / digits, keep the rest (unit word included)
+        while head and (head[0] in {"a", "an", "one", "the", "of"} or head[0][:1].isdigit()):
+            head = head[1:]
+        head = [w for w in head if w != "of"]
+        return " ".join([*head, rest]).strip()
+    return rest
+
+
+def _food_text(phrase: str) -> str:
+    _q, _u, rest = split_quantity(phrase)
+    return rest
+
+
+def parse_food(phrase: str, db: FoodDatabase | None = None) -> MealItem | None:
+    """Parse one food phrase with an optional portion, e.g. "150g chicken breast"."""
+    db = db or get_food_database()
+    phrase = phrase.strip(" .,")
+    if not phrase:
+        return None
+    quantity, unit, rest = split_quantity(phrase)
+    if not rest:
+        if unit is None:
+            return None
+        rest, unit = _UNIT_WORD.get(unit, unit), None  # "a large" -> food named by the unit
+    result = db.search(rest, limit=5)
+    if unit is not None and unit not in {"g", "kg", "oz", "lb", "ml", "l", "fl oz", "mg"}:
+        # the "unit" may be part of the food's name: "a big mac", "chicken breast"
+        words = phrase.lower().split()
+        alt_rest = _unit_surface(phrase, rest)
+        if alt_rest and alt_rest != rest:
+            alt = db.search(alt_rest, limit=5)
+            if alt.best is not None and (
+                result.best is None or alt.best.score > result.best.score + 5
+            ):
+                result, unit, rest = alt, None, alt_rest
+        del words
+    best = result.best
+    if best is None or best.score < MIN_ITEM_SCORE:
+        return None
+    confidence = result.confidence
+    if _looks_non_food(rest) or _EXERCISE_PATTERN.search(phrase):
+        return None
+    portion = resolve_portion(best.food, quantity, unit)
+    nutrients = best.food.per_100g.scaled(portion.grams / 100.0)
+    return MealItem(
+        phrase=phrase,
+        food=best.food,
+        portion=portion,
+        nutrients=nutrients,
+        confidence=confidence,
+        alternatives=result.matches[1:],
+    )
+
+
+def _content(text: str) -> tuple[str, ...]:
+    return tuple(t for t in tokenize(text) if t not in STOPWORDS)
+
+
+def _split(text: str, db: FoodDatabase) -> list[str]:
+    """Split on separators, keeping compounds ("mac and cheese") that are foods."""
+    pieces: list[str] = []
+    seps: list[str] = []
+    pos = 0
+    for m in _SPLIT_RE.finditer(text):
+        pieces.append(text[pos : m.start()])
+        seps.append(m.group(0).strip())
+        pos = m.end()
+    pieces.append(text[pos:])
+    out: list[str] = [pieces[0]]
+    for sep, piece in zip(seps, pieces[1:], strict=True):
+        prev = out[-1]
+        if sep in {"and", "with", "&", "w/"} and prev.strip() and piece.strip():
+            joined = f"{prev} {sep} {piece}"
+            if _is_compound(joined, prev, piece, db):
+                out[-1] = joined
+                continue
+        out.append(piece)
+    return [p.strip(" .,:;-") for p in out if p.strip(" .,:;-")]
+
+
+def _is_compound(joined: str, left: str, right: str, db: FoodDatabase) -> bool:
+    food_text = _food_text(joined)
+    toks = _content(food_text)
+    if not toks:
+        return False
+    rewritten, direct = db.rewrite(toks)
+    if direct is not None:
+        return True
+    # the right part must not carry its own quantity ("eggs and 2 toast")
+    rq, _ru, _rest = split_quantity(right)
+    if rq is not None:
+        return False
+    res = db.search(food_text, limit=3)
+    best = res.best
+    if best is None or best.score < 80:
+        return False
+    left_res = db.search(_food_text(left), limit=1)
+    right_res = db.search(right, limit=1)
+    lb = left_res.best.score if left_res.best else 0.0
+    rb = right_res.best.score if right_res.best else 0.0
+    return best.score >= max(lb, rb) + 3
+
+
+def parse_meal(text: str, db: FoodDatabase | None = None) -> MealParse:
+    """Parse a free-text meal log such as "had 2 large eggs and a banana for breakfast"."""
+    db = db or get_food_database()
+    original = text
+    cleaned = _clean(text)
+    meal_type, cleaned = _detect_meal_type(cleaned)
+    cleaned = _strip_lead(cleaned)
+    # a second meal word ("for lunch i had") may sit after the lead-in removal
+    if meal_type is None:
+        meal_type, cleaned = _detect_meal_type(cleaned)
+        cleaned = _strip_lead(cleaned)
+    items: list[MealItem] = []
+    unmatched: list[str] = []
+    if not cleaned:
+        return MealParse(original, (), (), meal_type)
+    for segment in _split(cleaned, db):
+        seg = _strip_lead(segment)
+        if not seg:
+            continue
+        if not _content(_food_text(seg)):
+            continue
+        item = parse_food(seg, db)
+        if item is None:
+            unmatched.append(seg)
+        else:
+            items.append(item)
+    return MealParse(original, tuple(items), tuple(unmatched), meal_type)

@@ -1,0 +1,473 @@
+"""Quantities and units -> grams, grounded in USDA household measures."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from fitcoach.domain.nutrition.foods import Food, HouseholdMeasure
+
+
+@dataclass(frozen=True, slots=True)
+class Portion:
+    """How much of a food was eaten."""
+
+    grams: float
+    quantity: float
+    unit: str | None
+    description: str  # e.g. "2 large", "1 cup", "150 g"
+    assumed: bool  # True when no quantity/unit was given and a typical serving was used
+
+
+# ----------------------------------------------------------------------------- numbers
+NUMBER_WORDS: dict[str, float] = {
+    "a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "fifteen": 15, "twenty": 20, "half": 0.5, "quarter": 0.25, "couple": 2, "few": 3,
+    "several": 3, "dozen": 12, "some": 1, "another": 1, "third": 1 / 3,
+}
+_UNICODE_FRACTIONS = {
+    "½": 0.5, "¼": 0.25, "¾": 0.75, "⅓": 1 / 3, "⅔": 2 / 3, "⅛": 0.125, "⅕": 0.2,
+}
+
+# ----------------------------------------------------------------------------- units
+# canonical unit -> (kind, grams or ml per unit)
+MASS_UNITS: dict[str, float] = {"g": 1.0, "kg": 1000.0, "oz": 28.35, "lb": 453.6, "mg": 0.001}
+VOLUME_UNITS: dict[str, float] = {
+    "ml": 1.0, "l": 1000.0, "fl oz": 29.57, "cup": 240.0, "tbsp": 15.0, "tsp": 5.0,
+    "pint": 473.0, "quart": 946.0, "glass": 240.0, "mug": 240.0, "shot": 30.0, "dl": 100.0,
+    "cl": 10.0,
+}
+SIZE_UNITS = ("extra large", "jumbo", "large", "medium", "small", "extra small")
+_SIZE_FACTOR = {
+    "extra small": 0.6, "small": 0.8, "medium": 1.0, "large": 1.25, "extra large": 1.45,
+    "jumbo": 1.6,
+}
+COUNT_UNITS = (
+    "slice", "piece", "can", "bottle", "bowl", "handful", "scoop", "serving", "portion",
+    "stick", "link", "patty", "fillet", "breast", "thigh", "drumstick", "wing", "leg",
+    "container", "packet", "pack", "bar", "order", "bag", "pat", "clove", "strip", "sandwich",
+    "cookie", "square", "wedge", "spear", "stalk", "leaf", "sheet", "packet", "pouch",
+    "carton", "box", "plate", "tub", "chop", "steak", "burger", "roll", "bun", "muffin",
+    "tortilla", "egg", "fruit", "item", "each", "whole", "bite", "nugget", "block",
+)
+
+# units that are containers/measures rather than the food itself ("large slice", "big bowl")
+CONTAINER_UNITS = frozenset(
+    {"slice", "piece", "can", "bottle", "bowl", "handful", "scoop", "serving", "portion",
+     "container", "packet", "pack", "bag", "cup", "glass", "mug", "plate", "order", "box",
+     "carton", "tub", "pouch", "bar", "wedge", "stick", "strip", "tbsp", "tsp"}
+)
+
+UNIT_ALIASES: dict[str, str] = {
+    "g": "g", "gr": "g", "gram": "g", "grams": "g", "gm": "g", "gms": "g", "grm": "g",
+    "kg": "kg", "kgs": "kg", "kilo": "kg", "kilos": "kg", "kilogram": "kg", "kilograms": "kg",
+    "oz": "oz", "ozs": "oz", "ounce": "oz", "ounces": "oz",
+    "lb": "lb", "lbs": "lb", "pound": "lb", "pounds": "lb",
+    "mg": "mg",
+    "ml": "ml", "mls": "ml", "milliliter": "ml", "milliliters": "ml", "millilitre": "ml",
+    "millilitres": "ml", "cc": "ml",
+    "l": "l", "liter": "l", "liters": "l", "litre": "l", "litres": "l", "ltr": "l",
+    "dl": "dl", "cl": "cl",
+    "floz": "fl oz", "fl oz": "fl oz", "fluid ounce": "fl oz", "fluid ounces": "fl oz",
+    "fl. oz": "fl oz", "fl.oz": "fl oz",
+    "cup": "cup", "cups": "cup", "c": "cup",
+    "tbsp": "tbsp", "tbsps": "tbsp", "tbs": "tbsp", "tbl": "tbsp", "tablespoon": "tbsp",
+    "tablespoons": "tbsp", "tbspn": "tbsp",
+    "tsp": "tsp", "tsps": "tsp", "teaspoon": "tsp", "teaspoons": "tsp",
+    "pint": "pint", "pints": "pint", "pt": "pint", "quart": "quart", "quarts": "quart",
+    "glass": "glass", "glasses": "glass", "mug": "mug", "mugs": "mug",
+    "shot": "shot", "shots": "shot",
+    "extra large": "extra large", "extra-large": "extra large", "xl": "extra large",
+    "extra small": "extra small", "jumbo": "jumbo", "large": "large", "big": "large",
+    "medium": "medium", "med": "medium", "regular": "medium", "small": "small",
+    "little": "small", "lg": "large", "sm": "small",
+}
+for _u in COUNT_UNITS:
+    UNIT_ALIASES.setdefault(_u, _u)
+    UNIT_ALIASES.setdefault(_u + "s", _u)
+UNIT_ALIASES.update(
+    {
+        "slices": "slice", "pieces": "piece", "pcs": "piece", "pc": "piece", "sandwiches": "sandwich",
+        "patties": "patty", "leaves": "leaf", "boxes": "box", "glasses": "glass",
+        "handfuls": "handful", "servings": "serving", "portions": "portion",
+        "bowlful": "bowl", "bowlfuls": "bowl", "cupful": "cup", "spoon": "tbsp",
+        "spoons": "tbsp", "spoonful": "tbsp", "spoonfuls": "tbsp", "dollop": "tbsp",
+        "pinch": "pinch", "dash": "pinch", "wedges": "wedge", "eggs": "egg", "buns": "bun",
+        "rashers": "strip", "rasher": "strip", "knob": "pat",
+    }
+)
+# words that may precede a unit without changing meaning
+_FILLER = {"of", "a", "an", "the", "some", "my", "x"}
+
+_NUM_RE = re.compile(
+    r"^(?P<num>\d+\s+\d+/\d+|\d+/\d+|\d*\.\d+|\d+)(?![\d/])"
+    r"(?:\s*(?:-|to)\s*(?P<num2>\d+(?:\.\d+)?))?"
+)
+_ATTACHED_RE = re.compile(r"^(\d+(?:\.\d+)?)([a-z]+)\b")
+_TRAILING_RE = re.compile(
+    r"(?:^|\s)(?:x\s*(?P<x>\d+(?:\.\d+)?)|(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[a-z]+(?:\s?oz)?)"
+    r"|(?P<n2>\d+(?:\.\d+)?)\s*x)\s*$"
+)
+
+
+def _parse_number(text: str) -> float:
+    text = text.strip()
+    total = 0.0
+    for part in text.split():
+        if "/" in part:
+            a, b = part.split("/", 1)
+            total += float(a) / float(b) if float(b) else 0.0
+        else:
+            total += float(part)
+    return total
+
+
+def _unit_at(words: list[str], i: int) -> tuple[str | None, int]:
+    """Recognise a unit starting at ``words[i]``; return (unit, words consumed)."""
+    if i >= len(words):
+        return None, 0
+    if i + 1 < len(words):
+        two = f"{words[i]} {words[i + 1]}".rstrip(".")
+        if two in UNIT_ALIASES:
+            return UNIT_ALIASES[two], 2
+    w = words[i].rstrip(".")
+    if w in UNIT_ALIASES:
+        return UNIT_ALIASES[w], 1
+    return None, 0
+
+
+def split_quantity(phrase: str) -> tuple[float | None, str | None, str]:
+    """Split "2 large eggs" into (2.0, "large", "eggs"); missing parts are None."""
+    text = phrase.strip().lower()
+    for ch, val in _UNICODE_FRACTIONS.items():
+        if ch in text:
+            text = re.sub(rf"(\d)\s*{ch}", lambda m, v=val: str(int(m.group(1)) + v), text)
+            text = text.replace(ch, f" {val} ")
+    text = re.sub(r"\s+", " ", text).strip()
+    quantity: float | None = None
+    unit: str | None = None
+
+    m = _ATTACHED_RE.match(text)
+    if m and UNIT_ALIASES.get(m.group(2)) is not None:
+        text = f"{m.group(1)} {m.group(2)}{text[m.end():]}"
+    m = _NUM_RE.match(text)
+    words: list[str]
+    if m:
+        q = _parse_number(m.group("num"))
+        if m.group("num2"):
+            q = (q + float(m.group("num2"))) / 2
+        quantity = q
+        words = text[m.end():].split()
+    else:
+        words = text.split()
+        # number words: "a couple of", "half a", "a dozen", "two and a half"
+        i = 0
+        q_acc: float | None = None
+        while i < len(words):
+            w = words[i]
+            if w in NUMBER_WORDS:
+                val = NUMBER_WORDS[w]
+                if q_acc is None:
+                    q_acc = val
+                elif w in {"dozen"}:
+                    q_acc = q_acc * val if q_acc not in (None, 1) else val
+                elif w in {"couple", "few", "several", "half", "quarter", "third"}:
+                    if words[i - 1] in {"a", "an"} or q_acc == 1:
+                        q_acc = val
+                    else:
+                        q_acc = q_acc * val if w in {"half", "quarter", "third"} else val
+                elif words[i - 1] == "and":
+                    q_acc += val
+                else:
+                    break
+                i += 1
+                continue
+            if w == "and" and q_acc is not None and i + 1 < len(words) and words[i + 1] in {
+                "a", "half"
+            }:
+                i += 1
+                continue
+            if w == "of" and q_acc is not None:
+                i += 1
+                continue
+            break
+        if q_acc is not None:
+            quantity = q_acc
+            words = words[i:]
+    # "half a cup", "1 and a half cups"
+    if quantity is not None and words[:3] == ["and", "a", "half"]:
+        quantity += 0.5
+        words = words[3:]
+    if quantity is not None and words and words[0] in {"half", "½"}:
+        quantity *= 0.5
+        words = words[1:]
+    # skip fillers between number and unit
+    while words and words[0] in _FILLER and len(words) > 1:
+        words = words[1:]
+    u, n = _unit_at(words, 0)
+    if u is not None and n < len(words):
+        # a size word followed by a real unit: "1 large slice" -> slice wins
+        nxt, n2 = _unit_at(words, n)
+        if u in SIZE_UNITS and nxt in CONTAINER_UNITS and n + n2 < len(words):
+            u, n = nxt, n + n2
+        unit = u
+        words = words[n:]
+    elif u is not None and quantity is not None and n == len(words) and u in COUNT_UNITS:
+        # "2 eggs": the unit word is the food itself
+        pass
+    while words and words[0] in _FILLER and len(words) > 1:
+        words = words[1:]
+    rest = " ".join(words)
+    if quantity is None and unit is None:
+        # trailing quantity: "chicken breast 150g", "eggs x2"
+        tm = _TRAILING_RE.search(rest)
+        if tm:
+            if tm.group("x") or tm.group("n2"):
+                quantity = float(tm.group("x") or tm.group("n2"))
+                rest = rest[: tm.start()].strip()
+            elif tm.group("num"):
+                unit_word = tm.group("unit").strip()
+                tu = UNIT_ALIASES.get(unit_word) or UNIT_ALIASES.get(unit_word.replace(" ", ""))
+                if tu is not None:
+                    quantity = float(tm.group("num"))
+                    unit = tu
+                    rest = rest[: tm.start()].strip()
+    elif unit is None and quantity is not None:
+        pass
+    if quantity is None and unit is not None:
+        quantity = 1.0
+    return quantity, unit, rest.strip(" ,.")
+
+
+# ----------------------------------------------------------------------------- measures
+_PIECE_WORDS = (
+    "medium", "large", "small", "slice", "piece", "each", "item", "fruit", "breast", "thigh",
+    "drumstick", "wing", "fillet", "patty", "link", "sandwich", "burger", "bun", "roll",
+    "bagel", "muffin", "cookie", "bar", "container", "bottle", "can", "serving", "order",
+    "egg", "tortilla", "pancake", "waffle", "stalk", "spear", "clove", "strip", "package",
+    "packet", "pie", "doughnut", "biscuit", "croissant", "taco", "burrito", "frank", "sausage",
+    "chop", "steak", "potato", "tomato", "pepper", "onion", "carrot", "apple", "orange",
+    "banana", "pear", "peach", "plum", "avocado", "nugget", "cup", "hot dog", "pizza",
+    "cake", "brownie", "pretzel", "cracker", "chip", "leg", "whole", "oz",
+)
+_SERVING_SKIP = ("crust not eaten", "yield", "cubic inch", "cup (4.86", "lb ")
+
+
+def _desc_words(m: HouseholdMeasure) -> str:
+    return m.description.lower()
+
+
+def _find_measure(food: Food, unit: str) -> HouseholdMeasure | None:
+    """First household measure whose description names ``unit``."""
+    names = {unit, unit + "s", unit + "es"}
+    if unit == "fl oz":
+        names = {"fl oz"}
+    if unit == "tbsp":
+        names |= {"tablespoon"}
+    if unit == "tsp":
+        names |= {"teaspoon"}
+    best: HouseholdMeasure | None = None
+    for m in food.measures:
+        d = _desc_words(m)
+        if any(s in d for s in _SERVING_SKIP if s != "lb "):
+            continue
+        words = re.split(r"[^a-z]+", d)
+        if unit == "fl oz":
+            if "fl oz" in d and d.startswith("fl oz"):
+                return m
+            continue
+        if words and words[0] in names:
+            return m
+        if best is None and any(w in names for w in words[:3]):
+            best = m
+    return best
+
+
+def typical_measure(food: Food) -> HouseholdMeasure | None:
+    """The food's typical serving from its household measures."""
+    ms = [
+        m for m in food.measures
+        if not any(s in _desc_words(m) for s in _SERVING_SKIP) and m.grams > 0
+    ]
+    if not ms:
+        return None
+    first = ms[0]
+    if _is_condiment(food):
+        for key in ("tbsp", "pat", "tsp", "packet", "oz", "slice"):
+            for m in ms:
+                if _desc_words(m).startswith(key):
+                    return m
+    if food.group_code == "1200" or (food.per_100g.kcal >= 450 and food.group_code in {
+        "2500", "1900"}):
+        for m in ms:
+            if _desc_words(m).startswith(("oz", "bar", "package", "piece", "serving")):
+                return m
+    if food.group_code == "0100" and "cheese" in food.name.lower().split(",")[0]:
+        for m in ms:
+            if _desc_words(m).startswith(("slice", "oz")):
+                return m
+    d0 = _desc_words(first)
+    if d0.startswith(("large", "medium", "extra large", "small")) and "cup" not in d0:
+        return first
+    for key in ("medium", "serving", "nlea serving"):
+        for m in ms:
+            if _desc_words(m).startswith(key):
+                return m
+    for m in ms:
+        d = _desc_words(m)
+        if any(d.startswith(w) for w in _PIECE_WORDS if w not in {"cup", "oz"}):
+            return m
+    for m in ms:
+        d = _desc_words(m)
+        if d.startswith("cup"):
+            return m
+    for m in ms:
+        if not _desc_words(m).startswith(("oz", "tbsp", "tsp", "fl oz")):
+            return m
+    return first
+
+
+_CONDIMENT_WORDS = (
+    "butter", "margarine", "oil", "sauce", "dressing", "syrup", "jam", "jelly", "jellies",
+    "honey", "catsup", "ketchup", "mustard", "mayonnaise", "spread", "sugar", "salt",
+    "vinegar", "cream cheese", "sour cream", "cream,", "salsa", "relish", "gravy", "hummus",
+    "preserves", "nutella", "dip", "pesto", "seasoning", "spices", "pepper, black", "lard",
+    "shortening", "creamer", "whitener", "toppings",
+)
+
+
+def _is_condiment(food: Food) -> bool:
+    """Foods eaten by the spoonful (fats, sauces, spreads, sweeteners, spices)."""
+    if food.group_code in {"0200", "0400"}:
+        return True
+    low = food.name.lower()
+    head = low.split(",")[0]
+    if food.group_code in {"1100", "0900", "1300", "0500"} and head not in {"catsup", "salsa"}:
+        return False
+    return any(w in head or low.startswith(w) for w in _CONDIMENT_WORDS)
+
+
+def piece_measure(food: Food) -> HouseholdMeasure | None:
+    """A one-item measure ("1 almond", "1 large", "1 medium") for counting foods."""
+    from fitcoach.domain.nutrition.text import tokenize
+
+    name_tokens = set(tokenize(food.name.split(",")[0])) | set(
+        tokenize(",".join(food.name.split(",")[1:3]))
+    )
+    named: list[HouseholdMeasure] = []
+    for m in food.measures:
+        d = _desc_words(m)
+        first = d.split(" ")[0].strip(",()")
+        if first and tokenize(first) and tokenize(first)[0] in name_tokens:
+            if first not in {"cup", "oz", "tbsp", "tsp", "serving", "package"}:
+                if m.amount == 1 or (m.amount == 0.5 and first == "breast"):
+                    named.append(m)
+    for m in named:
+        if "medium" in _desc_words(m):
+            return m
+    if named:
+        return named[0]
+    for m in food.measures:
+        d = _desc_words(m)
+        if d.startswith(("large", "medium")) and m.amount == 1:
+            return m
+    return None
+
+
+def _per_unit(m: HouseholdMeasure) -> float:
+    if m.amount == 0.5 and _desc_words(m).startswith("breast"):
+        return m.grams  # USDA "0.5 breast" is one split breast, i.e. one fillet
+    return m.grams / m.amount if m.amount else m.grams
+
+
+def _fmt(q: float) -> str:
+    return f"{q:g}" if q != int(q) else str(int(q))
+
+
+_DEFAULT_COUNT_GRAMS: dict[str, float] = {
+    "handful": 30.0, "scoop": 30.0, "slice": 30.0, "piece": 30.0, "can": 355.0,
+    "bottle": 500.0, "bowl": 300.0, "serving": 100.0, "portion": 100.0, "plate": 350.0,
+    "pat": 5.0, "pinch": 0.4, "stick": 113.0, "bag": 50.0, "packet": 28.0, "pack": 28.0,
+    "carton": 240.0, "box": 300.0, "bar": 50.0, "strip": 10.0, "clove": 3.0,
+}
+_LIQUID_UNITS = {"can", "bottle", "carton"}
+
+
+def resolve_portion(food: Food, quantity: float | None, unit: str | None) -> Portion:
+    """Convert a quantity and unit into grams of ``food``."""
+    if quantity is None and unit is None:
+        m = typical_measure(food)
+        if m is None:
+            return Portion(100.0, 1.0, None, "100 g", True)
+        g = _per_unit(m)
+        return Portion(g, 1.0, None, f"1 {m.description}", True)
+    q = 1.0 if quantity is None else quantity
+    if unit in MASS_UNITS:
+        return Portion(q * MASS_UNITS[unit], q, unit, f"{_fmt(q)} {unit}", False)
+    if unit in VOLUME_UNITS:
+        ml = VOLUME_UNITS[unit]
+        measure_unit = {"glass": "cup", "mug": "cup", "l": "cup", "ml": "cup", "dl": "cup",
+                        "cl": "cup", "shot": "fl oz", "pint": "cup", "quart": "cup"}.get(unit, unit)
+        m = _find_measure(food, measure_unit)
+        if m is None and measure_unit in {"tbsp", "tsp"}:
+            cup = _find_measure(food, "cup")
+            if cup is not None:
+                g_ml = _per_unit(cup) / 240.0
+                return Portion(q * ml * g_ml, q, unit, f"{_fmt(q)} {unit}", False)
+        if m is None and measure_unit == "cup":
+            m = _find_measure(food, "fl oz")
+            if m is not None:
+                g_ml = _per_unit(m) / 29.57
+                return Portion(q * ml * g_ml, q, unit, f"{_fmt(q)} {unit}", False)
+        if m is not None:
+            base_ml = VOLUME_UNITS.get(measure_unit, 240.0)
+            g = _per_unit(m) * ml / base_ml
+            return Portion(q * g, q, unit, f"{_fmt(q)} {unit}", False)
+        return Portion(q * ml, q, unit, f"{_fmt(q)} {unit}", False)
+    if unit in _SIZE_FACTOR:
+        m = _find_measure(food, unit)
+        if m is None and unit == "extra large":
+            m = _find_measure(food, "large")
+        if m is not None:
+            return Portion(q * _per_unit(m), q, unit, f"{_fmt(q)} {unit}", False)
+        base = typical_measure(food)
+        g = _per_unit(base) if base else 100.0
+        return Portion(q * g * _SIZE_FACTOR[unit], q, unit, f"{_fmt(q)} {unit}", False)
+    if unit is not None:
+        m = _find_measure(food, unit)
+        if m is None and unit in {"bowl", "plate"}:
+            cup = _find_measure(food, "cup")
+            if cup is not None:
+                mult = 1.5 if unit == "bowl" else 2.0
+                g = _per_unit(cup) * mult
+                return Portion(q * g, q, unit, f"{_fmt(q)} {unit}", False)
+        if m is None and unit in _LIQUID_UNITS:
+            ml = {"can": 355.0, "bottle": 500.0, "carton": 240.0}[unit]
+            floz = _find_measure(food, "fl oz")
+            cup = _find_measure(food, "cup")
+            if floz is not None:
+                g = _per_unit(floz) / 29.57 * ml
+            elif cup is not None:
+                g = _per_unit(cup) / 240.0 * ml
+            else:
+                g = ml
+            return Portion(q * g, q, unit, f"{_fmt(q)} {unit}", False)
+        if m is None and unit in {"serving", "portion", "piece", "item", "each", "whole"}:
+            m = typical_measure(food)
+        if m is None and unit in {"slice", "piece", "bar", "strip", "stick"}:
+            tm = typical_measure(food)
+            if tm is not None and not _desc_words(tm).startswith(("cup", "tbsp", "tsp", "fl oz")):
+                m = tm
+        if m is None and unit in _DEFAULT_COUNT_GRAMS:
+            g = _DEFAULT_COUNT_GRAMS[unit]
+            return Portion(q * g, q, unit, f"{_fmt(q)} {unit}", False)
+        if m is None:
+            m = typical_measure(food)
+        g = _per_unit(m) if m else 100.0
+        return Portion(q * g, q, unit, f"{_fmt(q)} {unit}", False)
+    # quantity without unit: count of the natural piece
+    m = piece_measure(food) or typical_measure(food)
+    if m is None:
+        return Portion(q * 100.0, q, None, f"{_fmt(q)} x 100 g", False)
+    return Portion(q * _per_unit(m), q, None, f"{_fmt(q)} x {m.description}", False)

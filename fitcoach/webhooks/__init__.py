@@ -1,0 +1,1 @@
+"""FastAPI routers: health, web chat API, platform webhooks, admin."""

@@ -1,0 +1,116 @@
+"""The installed ``fitcoach`` command, run as a person would script it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FITCOACH = shutil.which("fitcoach") or str(Path(sys.executable).parent / "fitcoach")
+
+
+def run(
+    args: list[str], stdin: str = "", data_dir: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("GOOGLE_API_KEY", "GEMINI_API_KEY")}
+    env["FITCOACH_MODEL"] = "offline"
+    if data_dir is not None:
+        env["FITCOACH_DATA_DIR"] = str(data_dir)
+    return subprocess.run(
+        [FITCOACH, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_scripted_chat_logs_and_reports_the_day(tmp_path: Path) -> None:
+    script = (
+        "\n".join(
+            [
+                "had 2 large eggs and a banana for breakfast",
+                "bench 3x5 at 80kg",
+                "how am I doing today?",
+                "undo",
+                "how am I doing today?",
+            ]
+        )
+        + "\n"
+    )
+    result = run(["chat", "--user", "alice"], stdin=script, data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    replies = [line for line in result.stdout.split("\n\n") if line.strip()]
+    out = result.stdout
+    assert "143 kcal" in out and "105 kcal" in out
+    assert "Barbell Bench Press" in out
+    assert "Today: 248 kcal" in out
+    assert "removed your last entry (workout" in out
+    assert out.rstrip().endswith("No workouts logged yet.")
+    assert len(replies) >= 5
+    # A second person on the same data dir starts empty.
+    other = run(["chat", "--user", "bob"], stdin="how am I doing today?\n", data_dir=tmp_path)
+    assert "haven't logged anything" in other.stdout
+    # Data survives a restart for the first person.
+    again = run(["chat", "--user", "alice"], stdin="how am I doing today?\n", data_dir=tmp_path)
+    assert "Today: 248 kcal" in again.stdout
+
+
+def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
+    result = run(["db", "upgrade"], data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "fitcoach.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "check"),
+    [
+        (
+            ["food", "search", "--json", "banana"],
+            lambda o: o["query"] == "banana" and o["results"][0]["ndb"] == "09040",
+        ),
+        (
+            ["food", "parse", "--json", "2 large eggs"],
+            lambda o: o["ndb"] == "01123" and o["grams"] == 100 and round(o["kcal"]) == 143,
+        ),
+        (
+            ["meal", "parse", "--json", "2 large eggs and a banana"],
+            lambda o: (
+                [i["ndb"] for i in o["items"]] == ["01123", "09040"]
+                and round(o["totals"]["kcal"]) == 248
+            ),
+        ),
+        (
+            ["exercise", "search", "--json", "bench"],
+            lambda o: o["results"][0]["id"] == "Barbell_Bench_Press_-_Medium_Grip",
+        ),
+        (
+            ["workout", "parse", "--json", "bench 3x5 @ 80kg"],
+            lambda o: (
+                o["entries"][0] | {}
+                and o["entries"][0]["exercise_id"] == "Barbell_Bench_Press_-_Medium_Grip"
+                and o["entries"][0]["sets"] == 3
+                and o["entries"][0]["reps"] == 5
+                and o["entries"][0]["weight_kg"] == 80.0
+            ),
+        ),
+    ],
+)
+def test_domain_commands_print_json_lines(args: list[str], check: object) -> None:
+    result = run(args)
+    assert result.returncode == 0, result.stderr
+    obj = json.loads(result.stdout.strip())
+    assert callable(check) and check(obj)
+
+
+def test_queries_from_stdin_give_one_line_each() -> None:
+    result = run(["food", "search", "--json", "-"], stdin="oatmeal\napple\n\n")
+    lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert [line["query"] for line in lines] == ["oatmeal", "apple"]

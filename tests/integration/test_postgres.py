@@ -1,0 +1,99 @@
+"""The same storage code on a real PostgreSQL (the CI machine runs one on loopback)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from fitcoach.storage.database import Database
+from fitcoach.storage.migrate import upgrade_database_async
+from fitcoach.storage.repositories import Journal, MealItemRecord, UserDirectory
+
+ADMIN_URL = os.environ.get(
+    "FITCOACH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+pytestmark = pytest.mark.postgres
+
+
+async def _admin_connection() -> object:
+    asyncpg = pytest.importorskip("asyncpg")
+    try:
+        return await asyncio.wait_for(asyncpg.connect(ADMIN_URL), timeout=3)
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+        pytest.skip(f"PostgreSQL not reachable at {ADMIN_URL}: {exc}")
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh, empty database for one test, dropped afterwards."""
+    admin = await _admin_connection()
+    name = f"fitcoach_test_{uuid.uuid4().hex[:10]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[attr-defined]
+    base = ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"postgresql+asyncpg://{base.split('://', 1)[1]}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[attr-defined]
+        await admin.close()  # type: ignore[attr-defined]
+
+
+async def test_concurrent_migrations_and_scoped_queries(pg_url: str) -> None:
+    # Replicas starting at once (separate processes): the advisory lock serialises them.
+    code = (
+        "import sys; from fitcoach.storage.migrate import upgrade_database; "
+        "upgrade_database(sys.argv[1])"
+    )
+    procs = [
+        await asyncio.create_subprocess_exec(sys.executable, "-c", code, pg_url) for _ in range(3)
+    ]
+    assert [await p.wait() for p in procs] == [0, 0, 0]
+    database = Database(pg_url)
+    try:
+        egg = MealItemRecord(
+            ndb_no="01123",
+            food_name="Egg",
+            grams=100,
+            kcal=143,
+            protein_g=12.6,
+            carbs_g=0.7,
+            fat_g=9.5,
+        )
+        async with database.session() as session:
+            ann = await UserDirectory(session).resolve("telegram", "1")
+            bob = await UserDirectory(session).resolve("telegram", "2")
+            await Journal(session, ann.id).add_meal([egg], source_text="egg")
+        now = datetime.now(UTC)
+        async with database.session() as session:
+            ann_day = await Journal(session, ann.id).summary(
+                now - timedelta(hours=1), now + timedelta(hours=1)
+            )
+            bob_day = await Journal(session, bob.id).summary(
+                now - timedelta(hours=1), now + timedelta(hours=1)
+            )
+        assert ann_day.kcal == 143 and ann_day.meals == 1
+        assert bob_day.kcal == 0 and bob_day.meals == 0
+        assert await database.ping()
+    finally:
+        await database.dispose()
+
+
+async def test_concurrent_first_contact_creates_one_user(pg_url: str) -> None:
+    await upgrade_database_async(pg_url)
+    database = Database(pg_url)
+    try:
+
+        async def resolve() -> int:
+            async with database.session() as session:
+                return (await UserDirectory(session).resolve("slack", "U1")).id
+
+        ids = await asyncio.gather(*(resolve() for _ in range(5)))
+        assert len(set(ids)) == 1
+    finally:
+        await database.dispose()

@@ -1,0 +1,153 @@
+"""The offline model maps intents to tool calls and tool results to specific replies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+from fitcoach.agent.intents import detect_intent, pick_option
+from fitcoach.agent.offline_model import VOICE_NEEDS_MODEL, OfflineChatModel
+
+TOOLS = (
+    "log_meal",
+    "log_workout",
+    "log_body_weight",
+    "check_progress",
+    "undo_last_entry",
+    "update_profile",
+)
+
+
+def model() -> OfflineChatModel:
+    return OfflineChatModel(tool_names=TOOLS)
+
+
+@pytest.mark.parametrize(
+    ("text", "tool", "args"),
+    [
+        (
+            "had 2 large eggs and a banana for breakfast",
+            "log_meal",
+            {"description": "had 2 large eggs and a banana for breakfast"},
+        ),
+        ("bench 3x5 at 80kg", "log_workout", {"description": "bench 3x5 at 80kg"}),
+        ("ran 5k in 27 min", "log_workout", {"description": "ran 5k in 27 min"}),
+        ("how am I doing today?", "check_progress", {"period": "today"}),
+        ("how was my week", "check_progress", {"period": "week"}),
+        ("undo", "undo_last_entry", {}),
+        ("I weigh 80.5 kg", "log_body_weight", {"weight": 80.5, "unit": "kg"}),
+        ("weighed in at 176 lbs this morning", "log_body_weight", {"weight": 176.0, "unit": "lb"}),
+        ("my name is Dana", "update_profile", {"name": "Dana"}),
+        ("I'm 34 years old and 180 cm", "update_profile", {"age": 34, "height_cm": 180.0}),
+        ("please use imperial", "update_profile", {"unit_system": "imperial"}),
+    ],
+)
+def test_intent_becomes_one_tool_call(text: str, tool: str, args: dict[str, object]) -> None:
+    reply = model().invoke([HumanMessage(text)])
+    assert isinstance(reply, AIMessage)
+    assert len(reply.tool_calls) == 1
+    assert reply.tool_calls[0]["name"] == tool
+    assert reply.tool_calls[0]["args"] == args
+
+
+@pytest.mark.parametrize("text", ["hello", "thanks!", "what's the capital of France?"])
+def test_small_talk_gets_text_not_tools(text: str) -> None:
+    reply = model().invoke([HumanMessage(text)])
+    assert not reply.tool_calls
+    assert isinstance(reply.content, str) and reply.content
+
+
+def test_only_bound_tools_are_called() -> None:
+    unbound = OfflineChatModel()
+    reply = unbound.invoke([HumanMessage("bench 3x5 at 80kg")])
+    assert not reply.tool_calls
+
+
+def test_bind_tools_records_tool_names() -> None:
+    from langchain_core.tools import tool
+
+    @tool
+    def log_meal(description: str) -> str:
+        """Log a meal."""
+        return description
+
+    bound = OfflineChatModel().bind_tools([log_meal])
+    assert isinstance(bound, OfflineChatModel)
+    assert bound.tool_names == ("log_meal",)
+
+
+def test_tool_result_becomes_a_specific_reply() -> None:
+    result = {
+        "tool": "log_workout",
+        "status": "logged",
+        "workout_id": 1,
+        "personal_records": [],
+        "body_weight_kg": 80,
+        "body_weight_assumed": False,
+        "entries": [
+            {
+                "type": "strength",
+                "exercise_id": "X",
+                "name": "Barbell Squat",
+                "sets": 5,
+                "reps": [5, 5, 5, 5, 5],
+                "weight_kg": 100.0,
+                "rir": None,
+                "rpe": 8.0,
+                "e1rm_kg": 116.7,
+            }
+        ],
+    }
+    messages = [
+        HumanMessage("squat 5x5 100kg rpe 8"),
+        AIMessage("", tool_calls=[{"name": "log_workout", "args": {}, "id": "c1"}]),
+        ToolMessage(json.dumps(result), tool_call_id="c1"),
+    ]
+    reply = model().invoke(messages)
+    assert not reply.tool_calls
+    assert "Barbell Squat 5×5 @ 100 kg RPE 8" in str(reply.content)
+    assert "117" in str(reply.content)
+
+
+def test_answer_to_a_clarifying_question_calls_the_tool_with_the_choice() -> None:
+    question = {
+        "tool": "log_meal",
+        "status": "needs_clarification",
+        "reason": "ambiguous",
+        "description": "a bowl of chili",
+        "phrase": "a bowl of chili",
+        "question": "Which one?",
+        "options": [{"ndb": "11111", "name": "Chili A"}, {"ndb": "22222", "name": "Chili B"}],
+    }
+    messages = [
+        HumanMessage("a bowl of chili"),
+        AIMessage("", tool_calls=[{"name": "log_meal", "args": {}, "id": "c1"}]),
+        ToolMessage(json.dumps(question), tool_call_id="c1"),
+        AIMessage("Which one?\n1. Chili A\n2. Chili B"),
+        HumanMessage("2"),
+    ]
+    reply = model().invoke(messages)
+    assert reply.tool_calls[0]["args"] == {
+        "description": "a bowl of chili",
+        "choices": {"a bowl of chili": "22222"},
+    }
+
+
+def test_voice_without_text_explains_it_needs_a_model() -> None:
+    message = HumanMessage(content=[{"type": "audio", "base64": "AAAA", "mime_type": "audio/ogg"}])
+    assert model().invoke([message]).content == VOICE_NEEDS_MODEL
+
+
+def test_non_food_non_workout_text_has_no_logging_intent() -> None:
+    for text in ("what should I do about sore legs?", "tell me a joke"):
+        intent = detect_intent(text)
+        assert intent is None or intent.tool not in ("log_meal", "log_workout")
+
+
+def test_pick_option_by_number_or_name() -> None:
+    options = [{"name": "Apples, raw"}, {"name": "Apple juice"}]
+    assert pick_option("2", options) == options[1]
+    assert pick_option("apples, raw", options) == options[0]
+    assert pick_option("7", options) is None
