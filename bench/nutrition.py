@@ -63,7 +63,7 @@ def run(verbose: bool = True) -> dict[str, Any]:
     warm_sorted = sorted(warm)
 
     def pct(xs: list[float], p: float) -> float:
-        return xs[min(len(xs) - 1, int(round(p * (len(xs) - 1))))] * 1000
+        return xs[min(len(xs) - 1, round(p * (len(xs) - 1)))] * 1000
 
     out["search_p50_ms"] = round(pct(warm_sorted, 0.5), 3)
     out["search_p99_ms"] = round(pct(warm_sorted, 0.99), 3)
@@ -71,7 +71,8 @@ def run(verbose: bool = True) -> dict[str, Any]:
     out["search_cold_p99_ms"] = round(pct(cold_sorted, 0.99), 3)
     lines.append(
         f"search latency: p50 {out['search_p50_ms']:.2f} ms, p99 {out['search_p99_ms']:.2f} ms "
-        f"(first call p50 {out['search_cold_p50_ms']:.2f} ms, p99 {out['search_cold_p99_ms']:.2f} ms)"
+        f"(first call p50 {out['search_cold_p50_ms']:.2f} ms, "
+        f"p99 {out['search_cold_p99_ms']:.2f} ms)"
     )
 
     # portions ------------------------------------------------------------
@@ -112,8 +113,8 @@ def run(verbose: bool = True) -> dict[str, Any]:
         if abs(kcal - row["kcal"]) > 0.10 * row["kcal"]:
             desc = ", ".join(f"{i.ndb}:{i.grams:.0f}g" for i in parse.items)
             mmiss.append(
-                f"  {row['text']!r}: got {kcal:.0f} kcal [{desc}] unmatched={list(parse.unmatched)} "
-                f"want {row['kcal']}"
+                f"  {row['text']!r}: got {kcal:.0f} kcal [{desc}] "
+                f"unmatched={list(parse.unmatched)} want {row['kcal']}"
             )
     macc = 1 - len(mmiss) / len(meals)
     out["meal_kcal_within_10pct"] = round(macc, 4)

@@ -94,7 +94,9 @@ async def _chat(user: str, *, interactive: bool) -> None:
                     for button in reply.buttons:
                         console.print(f"  [dim]{button.label}[/]")
                 else:
-                    sys.stdout.write(reply.text + "\n")
+                    # Piped: each reply is a block without blank lines, then one blank line.
+                    body = "\n".join(ln for ln in reply.text.splitlines() if ln.strip())
+                    sys.stdout.write(body + "\n\n")
                     sys.stdout.flush()
 
 

@@ -46,7 +46,7 @@ _AGE = re.compile(
     r"\b(?:i'?m|i am|age(?: is)?)\s+(\d{2})(?:\s*(?:years?|yrs?|y/?o)(?:\s+old)?)\b", re.I
 )
 _BIRTH = re.compile(r"\bborn in (\d{4})\b", re.I)
-_HEIGHT_CM = re.compile(r"\b(?:i'?m|i am|height(?: is)?|tall)\s*:?\s*(\d{3})\s*cm\b", re.I)
+_HEIGHT_CM = re.compile(r"\b(1\d{2}|2[0-4]\d)\s*cm\b(?!\s*(?:waist|chest|arm))", re.I)
 _HEIGHT_FT = re.compile(r"\b(\d)\s*(?:'|ft|foot|feet)\s*(\d{1,2})?\s*(?:\"|in|inches)?", re.I)
 _SEX = re.compile(r"\bi(?:'?m| am) (?:a )?(male|female|man|woman|guy|girl)\b", re.I)
 _UNITS = re.compile(

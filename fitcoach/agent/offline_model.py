@@ -93,7 +93,7 @@ class OfflineChatModel(BaseChatModel):
             return AIMessage(content=HELP_TEXT)
         results = [m for m in messages[last_human + 1 :] if isinstance(m, ToolMessage)]
         if results:
-            return AIMessage(content="\n\n".join(render_tool_result(_text(m)) for m in results))
+            return AIMessage(content="\n".join(render_tool_result(_text(m)) for m in results))
         human = messages[last_human]
         text = _text(human).strip()
         if not text and _has_block(human, "audio"):

@@ -46,12 +46,14 @@ def _meal(result: dict[str, Any]) -> str:
     items = result["items"]
     label = result.get("meal_type") or "meal"
     parts = [
-        f"{i['portion'] or ''} {i['name']} ({i['grams']:g} g, {i['kcal']:.0f} kcal)".strip()
+        f"{i['name']} — {i['portion']}, {i['grams']:g} g, {i['kcal']:.0f} kcal"
+        if i.get("portion")
+        else f"{i['name']} — {i['grams']:g} g, {i['kcal']:.0f} kcal"
         for i in items
     ]
     t = result["totals"]
     text = (
-        f"Logged your {label}: " + "; ".join(parts) + ".\n"
+        f"Logged your {label}:\n" + "\n".join("• " + p for p in parts) + "\n"
         f"Meal total: {t['kcal']:.0f} kcal · protein {t['protein_g']:g} g · "
         f"carbs {t['carbs_g']:g} g · fat {t['fat_g']:g} g."
     )

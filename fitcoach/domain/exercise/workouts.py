@@ -232,96 +232,22 @@ _PACE_RE = re.compile(r"(\d{1,2}):(\d{2})\s*(?:min)?\s*(?:/|per)\s*(km|mi|mile)"
 
 _FILLER = frozenset(
     STOPWORDS
-    | {
-        "sets",
-        "set",
-        "reps",
-        "rep",
-        "x",
-        "kg",
-        "kgs",
-        "lb",
-        "lbs",
-        "rpe",
-        "rir",
-        "each",
-        "per",
-        "arm",
-        "leg",
-        "hand",
-        "side",
-        "both",
-        "sides",
-        "left",
-        "right",
-        "today",
-        "yesterday",
-        "morning",
-        "evening",
-        "tonight",
-        "tonite",
-        "last",
-        "night",
-        "week",
-        "with",
-        "using",
-        "at",
-        "for",
-        "did",
-        "do",
-        "done",
-        "i",
-        "just",
-        "finished",
-        "got",
-        "of",
-        "pound",
-        "pounds",
-        "kilo",
-        "kilos",
-        "min",
-        "mins",
-        "minute",
-        "minutes",
-        "also",
-        "repetition",
-        "repetitions",
-        "time",
-        "times",
-        "round",
-        "rounds",
-        "bodyweight_",
-        "bw_",
-        "then",
-        "and",
-        "first",
-        "second",
-        "third",
-        "next",
-        "finally",
-        "after",
-        "before",
-        "reserve",
-        "tank",
-        "inthe",
-        "pr",
-        "new",
-        "felt",
-        "easy",
-        "hard",
-        "tough",
-        "good",
-        "great",
-        "heavy",
-        "light",
-        "ok",
-        "okay",
-        "solid",
-        "nice",
-        "some",
-        "all",
-        "workout",
-    }
+    | set(
+        """
+        sets set reps rep x kg kgs lb lbs rpe rir each per both sides left right today
+        yesterday evening tonight tonite last night week with using at for did do done i just
+        finished got of pound pounds kilo kilos min mins minute minutes also repetition
+        repetitions time times round rounds then and first second third next finally after
+        before reserve tank inthe pr new felt easy hard tough heavy light ok okay solid nice
+        some all workout
+        """.split()
+    )
+)
+#: "each side", "per arm", "this morning" ... qualifiers removed before exercise lookup.
+_QUALIFIER_RE = re.compile(
+    r"\b(?:each|per|every|a|on|with)\s+(?:side|arm|leg|hand|direction)s?\b"
+    r"|\b(?:this|in the|yesterday|tomorrow)\s+(?:morning|evening|afternoon)\b"
+    r"|\b(?:left|right)\s+(?:and|&)\s+(?:left|right)\b"
 )
 
 
@@ -472,6 +398,7 @@ def _leading_count(s: str) -> tuple[int | None, str]:
 
 
 def _exercise_query(s: str) -> str:
+    s = _QUALIFIER_RE.sub(" ", s)
     s = re.sub(r"\d+(?:\.\d+)?", " ", s)
     words = [w for w in re.split(r"[^a-z0-9'/-]+", s) if w]
     return " ".join(w for w in words if w not in _FILLER)

@@ -128,61 +128,297 @@ class FoodSearchResult:
 
 # Qualifiers that describe preparation/state; unmatched ones cost little.
 _NEUTRAL = frozenset(
-    """raw fresh cooked without salt added drained regular prepared fluid commercial
-    commercially ready eat serve whole enriched boiled mature seed solid liquid
-    plain unprepared unsalted meat only all type variety include includes including ns nfs
-    us usda average made recipe home kernel ripe fruit edible portion skin vitamin d fortified
-    retail frozen canned dry dried flesh wild farmed grade yellow white green red
-    table baked roasted broiled stewed grilled""".split()
+    [
+        "raw",
+        "fresh",
+        "cooked",
+        "without",
+        "salt",
+        "added",
+        "drained",
+        "regular",
+        "prepared",
+        "fluid",
+        "commercial",
+        "commercially",
+        "ready",
+        "eat",
+        "serve",
+        "whole",
+        "enriched",
+        "boiled",
+        "mature",
+        "seed",
+        "solid",
+        "liquid",
+        "plain",
+        "unprepared",
+        "unsalted",
+        "meat",
+        "only",
+        "all",
+        "type",
+        "variety",
+        "include",
+        "includes",
+        "including",
+        "ns",
+        "nfs",
+        "us",
+        "usda",
+        "average",
+        "made",
+        "recipe",
+        "home",
+        "kernel",
+        "ripe",
+        "fruit",
+        "edible",
+        "portion",
+        "skin",
+        "vitamin",
+        "d",
+        "fortified",
+        "retail",
+        "frozen",
+        "canned",
+        "dry",
+        "dried",
+        "flesh",
+        "wild",
+        "farmed",
+        "grade",
+        "yellow",
+        "white",
+        "green",
+        "red",
+        "table",
+        "baked",
+        "roasted",
+        "broiled",
+        "stewed",
+        "grilled",
+    ]
 )
 # Heavier negative priors unless the query asks for them.
 _BAD_QUALIFIERS: dict[str, float] = {
-    "dehydrated": 8, "powder": 8, "dried": 5, "dry": 4, "mix": 6, "concentrate": 6,
-    "frozen": 3, "canned": 3, "industrial": 12, "commodity": 10, "infant": 15,
-    "formula": 10, "baby": 12, "toddler": 12, "junior": 10, "strained": 8,
-    "imitation": 6, "substitute": 6, "flour": 5, "enhanced": 6, "unprepared": 5,
-    "glucose": 6, "stabilized": 6, "pasteurized": 3, "salted": 2, "sugared": 5,
-    "lowfat": 2, "nonfat": 2, "fat": 1, "reduced": 2, "light": 2, "low": 2,
-    "sodium": 2, "diet": 3, "alaska": 8, "native": 8, "rehydrated": 4,
-    "heated": 1, "unheated": 1, "microwaved": 1, "school": 6, "lunch": 3,
-    "separable": 2, "trimmed": 1, "choice": 1, "select": 1, "prime": 2,
-    "batter": 3, "breaded": 3, "toasted": 2, "pickled": 4, "sweetened": 2,
-    "syrup": 3, "pack": 2, "heavy": 2, "juice": 0, "peel": 2, "seeds": 2,
-    "fast": 0, "restaurant": 0, "kraft": 0, "usda": 6, "recipe": 2, "homemade": 1,
+    "dehydrated": 8,
+    "powder": 8,
+    "dried": 5,
+    "dry": 4,
+    "mix": 6,
+    "concentrate": 6,
+    "frozen": 3,
+    "canned": 3,
+    "industrial": 12,
+    "commodity": 10,
+    "infant": 15,
+    "formula": 10,
+    "baby": 12,
+    "toddler": 12,
+    "junior": 10,
+    "strained": 8,
+    "imitation": 6,
+    "substitute": 6,
+    "flour": 5,
+    "enhanced": 6,
+    "unprepared": 5,
+    "glucose": 6,
+    "stabilized": 6,
+    "pasteurized": 3,
+    "salted": 2,
+    "sugared": 5,
+    "lowfat": 2,
+    "nonfat": 2,
+    "fat": 1,
+    "reduced": 2,
+    "light": 2,
+    "low": 2,
+    "sodium": 2,
+    "diet": 3,
+    "alaska": 8,
+    "native": 8,
+    "rehydrated": 4,
+    "heated": 1,
+    "unheated": 1,
+    "microwaved": 1,
+    "school": 6,
+    "lunch": 3,
+    "separable": 2,
+    "trimmed": 1,
+    "choice": 1,
+    "select": 1,
+    "prime": 2,
+    "batter": 3,
+    "breaded": 3,
+    "toasted": 2,
+    "pickled": 4,
+    "sweetened": 2,
+    "syrup": 3,
+    "pack": 2,
+    "heavy": 2,
+    "juice": 0,
+    "peel": 2,
+    "seeds": 2,
+    "fast": 0,
+    "restaurant": 0,
+    "kraft": 0,
+    "usda": 6,
+    "recipe": 2,
+    "homemade": 1,
 }
 _GROUP_PRIOR: dict[str, float] = {
     "0300": -25.0,  # baby foods
     "3500": -20.0,  # American Indian / Alaska Native
-    "2100": -8.0,   # fast foods
-    "3600": -8.0,   # restaurant foods
-    "2200": -3.0,   # meals, entrees
+    "2100": -8.0,  # fast foods
+    "3600": -8.0,  # restaurant foods
+    "2200": -3.0,  # meals, entrees
     "0800": -1.0,
 }
-_RAW_PREFERRED = {"0900", "1100", "1200", "0200"}   # fruit, veg, nuts, spices: eaten raw
+_RAW_PREFERRED = {"0900", "1100", "1200", "0200"}  # fruit, veg, nuts, spices: eaten raw
 _COOKED_PREFERRED = {"0500", "1000", "1300", "1500", "1700", "2000", "1600"}
 _COOK_WORDS = frozenset(
-    "cooked roasted grilled broiled baked fried boiled stewed braised steamed scrambled "
-    "poached simmered heated microwaved toasted pan".split()
+    [
+        "cooked",
+        "roasted",
+        "grilled",
+        "broiled",
+        "baked",
+        "fried",
+        "boiled",
+        "stewed",
+        "braised",
+        "steamed",
+        "scrambled",
+        "poached",
+        "simmered",
+        "heated",
+        "microwaved",
+        "toasted",
+        "pan",
+    ]
 )
 _RESTAURANT_WORDS = frozenset(
-    "fast restaurant mcdonald burger king wendy subway kfc pizza hut taco bell domino "
-    "papa john starbuck dunkin popeye chick fil applebee denny olive garden chipotle".split()
+    [
+        "fast",
+        "restaurant",
+        "mcdonald",
+        "burger",
+        "king",
+        "wendy",
+        "subway",
+        "kfc",
+        "pizza",
+        "hut",
+        "taco",
+        "bell",
+        "domino",
+        "papa",
+        "john",
+        "starbuck",
+        "dunkin",
+        "popeye",
+        "chick",
+        "fil",
+        "applebee",
+        "denny",
+        "olive",
+        "garden",
+        "chipotle",
+    ]
 )
 _BRAND_RE = re.compile(r"[A-Z]{2,}")
 _WORD_SPLIT = re.compile(r"[\s,;()/]+")
 # Query words that add little: a food missing them is barely penalised.
 _SOFT_QUERY = frozenset(
-    """fillet filet fresh organic homemade home plain regular normal piece portion serving
-    hot cold warm small big large medium little slice sliced chopped diced cup bowl plate
-    glass mug can bottle order side extra good healthy yummy tasty delicious quick
-    leftover leftovers""".split()
+    [
+        "fillet",
+        "filet",
+        "fresh",
+        "organic",
+        "homemade",
+        "home",
+        "plain",
+        "regular",
+        "normal",
+        "piece",
+        "portion",
+        "serving",
+        "hot",
+        "cold",
+        "warm",
+        "small",
+        "big",
+        "large",
+        "medium",
+        "little",
+        "slice",
+        "sliced",
+        "chopped",
+        "diced",
+        "cup",
+        "bowl",
+        "plate",
+        "glass",
+        "mug",
+        "can",
+        "bottle",
+        "order",
+        "side",
+        "extra",
+        "good",
+        "healthy",
+        "yummy",
+        "tasty",
+        "delicious",
+        "quick",
+        "leftover",
+        "leftovers",
+        "shredded",
+        "grated",
+        "minced",
+        "cubed",
+        "mashed",
+    ]
 )
 # USDA first segments that name a category rather than the food itself.
 _CATEGORY_HEADS = frozenset(
-    """fish crustacean mollusk nut seed cereal cereals ready eat beverage candy candies snack
-    spice alcoholic babyfood fast food restaurant oil salad dressing soup sauce formulated
-    bar poultry product usda commodity
-    dessert topping infant formula""".split()
+    [
+        "fish",
+        "crustacean",
+        "mollusk",
+        "nut",
+        "seed",
+        "cereal",
+        "cereals",
+        "ready",
+        "eat",
+        "beverage",
+        "candy",
+        "candies",
+        "snack",
+        "spice",
+        "alcoholic",
+        "babyfood",
+        "fast",
+        "food",
+        "restaurant",
+        "oil",
+        "salad",
+        "dressing",
+        "soup",
+        "sauce",
+        "formulated",
+        "bar",
+        "poultry",
+        "product",
+        "usda",
+        "commodity",
+        "dessert",
+        "topping",
+        "infant",
+        "formula",
+    ]
 )
 # Query word -> other vocabulary words that mean (nearly) the same.
 _EQUIVALENT: dict[str, tuple[tuple[str, float], ...]] = {
@@ -221,8 +457,11 @@ _EQUIVALENT: dict[str, tuple[tuple[str, float], ...]] = {
 _NOT_BRANDS = frozenset({"NS", "NFS", "USDA", "US", "NLEA", "II", "III", "UHT", "RTD", "RTF"})
 
 
+@lru_cache(maxsize=32768)
 def _is_brand_word(word: str) -> bool:
     """True for an upper-case brand word such as McDONALD'S or CHEERIOS."""
+    if not _BRAND_RE.search(word):
+        return False
     letters = [c for c in word if c.isalpha()]
     if len(letters) < 2 or word.strip("'\".") in _NOT_BRANDS:
         return False
@@ -234,12 +473,12 @@ def _is_brand_word(word: str) -> bool:
 class _Entry:
     food: Food
     segments: tuple[tuple[str, ...], ...]  # Long_Desc comma segments, tokenised
-    tokens: frozenset[str]                 # all searchable tokens (desc + short + common)
-    desc_tokens: tuple[str, ...]           # Long_Desc tokens without stopwords, in order
-    head: frozenset[str]                   # tokens of the first segment
-    brand: frozenset[str]                  # brand tokens (empty when generic)
-    popular: float                         # curated popularity prior minus maluses
-    is_branded: bool                       # has an upper-case brand word
+    tokens: frozenset[str]  # all searchable tokens (desc + short + common)
+    desc_tokens: tuple[str, ...]  # Long_Desc tokens without stopwords, in order
+    head: frozenset[str]  # tokens of the first segment
+    brand: frozenset[str]  # brand tokens (empty when generic)
+    popular: float  # curated popularity prior minus maluses
+    is_branded: bool  # has an upper-case brand word
 
 
 def _read_tsv(path: Path) -> list[list[str]]:
@@ -281,9 +520,7 @@ class FoodDatabase:
             brand_words.append(bw)
         for food, bw in zip(foods, brand_words, strict=True):
             segs_raw = [s for s in food.name.split(",") if s.strip()]
-            segments = tuple(
-                tuple(t for t in tokenize(s) if t not in STOPWORDS) for s in segs_raw
-            )
+            segments = tuple(tuple(t for t in tokenize(s) if t not in STOPWORDS) for s in segs_raw)
             desc_tokens = tuple(t for seg in segments for t in seg)
             extra = set(tokenize(food.short_name)) | set(tokenize(food.common_names))
             brand = {t for t in bw if t not in generic}
@@ -384,9 +621,7 @@ class FoodDatabase:
         if len(token) < 4 or token.isdigit():
             return ()
         cutoff = 84.0 if len(token) >= 6 else 86.0
-        hits = process.extract(
-            token, self._vocab, scorer=fuzz.ratio, score_cutoff=cutoff, limit=3
-        )
+        hits = process.extract(token, self._vocab, scorer=fuzz.ratio, score_cutoff=cutoff, limit=3)
         return tuple((h[0], float(h[1]) / 100.0) for h in hits)
 
     def _expand(self, token: str) -> tuple[tuple[str, float], ...]:
@@ -422,12 +657,26 @@ class FoodDatabase:
             if df > 2:
                 out.append(t)
                 continue
+            if df == 0:
+                split = self._split_compound(t)
+                if split:
+                    out.extend(split)
+                    continue
             hits = [h for h in self._fuzzy(t) if h[0] != t]
             if hits and (df == 0 or (hits[0][1] >= 0.88 and len(self._postings[hits[0][0]]) >= 20)):
                 out.append(hits[0][0])
             else:
                 out.append(t)
         return tuple(out)
+
+    def _split_compound(self, token: str) -> tuple[str, ...]:
+        """Split "peanutbutter" into ("peanut", "butter") when both halves are known words."""
+        for i in range(3, len(token) - 2):
+            a, b = token[:i], token[i:]
+            pa, pb = self._postings.get(a, ()), self._postings.get(b, ())
+            if len(pa) >= 5 and len(pb) >= 5:
+                return (a, b)
+        return ()
 
     def rewrite(self, tokens: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
         """Apply alias rewrites; returns (tokens, direct NDB if the whole query is an alias)."""
@@ -515,9 +764,7 @@ class FoodDatabase:
                 weights.append(0.3 * max(self._idf[v] for v, _ in exp))
             elif exp:
                 weights.append(max(self._idf[v] for v, _ in exp))
-            elif t.isdigit():
-                weights.append(0.3)
-            elif t in _SOFT_QUERY:
+            elif t.isdigit() or t in _SOFT_QUERY:
                 weights.append(0.3)
             else:
                 weights.append(self._max_idf)  # unknown word: heavy, unmatched

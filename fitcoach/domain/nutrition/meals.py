@@ -71,10 +71,20 @@ class MealParse:
 
 # ----------------------------------------------------------------------------- text rules
 _MEAL_WORDS = {
-    "breakfast": "breakfast", "brekkie": "breakfast", "brunch": "breakfast",
-    "lunch": "lunch", "dinner": "dinner", "supper": "dinner", "tea time": "snack",
-    "snack": "snack", "snacks": "snack", "dessert": "snack", "pre workout": "snack",
-    "post workout": "snack", "preworkout": "snack", "postworkout": "snack",
+    "breakfast": "breakfast",
+    "brekkie": "breakfast",
+    "brunch": "breakfast",
+    "lunch": "lunch",
+    "dinner": "dinner",
+    "supper": "dinner",
+    "tea time": "snack",
+    "snack": "snack",
+    "snacks": "snack",
+    "dessert": "snack",
+    "pre workout": "snack",
+    "post workout": "snack",
+    "preworkout": "snack",
+    "postworkout": "snack",
 }
 _MEAL_RE = re.compile(
     r"\b(?:for|at|as|during|with|after|before|my|this)?\s*(?:my|a|an|the)?\s*"
@@ -96,14 +106,77 @@ _TRAILER = re.compile(
     r"(?:after|before|post|pre)[- ]?(?:my |the |a )?(?:workout|gym|run|training|session|lifting))"
     r"\b\s*[.!]*$"
 )
-_SPLIT_RE = re.compile(r"\s*(?:,|;|\n|\+|&|\band then\b|\bthen\b|\bplus\b|\balong with\b"
-                       r"|\band also\b|\band\b|\bwith\b|\bw/|\balongside\b)\s*")
+_SPLIT_RE = re.compile(
+    r"\s*(?:,|;|\n|\+|&|\band then\b|\bthen\b|\bplus\b|\balong with\b"
+    r"|\band also\b|\band\b|\bwith\b|\bw/|\balongside\b)\s*"
+)
 _NON_FOOD = frozenset(
-    """bench squat deadlift press row curl pullup pushup rep reps set sets ran run running
-    jog jogged walk walked swim swam cycle cycled bike biked km mile miles min mins minute
-    minutes hour hours sec workout gym lift lifted weigh weighed weight pb pr hello hi hey
-    undo cancel delete help thanks thank sleep slept step steps pace kg lbs bodyweight
-    lunges lunge plank dip dips chinup""".split()
+    [
+        "bench",
+        "squat",
+        "deadlift",
+        "press",
+        "row",
+        "curl",
+        "pullup",
+        "pushup",
+        "rep",
+        "reps",
+        "set",
+        "sets",
+        "ran",
+        "run",
+        "running",
+        "jog",
+        "jogged",
+        "walk",
+        "walked",
+        "swim",
+        "swam",
+        "cycle",
+        "cycled",
+        "bike",
+        "biked",
+        "km",
+        "mile",
+        "miles",
+        "min",
+        "mins",
+        "minute",
+        "minutes",
+        "hour",
+        "hours",
+        "sec",
+        "workout",
+        "gym",
+        "lift",
+        "lifted",
+        "weigh",
+        "weighed",
+        "weight",
+        "pr",
+        "hello",
+        "hi",
+        "hey",
+        "undo",
+        "cancel",
+        "delete",
+        "help",
+        "thanks",
+        "thank",
+        "sleep",
+        "slept",
+        "step",
+        "steps",
+        "pace",
+        "bodyweight",
+        "lunges",
+        "lunge",
+        "plank",
+        "dip",
+        "dips",
+        "chinup",
+    ]
 )
 # A food-ish word makes "pb" etc. acceptable again.
 _EXERCISE_PATTERN = re.compile(r"\b\d+\s*x\s*\d+\b|\b\d+:\d\d\b|\b\d+\s*(?:k|km|mi)\b")
@@ -113,11 +186,11 @@ def _detect_meal_type(text: str) -> tuple[str | None, str]:
     m = _MEAL_RE.search(text)
     if not m:
         return None, text
-    meal = _MEAL_WORDS.get(m.group(1).replace("-", " "), None)
+    meal = _MEAL_WORDS.get(m.group(1).replace("-", " "))
     if meal is None:
         key = m.group(1)
         meal = "snack" if key.startswith(("pre", "post", "snack", "dessert")) else None
-    stripped = (text[: m.start()] + " " + text[m.end():]).strip()
+    stripped = (text[: m.start()] + " " + text[m.end() :]).strip()
     return meal, stripped
 
 
@@ -137,6 +210,7 @@ def _strip_lead(text: str) -> str:
         text = _LEAD_IN.sub("", text)
         text = _TRAILER.sub("", text).strip(" .,:")
         text = re.sub(r"^(?:for|at|in)\s+(?:the\s+)?$", "", text)
+        text = re.sub(r"^(?:was|were|is|are|=|-|:|consisted of|included)\s+", "", text)
     return text
 
 
@@ -240,7 +314,7 @@ def _is_compound(joined: str, left: str, right: str, db: FoodDatabase) -> bool:
     toks = _content(food_text)
     if not toks:
         return False
-    rewritten, direct = db.rewrite(toks)
+    _rewritten, direct = db.rewrite(toks)
     if direct is not None:
         return True
     # the right part must not carry its own quantity ("eggs and 2 toast")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fitcoach.domain.nutrition.foods import Food, HouseholdMeasure
@@ -21,80 +22,280 @@ class Portion:
 
 # ----------------------------------------------------------------------------- numbers
 NUMBER_WORDS: dict[str, float] = {
-    "a": 1, "an": 1, "one": 1, "single": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-    "fifteen": 15, "twenty": 20, "half": 0.5, "quarter": 0.25, "couple": 2, "few": 3,
-    "several": 3, "dozen": 12, "some": 1, "another": 1, "third": 1 / 3,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "single": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "half": 0.5,
+    "quarter": 0.25,
+    "couple": 2,
+    "few": 3,
+    "several": 3,
+    "dozen": 12,
+    "some": 1,
+    "another": 1,
+    "third": 1 / 3,
 }
 _UNICODE_FRACTIONS = {
-    "½": 0.5, "¼": 0.25, "¾": 0.75, "⅓": 1 / 3, "⅔": 2 / 3, "⅛": 0.125, "⅕": 0.2,
+    "½": 0.5,
+    "¼": 0.25,
+    "¾": 0.75,
+    "⅓": 1 / 3,
+    "⅔": 2 / 3,
+    "⅛": 0.125,
+    "⅕": 0.2,
 }
 
 # ----------------------------------------------------------------------------- units
 # canonical unit -> (kind, grams or ml per unit)
 MASS_UNITS: dict[str, float] = {"g": 1.0, "kg": 1000.0, "oz": 28.35, "lb": 453.6, "mg": 0.001}
 VOLUME_UNITS: dict[str, float] = {
-    "ml": 1.0, "l": 1000.0, "fl oz": 29.57, "cup": 240.0, "tbsp": 15.0, "tsp": 5.0,
-    "pint": 473.0, "quart": 946.0, "glass": 240.0, "mug": 240.0, "shot": 30.0, "dl": 100.0,
+    "ml": 1.0,
+    "l": 1000.0,
+    "fl oz": 29.57,
+    "cup": 240.0,
+    "tbsp": 15.0,
+    "tsp": 5.0,
+    "pint": 473.0,
+    "quart": 946.0,
+    "glass": 240.0,
+    "mug": 240.0,
+    "shot": 30.0,
+    "dl": 100.0,
     "cl": 10.0,
 }
 SIZE_UNITS = ("extra large", "jumbo", "large", "medium", "small", "extra small")
 _SIZE_FACTOR = {
-    "extra small": 0.6, "small": 0.8, "medium": 1.0, "large": 1.25, "extra large": 1.45,
+    "extra small": 0.6,
+    "small": 0.8,
+    "medium": 1.0,
+    "large": 1.25,
+    "extra large": 1.45,
     "jumbo": 1.6,
 }
 COUNT_UNITS = (
-    "slice", "piece", "can", "bottle", "bowl", "handful", "scoop", "serving", "portion",
-    "stick", "link", "patty", "fillet", "breast", "thigh", "drumstick", "wing", "leg",
-    "container", "packet", "pack", "bar", "order", "bag", "pat", "clove", "strip", "sandwich",
-    "cookie", "square", "wedge", "spear", "stalk", "leaf", "sheet", "packet", "pouch",
-    "carton", "box", "plate", "tub", "chop", "steak", "burger", "roll", "bun", "muffin",
-    "tortilla", "egg", "fruit", "item", "each", "whole", "bite", "nugget", "block",
+    "slice",
+    "piece",
+    "can",
+    "bottle",
+    "bowl",
+    "handful",
+    "scoop",
+    "serving",
+    "portion",
+    "stick",
+    "link",
+    "patty",
+    "fillet",
+    "breast",
+    "thigh",
+    "drumstick",
+    "wing",
+    "leg",
+    "container",
+    "packet",
+    "pack",
+    "bar",
+    "order",
+    "bag",
+    "pat",
+    "clove",
+    "strip",
+    "sandwich",
+    "cookie",
+    "square",
+    "wedge",
+    "spear",
+    "stalk",
+    "leaf",
+    "sheet",
+    "packet",
+    "pouch",
+    "carton",
+    "box",
+    "plate",
+    "tub",
+    "chop",
+    "steak",
+    "burger",
+    "roll",
+    "bun",
+    "muffin",
+    "tortilla",
+    "egg",
+    "fruit",
+    "item",
+    "each",
+    "whole",
+    "bite",
+    "nugget",
+    "block",
 )
 
 # units that are containers/measures rather than the food itself ("large slice", "big bowl")
 CONTAINER_UNITS = frozenset(
-    {"slice", "piece", "can", "bottle", "bowl", "handful", "scoop", "serving", "portion",
-     "container", "packet", "pack", "bag", "cup", "glass", "mug", "plate", "order", "box",
-     "carton", "tub", "pouch", "bar", "wedge", "stick", "strip", "tbsp", "tsp"}
+    {
+        "slice",
+        "piece",
+        "can",
+        "bottle",
+        "bowl",
+        "handful",
+        "scoop",
+        "serving",
+        "portion",
+        "container",
+        "packet",
+        "pack",
+        "bag",
+        "cup",
+        "glass",
+        "mug",
+        "plate",
+        "order",
+        "box",
+        "carton",
+        "tub",
+        "pouch",
+        "bar",
+        "wedge",
+        "stick",
+        "strip",
+        "tbsp",
+        "tsp",
+    }
 )
 
 UNIT_ALIASES: dict[str, str] = {
-    "g": "g", "gr": "g", "gram": "g", "grams": "g", "gm": "g", "gms": "g", "grm": "g",
-    "kg": "kg", "kgs": "kg", "kilo": "kg", "kilos": "kg", "kilogram": "kg", "kilograms": "kg",
-    "oz": "oz", "ozs": "oz", "ounce": "oz", "ounces": "oz",
-    "lb": "lb", "lbs": "lb", "pound": "lb", "pounds": "lb",
+    "g": "g",
+    "gr": "g",
+    "gram": "g",
+    "grams": "g",
+    "gm": "g",
+    "gms": "g",
+    "grm": "g",
+    "kg": "kg",
+    "kgs": "kg",
+    "kilo": "kg",
+    "kilos": "kg",
+    "kilogram": "kg",
+    "kilograms": "kg",
+    "oz": "oz",
+    "ozs": "oz",
+    "ounce": "oz",
+    "ounces": "oz",
+    "lb": "lb",
+    "lbs": "lb",
+    "pound": "lb",
+    "pounds": "lb",
     "mg": "mg",
-    "ml": "ml", "mls": "ml", "milliliter": "ml", "milliliters": "ml", "millilitre": "ml",
-    "millilitres": "ml", "cc": "ml",
-    "l": "l", "liter": "l", "liters": "l", "litre": "l", "litres": "l", "ltr": "l",
-    "dl": "dl", "cl": "cl",
-    "floz": "fl oz", "fl oz": "fl oz", "fluid ounce": "fl oz", "fluid ounces": "fl oz",
-    "fl. oz": "fl oz", "fl.oz": "fl oz",
-    "cup": "cup", "cups": "cup", "c": "cup",
-    "tbsp": "tbsp", "tbsps": "tbsp", "tbs": "tbsp", "tbl": "tbsp", "tablespoon": "tbsp",
-    "tablespoons": "tbsp", "tbspn": "tbsp",
-    "tsp": "tsp", "tsps": "tsp", "teaspoon": "tsp", "teaspoons": "tsp",
-    "pint": "pint", "pints": "pint", "pt": "pint", "quart": "quart", "quarts": "quart",
-    "glass": "glass", "glasses": "glass", "mug": "mug", "mugs": "mug",
-    "shot": "shot", "shots": "shot",
-    "extra large": "extra large", "extra-large": "extra large", "xl": "extra large",
-    "extra small": "extra small", "jumbo": "jumbo", "large": "large", "big": "large",
-    "medium": "medium", "med": "medium", "regular": "medium", "small": "small",
-    "little": "small", "lg": "large", "sm": "small",
+    "ml": "ml",
+    "mls": "ml",
+    "milliliter": "ml",
+    "milliliters": "ml",
+    "millilitre": "ml",
+    "millilitres": "ml",
+    "cc": "ml",
+    "l": "l",
+    "liter": "l",
+    "liters": "l",
+    "litre": "l",
+    "litres": "l",
+    "ltr": "l",
+    "dl": "dl",
+    "cl": "cl",
+    "floz": "fl oz",
+    "fl oz": "fl oz",
+    "fluid ounce": "fl oz",
+    "fluid ounces": "fl oz",
+    "fl. oz": "fl oz",
+    "fl.oz": "fl oz",
+    "cup": "cup",
+    "cups": "cup",
+    "c": "cup",
+    "tbsp": "tbsp",
+    "tbsps": "tbsp",
+    "tbs": "tbsp",
+    "tbl": "tbsp",
+    "tablespoon": "tbsp",
+    "tablespoons": "tbsp",
+    "tbspn": "tbsp",
+    "tsp": "tsp",
+    "tsps": "tsp",
+    "teaspoon": "tsp",
+    "teaspoons": "tsp",
+    "pint": "pint",
+    "pints": "pint",
+    "pt": "pint",
+    "quart": "quart",
+    "quarts": "quart",
+    "glass": "glass",
+    "glasses": "glass",
+    "mug": "mug",
+    "mugs": "mug",
+    "shot": "shot",
+    "shots": "shot",
+    "extra large": "extra large",
+    "extra-large": "extra large",
+    "xl": "extra large",
+    "extra small": "extra small",
+    "jumbo": "jumbo",
+    "large": "large",
+    "big": "large",
+    "medium": "medium",
+    "med": "medium",
+    "regular": "medium",
+    "small": "small",
+    "little": "small",
+    "lg": "large",
+    "sm": "small",
 }
 for _u in COUNT_UNITS:
     UNIT_ALIASES.setdefault(_u, _u)
     UNIT_ALIASES.setdefault(_u + "s", _u)
 UNIT_ALIASES.update(
     {
-        "slices": "slice", "pieces": "piece", "pcs": "piece", "pc": "piece", "sandwiches": "sandwich",
-        "patties": "patty", "leaves": "leaf", "boxes": "box", "glasses": "glass",
-        "handfuls": "handful", "servings": "serving", "portions": "portion",
-        "bowlful": "bowl", "bowlfuls": "bowl", "cupful": "cup", "spoon": "tbsp",
-        "spoons": "tbsp", "spoonful": "tbsp", "spoonfuls": "tbsp", "dollop": "tbsp",
-        "pinch": "pinch", "dash": "pinch", "wedges": "wedge", "eggs": "egg", "buns": "bun",
-        "rashers": "strip", "rasher": "strip", "knob": "pat",
+        "slices": "slice",
+        "pieces": "piece",
+        "pcs": "piece",
+        "pc": "piece",
+        "sandwiches": "sandwich",
+        "patties": "patty",
+        "leaves": "leaf",
+        "boxes": "box",
+        "glasses": "glass",
+        "handfuls": "handful",
+        "servings": "serving",
+        "portions": "portion",
+        "bowlful": "bowl",
+        "bowlfuls": "bowl",
+        "cupful": "cup",
+        "spoon": "tbsp",
+        "spoons": "tbsp",
+        "spoonful": "tbsp",
+        "spoonfuls": "tbsp",
+        "dollop": "tbsp",
+        "pinch": "pinch",
+        "dash": "pinch",
+        "wedges": "wedge",
+        "eggs": "egg",
+        "buns": "bun",
+        "rashers": "strip",
+        "rasher": "strip",
+        "knob": "pat",
     }
 )
 # words that may precede a unit without changing meaning
@@ -109,6 +310,13 @@ _TRAILING_RE = re.compile(
     r"(?:^|\s)(?:x\s*(?P<x>\d+(?:\.\d+)?)|(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[a-z]+(?:\s?oz)?)"
     r"|(?P<n2>\d+(?:\.\d+)?)\s*x)\s*$"
 )
+
+
+def _frac_adder(val: float) -> Callable[[re.Match[str]], str]:
+    def add(m: re.Match[str]) -> str:
+        return str(int(m.group(1)) + val)
+
+    return add
 
 
 def _parse_number(text: str) -> float:
@@ -142,7 +350,7 @@ def split_quantity(phrase: str) -> tuple[float | None, str | None, str]:
     text = phrase.strip().lower()
     for ch, val in _UNICODE_FRACTIONS.items():
         if ch in text:
-            text = re.sub(rf"(\d)\s*{ch}", lambda m, v=val: str(int(m.group(1)) + v), text)
+            text = re.sub(rf"(\d)\s*{ch}", _frac_adder(val), text)
             text = text.replace(ch, f" {val} ")
     text = re.sub(r"\s+", " ", text).strip()
     quantity: float | None = None
@@ -150,7 +358,7 @@ def split_quantity(phrase: str) -> tuple[float | None, str | None, str]:
 
     m = _ATTACHED_RE.match(text)
     if m and UNIT_ALIASES.get(m.group(2)) is not None:
-        text = f"{m.group(1)} {m.group(2)}{text[m.end():]}"
+        text = f"{m.group(1)} {m.group(2)}{text[m.end() :]}"
     m = _NUM_RE.match(text)
     words: list[str]
     if m:
@@ -158,7 +366,7 @@ def split_quantity(phrase: str) -> tuple[float | None, str | None, str]:
         if m.group("num2"):
             q = (q + float(m.group("num2"))) / 2
         quantity = q
-        words = text[m.end():].split()
+        words = text[m.end() :].split()
     else:
         words = text.split()
         # number words: "a couple of", "half a", "a dozen", "two and a half"
@@ -183,9 +391,12 @@ def split_quantity(phrase: str) -> tuple[float | None, str | None, str]:
                     break
                 i += 1
                 continue
-            if w == "and" and q_acc is not None and i + 1 < len(words) and words[i + 1] in {
-                "a", "half"
-            }:
+            if (
+                w == "and"
+                and q_acc is not None
+                and i + 1 < len(words)
+                and words[i + 1] in {"a", "half"}
+            ):
                 i += 1
                 continue
             if w == "of" and q_acc is not None:
@@ -242,14 +453,78 @@ def split_quantity(phrase: str) -> tuple[float | None, str | None, str]:
 
 # ----------------------------------------------------------------------------- measures
 _PIECE_WORDS = (
-    "medium", "large", "small", "slice", "piece", "each", "item", "fruit", "breast", "thigh",
-    "drumstick", "wing", "fillet", "patty", "link", "sandwich", "burger", "bun", "roll",
-    "bagel", "muffin", "cookie", "bar", "container", "bottle", "can", "serving", "order",
-    "egg", "tortilla", "pancake", "waffle", "stalk", "spear", "clove", "strip", "package",
-    "packet", "pie", "doughnut", "biscuit", "croissant", "taco", "burrito", "frank", "sausage",
-    "chop", "steak", "potato", "tomato", "pepper", "onion", "carrot", "apple", "orange",
-    "banana", "pear", "peach", "plum", "avocado", "nugget", "cup", "hot dog", "pizza",
-    "cake", "brownie", "pretzel", "cracker", "chip", "leg", "whole", "oz",
+    "medium",
+    "large",
+    "small",
+    "slice",
+    "piece",
+    "each",
+    "item",
+    "fruit",
+    "breast",
+    "thigh",
+    "drumstick",
+    "wing",
+    "fillet",
+    "patty",
+    "link",
+    "sandwich",
+    "burger",
+    "bun",
+    "roll",
+    "bagel",
+    "muffin",
+    "cookie",
+    "bar",
+    "container",
+    "bottle",
+    "can",
+    "serving",
+    "order",
+    "egg",
+    "tortilla",
+    "pancake",
+    "waffle",
+    "stalk",
+    "spear",
+    "clove",
+    "strip",
+    "package",
+    "packet",
+    "pie",
+    "doughnut",
+    "biscuit",
+    "croissant",
+    "taco",
+    "burrito",
+    "frank",
+    "sausage",
+    "chop",
+    "steak",
+    "potato",
+    "tomato",
+    "pepper",
+    "onion",
+    "carrot",
+    "apple",
+    "orange",
+    "banana",
+    "pear",
+    "peach",
+    "plum",
+    "avocado",
+    "nugget",
+    "cup",
+    "hot dog",
+    "pizza",
+    "cake",
+    "brownie",
+    "pretzel",
+    "cracker",
+    "chip",
+    "leg",
+    "whole",
+    "oz",
 )
 _SERVING_SKIP = ("crust not eaten", "yield", "cubic inch", "cup (4.86", "lb ")
 
@@ -270,6 +545,10 @@ def _find_measure(food: Food, unit: str) -> HouseholdMeasure | None:
     best: HouseholdMeasure | None = None
     for m in food.measures:
         d = _desc_words(m)
+        if d in names or (d.split(" (")[0] in names and unit != "fl oz"):
+            return m
+    for m in food.measures:
+        d = _desc_words(m)
         if any(s in d for s in _SERVING_SKIP if s != "lb "):
             continue
         words = re.split(r"[^a-z]+", d)
@@ -287,7 +566,8 @@ def _find_measure(food: Food, unit: str) -> HouseholdMeasure | None:
 def typical_measure(food: Food) -> HouseholdMeasure | None:
     """The food's typical serving from its household measures."""
     ms = [
-        m for m in food.measures
+        m
+        for m in food.measures
         if not any(s in _desc_words(m) for s in _SERVING_SKIP) and m.grams > 0
     ]
     if not ms:
@@ -298,8 +578,9 @@ def typical_measure(food: Food) -> HouseholdMeasure | None:
             for m in ms:
                 if _desc_words(m).startswith(key):
                     return m
-    if food.group_code == "1200" or (food.per_100g.kcal >= 450 and food.group_code in {
-        "2500", "1900"}):
+    if food.group_code == "1200" or (
+        food.per_100g.kcal >= 450 and food.group_code in {"2500", "1900"}
+    ):
         for m in ms:
             if _desc_words(m).startswith(("oz", "bar", "package", "piece", "serving")):
                 return m
@@ -307,10 +588,20 @@ def typical_measure(food: Food) -> HouseholdMeasure | None:
         for m in ms:
             if _desc_words(m).startswith(("slice", "oz")):
                 return m
+    # tiny pieces (a strawberry, an almond) or huge ones (a whole pineapple) are not servings
+    sized = [m for m in ms if 15 <= _per_unit(m) <= 500 or not _is_piece(m)]
+    if sized and len(sized) < len(ms) and not any(_is_piece(m) for m in sized):
+        for key in ("nlea serving", "cup", "serving"):
+            for m in sized:
+                if _desc_words(m).startswith(key) and _per_unit(m) <= 500:
+                    return m
+    ms = sized or ms
+    first = ms[0]
     d0 = _desc_words(first)
     if d0.startswith(("large", "medium", "extra large", "small")) and "cup" not in d0:
-        return first
-    for key in ("medium", "serving", "nlea serving"):
+        med = next((m for m in ms if _desc_words(m).startswith("medium")), None)
+        return med or first
+    for key in ("medium", "fruit", "each", "item", "serving", "nlea serving"):
         for m in ms:
             if _desc_words(m).startswith(key):
                 return m
@@ -329,11 +620,43 @@ def typical_measure(food: Food) -> HouseholdMeasure | None:
 
 
 _CONDIMENT_WORDS = (
-    "butter", "margarine", "oil", "sauce", "dressing", "syrup", "jam", "jelly", "jellies",
-    "honey", "catsup", "ketchup", "mustard", "mayonnaise", "spread", "sugar", "salt",
-    "vinegar", "cream cheese", "sour cream", "cream,", "salsa", "relish", "gravy", "hummus",
-    "preserves", "nutella", "dip", "pesto", "seasoning", "spices", "pepper, black", "lard",
-    "shortening", "creamer", "whitener", "toppings",
+    "butter",
+    "margarine",
+    "oil",
+    "sauce",
+    "dressing",
+    "syrup",
+    "jam",
+    "jelly",
+    "jellies",
+    "honey",
+    "catsup",
+    "ketchup",
+    "mustard",
+    "mayonnaise",
+    "spread",
+    "sugar",
+    "salt",
+    "vinegar",
+    "cream cheese",
+    "sour cream",
+    "cream,",
+    "salsa",
+    "relish",
+    "gravy",
+    "hummus",
+    "preserves",
+    "nutella",
+    "dip",
+    "pesto",
+    "seasoning",
+    "spices",
+    "pepper, black",
+    "lard",
+    "shortening",
+    "creamer",
+    "whitener",
+    "toppings",
 )
 
 
@@ -343,9 +666,16 @@ def _is_condiment(food: Food) -> bool:
         return True
     low = food.name.lower()
     head = low.split(",")[0]
+    if low.startswith(("cheese, cream", "cream cheese", "cheese spread")):
+        return True
     if food.group_code in {"1100", "0900", "1300", "0500"} and head not in {"catsup", "salsa"}:
         return False
     return any(w in head or low.startswith(w) for w in _CONDIMENT_WORDS)
+
+
+def _is_piece(m: HouseholdMeasure) -> bool:
+    d = _desc_words(m)
+    return not d.startswith(("cup", "tbsp", "tsp", "fl oz", "oz", "serving", "nlea", "package"))
 
 
 def piece_measure(food: Food) -> HouseholdMeasure | None:
@@ -359,19 +689,23 @@ def piece_measure(food: Food) -> HouseholdMeasure | None:
     for m in food.measures:
         d = _desc_words(m)
         first = d.split(" ")[0].strip(",()")
-        if first and tokenize(first) and tokenize(first)[0] in name_tokens:
-            if first not in {"cup", "oz", "tbsp", "tsp", "serving", "package"}:
-                if m.amount == 1 or (m.amount == 0.5 and first == "breast"):
-                    named.append(m)
+        if (
+            first
+            and tokenize(first)
+            and tokenize(first)[0] in name_tokens
+            and first not in {"cup", "oz", "tbsp", "tsp", "serving", "package"}
+            and (m.amount == 1 or (m.amount == 0.5 and first == "breast"))
+        ):
+            named.append(m)
     for m in named:
         if "medium" in _desc_words(m):
             return m
     if named:
         return named[0]
-    for m in food.measures:
-        d = _desc_words(m)
-        if d.startswith(("large", "medium")) and m.amount == 1:
-            return m
+    for key in ("medium", "fruit", "each", "item", "whole", "large"):
+        for m in food.measures:
+            if _desc_words(m).startswith(key) and m.amount == 1:
+                return m
     return None
 
 
@@ -386,10 +720,27 @@ def _fmt(q: float) -> str:
 
 
 _DEFAULT_COUNT_GRAMS: dict[str, float] = {
-    "handful": 30.0, "scoop": 30.0, "slice": 30.0, "piece": 30.0, "can": 355.0,
-    "bottle": 500.0, "bowl": 300.0, "serving": 100.0, "portion": 100.0, "plate": 350.0,
-    "pat": 5.0, "pinch": 0.4, "stick": 113.0, "bag": 50.0, "packet": 28.0, "pack": 28.0,
-    "carton": 240.0, "box": 300.0, "bar": 50.0, "strip": 10.0, "clove": 3.0,
+    "handful": 30.0,
+    "scoop": 30.0,
+    "slice": 30.0,
+    "piece": 30.0,
+    "can": 355.0,
+    "bottle": 500.0,
+    "bowl": 300.0,
+    "serving": 100.0,
+    "portion": 100.0,
+    "plate": 350.0,
+    "pat": 5.0,
+    "pinch": 0.4,
+    "stick": 113.0,
+    "bag": 50.0,
+    "packet": 28.0,
+    "pack": 28.0,
+    "carton": 240.0,
+    "box": 300.0,
+    "bar": 50.0,
+    "strip": 10.0,
+    "clove": 3.0,
 }
 _LIQUID_UNITS = {"can", "bottle", "carton"}
 
@@ -400,15 +751,24 @@ def resolve_portion(food: Food, quantity: float | None, unit: str | None) -> Por
         m = typical_measure(food)
         if m is None:
             return Portion(100.0, 1.0, None, "100 g", True)
-        g = _per_unit(m)
-        return Portion(g, 1.0, None, f"1 {m.description}", True)
+        g = m.grams if m.amount <= 4 else _per_unit(m)
+        return Portion(g, 1.0, None, f"{_fmt(m.amount)} {m.description}", True)
     q = 1.0 if quantity is None else quantity
     if unit in MASS_UNITS:
         return Portion(q * MASS_UNITS[unit], q, unit, f"{_fmt(q)} {unit}", False)
     if unit in VOLUME_UNITS:
         ml = VOLUME_UNITS[unit]
-        measure_unit = {"glass": "cup", "mug": "cup", "l": "cup", "ml": "cup", "dl": "cup",
-                        "cl": "cup", "shot": "fl oz", "pint": "cup", "quart": "cup"}.get(unit, unit)
+        measure_unit = {
+            "glass": "cup",
+            "mug": "cup",
+            "l": "cup",
+            "ml": "cup",
+            "dl": "cup",
+            "cl": "cup",
+            "shot": "fl oz",
+            "pint": "cup",
+            "quart": "cup",
+        }.get(unit, unit)
         m = _find_measure(food, measure_unit)
         if m is None and measure_unit in {"tbsp", "tsp"}:
             cup = _find_measure(food, "cup")
@@ -467,7 +827,14 @@ def resolve_portion(food: Food, quantity: float | None, unit: str | None) -> Por
         g = _per_unit(m) if m else 100.0
         return Portion(q * g, q, unit, f"{_fmt(q)} {unit}", False)
     # quantity without unit: count of the natural piece
-    m = piece_measure(food) or typical_measure(food)
+    m = piece_measure(food)
+    if m is None:
+        m = typical_measure(food)
+        if m is not None and not _is_piece(m) and m.amount <= 4:
+            # "a protein shake", "2 yogurts": count servings, not cups
+            return Portion(
+                q * m.grams, q, None, f"{_fmt(q)} x {_fmt(m.amount)} {m.description}", False
+            )
     if m is None:
         return Portion(q * 100.0, q, None, f"{_fmt(q)} x 100 g", False)
     return Portion(q * _per_unit(m), q, None, f"{_fmt(q)} x {m.description}", False)

@@ -43,7 +43,7 @@ def test_splitting_and_lead_ins() -> None:
     assert len(meal.items) == 1
     assert "macaroni" in meal.items[0].food.name.lower()
     meal = parse_meal("just had a big mac and medium fries")
-    assert [i.ndb for i in meal.items][0] == "21237"
+    assert meal.items[0].ndb == "21237"
     assert len(meal.items) == 2
 
 

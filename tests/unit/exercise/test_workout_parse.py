@@ -1,0 +1,116 @@
+"""Workout-log parsing rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from fitcoach.domain.exercise.workouts import CardioEntry, StrengthEntry, parse_workout
+
+
+def _strength(text: str) -> list[StrengthEntry]:
+    out = [e for e in parse_workout(text).entries if isinstance(e, StrengthEntry)]
+    return out
+
+
+def test_bench_3x5_at_80kg() -> None:
+    p = parse_workout("bench 3x5 at 80kg")
+    assert p.confident
+    assert len(p.entries) == 1
+    e = p.entries[0]
+    assert isinstance(e, StrengthEntry)
+    assert e.exercise.id == "Barbell_Bench_Press_-_Medium_Grip"
+    assert (e.sets, e.reps, e.weight_kg) == (3, (5, 5, 5), 80.0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "had 2 large eggs and a banana",
+        "had 2 large eggs and a banana for breakfast",
+        "how am I doing today?",
+        "I weigh 80 kg",
+        "undo",
+        "hello",
+        "2 slices of pizza",
+        "",
+    ],
+)
+def test_non_workout_messages_are_not_confident(text: str) -> None:
+    p = parse_workout(text)
+    assert not p.confident
+    assert p.entries == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "eid", "sets", "reps", "kg"),
+    [
+        ("squat 5 sets of 5 at 100 kg", "Barbell_Full_Squat", 5, (5,) * 5, 100.0),
+        ("squat 5x5 100kg", "Barbell_Full_Squat", 5, (5,) * 5, 100.0),
+        ("db curls 10,10,8 with 20 kg dumbbells", "Dumbbell_Bicep_Curl", 3, (10, 10, 8), 20.0),
+        ("3x12 pushups", "Pushups", 3, (12,) * 3, None),
+        ("bench 3 x 10 @ 135 lbs", "Barbell_Bench_Press_-_Medium_Grip", 3, (10,) * 3, 61.23),
+        ("did 20 pushups", "Pushups", 1, (20,), None),
+        ("deadlift 140kg x 5", "Barbell_Deadlift", 1, (5,), 140.0),
+        ("three sets of ten pull ups", "Pullups", 3, (10,) * 3, None),
+    ],
+)
+def test_strength_patterns(
+    text: str, eid: str, sets: int, reps: tuple[int, ...], kg: float | None
+) -> None:
+    entries = _strength(text)
+    assert len(entries) == 1, text
+    e = entries[0]
+    assert (e.exercise.id, e.sets, e.reps, e.weight_kg) == (eid, sets, reps, kg)
+
+
+def test_rpe_and_rir() -> None:
+    (e,) = _strength("bench 100kg 5x5 RPE 8")
+    assert (e.sets, e.reps, e.weight_kg, e.rpe) == (5, (5,) * 5, 100.0, 8.0)
+    (e,) = _strength("squat 3x5 @ RIR 2")
+    assert e.rir == 2.0 and e.rpe is None
+
+
+def test_multiple_exercises_in_one_message() -> None:
+    p = parse_workout("squat 5x5 100kg, bench 3x8 60kg and 3x10 pullups")
+    assert p.confident
+    ids = [e.exercise.id for e in p.entries if isinstance(e, StrengthEntry)]
+    assert ids == ["Barbell_Full_Squat", "Barbell_Bench_Press_-_Medium_Grip", "Pullups"]
+
+
+def test_rep_list_without_exercise_is_unmatched() -> None:
+    p = parse_workout("10,10,8 reps with 20 kg dumbbells")
+    assert not p.confident
+    assert p.unmatched
+
+
+def test_run_with_distance_and_time_uses_pace() -> None:
+    (e,) = parse_workout("ran 5k in 27 min", body_weight_kg=70).entries
+    assert isinstance(e, CardioEntry)
+    assert e.activity.kind == "run"
+    assert e.activity.code == "12070"  # 11.1 km/h -> running 7 mph band
+    assert (e.duration_min, e.distance_km) == (27.0, 5.0)
+    assert e.kcal == pytest.approx(11.0 * 70 * 27 / 60, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "minutes", "km"),
+    [
+        ("cycled 40 min", "cycle", 40.0, None),
+        ("swam 1500 m", "swim", None, 1.5),
+        ("walked 3 miles", "walk", None, 4.828),
+        ("30 min on the rowing machine", "row", 30.0, None),
+        ("ran on the treadmill for 30 minutes", "run", 30.0, None),
+    ],
+)
+def test_cardio(text: str, kind: str, minutes: float | None, km: float | None) -> None:
+    p = parse_workout(text)
+    assert p.confident
+    (e,) = p.entries
+    assert isinstance(e, CardioEntry)
+    assert e.activity.kind == kind
+    assert e.duration_min == minutes
+    if km is None:
+        assert e.distance_km is None
+    else:
+        assert e.distance_km == pytest.approx(km, rel=0.001)
+    assert (e.kcal is None) == (minutes is None)
