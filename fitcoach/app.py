@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
 
 from fastapi import FastAPI
@@ -12,22 +12,35 @@ from fitcoach.bootstrap import open_services
 from fitcoach.config import Settings, get_settings
 from fitcoach.storage.models import utcnow
 from fitcoach.webhooks import chat_api, health, web_page
+from fitcoach.webhooks.plugins import ChannelPlugin, default_plugins
 
 
 def create_app(
-    settings: Settings | None = None, *, clock: Callable[[], datetime] = utcnow
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    plugins: list[ChannelPlugin] | None = None,
 ) -> FastAPI:
-    """Build the app; services open on startup and close on shutdown."""
+    """Build the app; services and enabled channels start on startup and stop on shutdown."""
     settings = settings or get_settings()
+    enabled = [p for p in (default_plugins() if plugins is None else plugins)
+               if p.enabled(settings)]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_services(settings, clock=clock) as services:
+        async with open_services(settings, clock=clock) as services, AsyncExitStack() as stack:
             app.state.services = services
-            yield
+            for plugin in enabled:
+                await stack.enter_async_context(plugin.lifespan(app, services))
+            try:
+                yield
+            finally:
+                await services.conversation.drain()
 
     app = FastAPI(title="fitcoach", version="0.1.0", lifespan=lifespan)
     app.include_router(health.router)
     app.include_router(chat_api.router)
     app.include_router(web_page.router)
+    for plugin in enabled:
+        app.include_router(plugin.router)
     return app

@@ -1,12 +1,15 @@
 """ConversationService: the one place that joins channels and the agent.
 
-InboundMessage → user from the verified channel identity → agent → OutboundMessage(s).
-Messages of one conversation are handled in order; every message gets exactly one reply."""
+InboundMessage → inbox (dedupe) → user from the verified channel identity → agent →
+OutboundMessage(s). Messages of one conversation are handled in order; every accepted message
+gets exactly one reply, also when the agent fails."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 
 import structlog
 
@@ -14,6 +17,7 @@ from fitcoach.agent.coach import AgentReply, CoachAgent
 from fitcoach.agent.context import CoachContext
 from fitcoach.channels.base import Button, InboundMessage, OutboundMessage
 from fitcoach.storage.database import Database
+from fitcoach.storage.inbox import Inbox
 from fitcoach.storage.models import User
 from fitcoach.storage.repositories import MessageHistory, UserDirectory
 
@@ -24,6 +28,8 @@ FAILURE_REPLY = (
     "please try again in a moment."
 )
 
+Deliver = Callable[[InboundMessage, list[OutboundMessage]], Awaitable[None]]
+
 
 class ConversationService:
     """Handles inbound messages from any channel."""
@@ -32,43 +38,118 @@ class ConversationService:
         self.database = database
         self.agent = agent
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def accept(self, message: InboundMessage) -> bool:
+        """Store the message in the inbox; False for a duplicate delivery."""
+        async with self.database.session() as session:
+            return await Inbox(session).accept(
+                message.channel,
+                message.message_id,
+                message.conversation_id,
+                message.model_dump_json(),
+            )
 
     async def handle(self, message: InboundMessage) -> list[OutboundMessage]:
-        """Process one message and return the replies to send (always at least one)."""
+        """Accept and process now. A duplicate gets the stored reply again (idempotent)."""
+        if not await self.accept(message):
+            return await self._stored_replies(message)
+        return await self.process(message)
+
+    async def submit(self, message: InboundMessage, deliver: Deliver) -> bool:
+        """Accept now and process in the background (webhooks ack at once); False if duplicate."""
+        if not await self.accept(message):
+            log.info("duplicate_dropped", channel=message.channel)
+            return False
+        task = asyncio.create_task(self._process_and_deliver(message, deliver))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait for background work in flight (graceful shutdown)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    async def process(self, message: InboundMessage) -> list[OutboundMessage]:
+        """Run the agent for an accepted message and record the outcome."""
         thread_id = f"{message.channel}:{message.conversation_id}"
         async with self._locks[thread_id]:
-            async with self.database.session() as session:
-                user = await UserDirectory(session).resolve(
-                    message.channel, message.external_user_id, name=message.user_name
-                )
-                await MessageHistory(session, user.id).record(
-                    channel=message.channel,
-                    conversation_id=message.conversation_id,
-                    direction="in",
-                    text=message.text,
-                    external_message_id=message.message_id,
-                )
-                context = context_for(user, message)
+            user_id: int | None = None
+            status = "done"
             try:
+                context = await self._open_turn(message)
+                user_id = context.user_id
                 reply = await self.agent.respond(message.text, context, thread_id)
             except Exception:
-                log.exception("agent_failed", channel=message.channel, user_id=context.user_id)
-                reply = AgentReply(text=FAILURE_REPLY)
-            async with self.database.session() as session:
-                await MessageHistory(session, context.user_id).record(
-                    channel=message.channel,
-                    conversation_id=message.conversation_id,
-                    direction="out",
-                    text=reply.text,
-                )
+                log.exception("agent_failed", channel=message.channel, user_id=user_id)
+                reply, status = AgentReply(text=FAILURE_REPLY), "failed"
+            outbound = [to_outbound(reply)]
+            await self._close_turn(message, user_id, status, outbound)
         log.info(
             "message_handled",
             channel=message.channel,
-            user_id=context.user_id,
+            user_id=user_id,
             tools=reply.tools_called,
             routes=reply.routes,
         )
-        return [to_outbound(reply)]
+        return outbound
+
+    async def _process_and_deliver(self, message: InboundMessage, deliver: Deliver) -> None:
+        replies = await self.process(message)
+        try:
+            await deliver(message, replies)
+        except Exception:
+            log.exception("delivery_failed", channel=message.channel)
+
+    async def _open_turn(self, message: InboundMessage) -> CoachContext:
+        async with self.database.session() as session:
+            user = await UserDirectory(session).resolve(
+                message.channel, message.external_user_id, name=message.user_name
+            )
+            await MessageHistory(session, user.id).record(
+                channel=message.channel,
+                conversation_id=message.conversation_id,
+                direction="in",
+                text=message.text,
+                external_message_id=message.message_id,
+            )
+            return context_for(user, message)
+
+    async def _close_turn(
+        self,
+        message: InboundMessage,
+        user_id: int | None,
+        status: str,
+        outbound: list[OutboundMessage],
+    ) -> None:
+        try:
+            async with self.database.session() as session:
+                if user_id is not None:
+                    for reply in outbound:
+                        await MessageHistory(session, user_id).record(
+                            channel=message.channel,
+                            conversation_id=message.conversation_id,
+                            direction="out",
+                            text=reply.text,
+                        )
+                await Inbox(session).finish(
+                    message.channel,
+                    message.message_id,
+                    user_id=user_id,
+                    status=status,
+                    reply=json.dumps([r.model_dump() for r in outbound]),
+                )
+        except Exception:
+            # The reply still goes out; the bookkeeping failure is logged.
+            log.exception("turn_bookkeeping_failed", channel=message.channel)
+
+    async def _stored_replies(self, message: InboundMessage) -> list[OutboundMessage]:
+        async with self.database.session() as session:
+            row = await Inbox(session).get(message.channel, message.message_id)
+        if row is None or not row.reply:
+            return []
+        return [OutboundMessage.model_validate(r) for r in json.loads(row.reply)]
 
 
 def context_for(user: User, message: InboundMessage) -> CoachContext:

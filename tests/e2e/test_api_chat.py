@@ -109,3 +109,13 @@ def test_health_checks_the_database(client: TestClient) -> None:
     assert ready.status_code == 200
     assert ready.json()["checks"]["database"] == "ok"
     assert client.get("/").status_code == 200
+
+
+def test_a_redelivered_message_is_processed_once(client: TestClient) -> None:
+    body = {"text": "had 2 large eggs and a banana", "message_id": "m-1"}
+    first = client.post("/api/chat", json=body).json()
+    again = client.post(
+        "/api/chat", json=body | {"session_id": first["session_id"]}
+    ).json()
+    assert again["replies"] == first["replies"]
+    assert len(rows(client, Meal)) == 1

@@ -341,6 +341,10 @@ MOVEMENTS: list[tuple[tuple[str, ...], Variants]] = [
             "machine": "Leverage_Shrug",
         },
     ),
+    (("snatch grip deadlift",), {None: "Snatch_Deadlift"}),
+    (("meadows row", "landmine row", "single arm landmine row"), {None: "One-Arm_Long_Bar_Row"}),
+    (("seal row", "prone row", "bench row"), {None: "Lying_Cambered_Barbell_Row"}),
+    (("neutral grip pullup", "hammer grip pullup", "parallel grip pullup"), {None: "V-Bar_Pullup"}),
     # ---- legs --------------------------------------------------------------------------
     (
         (

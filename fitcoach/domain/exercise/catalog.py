@@ -158,10 +158,18 @@ def _default_data_dir() -> Path:
     return Path(str(resources.files("fitcoach") / "data"))
 
 
+#: When several equipment words appear, the most specific wins ("smith machine" -> smith).
+_EQUIPMENT_PRIORITY = (
+    "smith", "ez", "kettlebell", "dumbbell", "band", "cable", "barbell", "machine", "bodyweight",
+)
+
+
 def _equipment_of(tokens: tuple[str, ...]) -> set[str]:
     found = {EQUIPMENT_WORDS[t] for t in tokens if t in EQUIPMENT_WORDS}
     if "ez" in found:
         found.discard("barbell")
+    if "smith" in found:
+        found.discard("machine")
     return found
 
 
@@ -216,6 +224,11 @@ class ExerciseCatalog:
                     self._moves[key] = clean
                     entries.append(_Entry(clean[None], tuple(key.split()), alias=True))
         self._move_keys: list[str] = list(self._moves)
+        # spaceless keys catch split/joined typos ("pul ups", "lat pull-downs", "skullcrusher")
+        self._compact_moves: dict[str, str] = {}
+        for key in self._move_keys:
+            self._compact_moves.setdefault(key.replace(" ", ""), key)
+        self._compact_keys: list[str] = list(self._compact_moves)
         self._entries = entries
         df: dict[str, int] = defaultdict(int)
         inverted: dict[str, list[int]] = defaultdict(list)
@@ -284,6 +297,13 @@ class ExerciseCatalog:
                 hit = process.extractOne(
                     cand_key, self._move_keys, scorer=fuzz.ratio, score_cutoff=86
                 )
+                if hit is None:
+                    compact = cand_key.replace(" ", "")
+                    chit = process.extractOne(
+                        compact, self._compact_keys, scorer=fuzz.ratio, score_cutoff=88
+                    )
+                    if chit is not None:
+                        hit = (self._compact_moves[chit[0]], chit[1], chit[2])
                 if hit is not None:
                     variants = self._moves[hit[0]]
                     score = base - (100.0 - hit[1]) * 0.6 - 3.0
@@ -291,6 +311,17 @@ class ExerciseCatalog:
                 continue
             self._apply_variants(variants, equipment if use_equipment else set(), score, scores)
             return
+        # Longest known movement phrase inside the query ("neutral grip pullups" -> pullup):
+        # extra words are unknown qualifiers, each costs a little confidence.
+        words = rest or tokens
+        for size in range(len(words) - 1, 0, -1):
+            for start in range(len(words) - size, -1, -1):
+                window = " ".join(words[start : start + size])
+                found = self._moves.get(window)
+                if found is not None:
+                    penalty = 5.0 * (len(words) - size)
+                    self._apply_variants(found, equipment, 99.0 - penalty, scores)
+                    return
 
     def _apply_variants(
         self,
@@ -302,7 +333,7 @@ class ExerciseCatalog:
         if not equipment:
             _bump(scores, variants[None], score)
             return
-        for eq in sorted(equipment):
+        for eq in sorted(equipment, key=_EQUIPMENT_PRIORITY.index):
             if eq in variants:
                 _bump(scores, variants[eq], score)
                 return

@@ -91,6 +91,22 @@ SLANG: dict[str, tuple[str, ...]] = {
     "hex": ("trap",),
     "mil": ("military",),
     "tbar": ("t", "bar"),
+    # past-tense verbs people log with ("benched 100", "squatted 3x5")
+    "benched": ("bench",),
+    "benching": ("bench",),
+    "squatted": ("squat",),
+    "squatting": ("squat",),
+    "deadlifted": ("deadlift",),
+    "deadlifting": ("deadlift",),
+    "curled": ("curl",),
+    "curling": ("curl",),
+    "pressed": ("press",),
+    "pressing": ("press",),
+    "shrugged": ("shrug",),
+    "lunged": ("lunge",),
+    "dipped": ("dip",),
+    "thrusted": ("thrust",),
+    "rowed": ("row",),
 }
 
 #: Adjacent-token compounds joined after singularisation.

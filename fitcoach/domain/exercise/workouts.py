@@ -190,6 +190,14 @@ _TRIPLE_RE = re.compile(
     + _WEIGHT_UNIT
     + r"?\s*[x*]\s*(\d{1,3})\s*[x*]\s*(\d{1,2})(?![\d.])"
 )
+_SETS_REPS_WEIGHT_RE = re.compile(
+    r"(?<![\w.])(\d{1,2})\s*x\s*(\d{1,3})\s*(?:x|@|at)\s*" + _NUM + r"\s*" + _WEIGHT_UNIT + r"?(?![\w.])"
+)
+_SINGLES = {"single": 1, "double": 2, "triple": 3}
+_SINGLES_RE = re.compile(r"(?:\b(\d{1,2})\s+|\ba\s+|^|\s)(single|double|triple)s?\b")
+_FOR_REPS_RE = re.compile(
+    r"\bfor\s+(\d{1,3})(?:\s*reps?)?(?![\d.])(?!\s*(?:min|sec|s\b|h\b|hours?|km|k\b|m\b|mi|sets?))"
+)
 _WEIGHT_X_REPS_RE = re.compile(
     r"(?<![\w.])" + _NUM + r"\s*" + _WEIGHT_UNIT + r"\s*(?:x|for)\s*(\d{1,3})(?:\s*reps?)?(?![\d.])"
 )
@@ -294,6 +302,16 @@ def _strength_quantities(seg: str) -> tuple[_Strength, str]:
             q.weight_guessed = unit is None
             s = _blank(s, m.span())
     if q.reps is None:
+        m = _SETS_REPS_WEIGHT_RE.search(s)
+        if m and m.group(4) is None and float(m.group(3)) <= 10:
+            m = None  # "3x5 @ 8" is an RPE, not 8 kg
+        if m and int(m.group(1)) <= 15:
+            sets, reps = int(m.group(1)), int(m.group(2))
+            q.weight_kg = _kg(float(m.group(3)), m.group(4))
+            q.weight_guessed = m.group(4) is None
+            q.sets, q.reps = sets, (reps,) * sets
+            s = _blank(s, m.span())
+    if q.reps is None:
         m = _WEIGHT_X_REPS_RE.search(s)
         if m:
             q.weight_kg = _kg(float(m.group(1)), m.group(2))
@@ -358,6 +376,18 @@ def _strength_quantities(seg: str) -> tuple[_Strength, str]:
         if m:
             q.sets, q.reps = 1, (int(m.group(1)),)
             s = _blank(s, m.span())
+    if q.reps is None:
+        m = _SINGLES_RE.search(s)
+        if m and (m.group(1) or _WEIGHT_RE.search(s)):
+            count = int(m.group(1)) if m.group(1) else 1
+            reps = _SINGLES[m.group(2)]
+            q.sets, q.reps = count, (reps,) * count
+            s = _blank(s, m.span())
+    if q.reps is None and _WEIGHT_RE.search(s):
+        m = _FOR_REPS_RE.search(s)
+        if m:
+            q.sets, q.reps = 1, (int(m.group(1)),)
+            s = _blank(s, m.span())
     if q.reps is not None and q.sets is None:
         q.sets = len(q.reps)
     if q.weight_kg is None:
@@ -381,6 +411,15 @@ def _strength_quantities(seg: str) -> tuple[_Strength, str]:
             elif value > 10:
                 q.weight_kg, q.weight_guessed = round(value, 2), True
             s = _blank(s, m.span())
+    if q.weight_kg is None and q.reps is not None:
+        leftovers = [
+            m for m in re.finditer(r"(?<![\w.:/+-])(\d+(?:\.\d+)?)(?![\w.:/%])", s)
+            if 15 < float(m.group(1)) <= 600
+        ]
+        if len(leftovers) == 1:
+            # "benched 100 for 3x3": one stray number next to a set scheme is the load (kg)
+            q.weight_kg, q.weight_guessed = float(leftovers[0].group(1)), True
+            s = _blank(s, leftovers[0].span())
     if _BODYWEIGHT_RE.search(s):
         q.bodyweight = True
         s = _BODYWEIGHT_RE.sub(" ", s)
@@ -492,6 +531,14 @@ def _cardio_quantities(seg: str, kind: str | None) -> _Cardio:
 
 
 # --------------------------------------------------------------------------- main entry
+_INTENT_RE = re.compile(
+    r"^\s*(?:how|what|what's|whats|why|when|where|which|who|should|could|would|can|may|"
+    r"is|are|do you|does|will|shall)\b"
+    r"|\b(?:want to|wanna|going to|gonna|plan to|planning|plan on|will|'ll|should i|"
+    r"tomorrow|next (?:week|month|time|session)|later|hoping to|hope to|trying to|"
+    r"need to|have to|goal is|aim to|would like)\b"
+)
+
 _WORKOUT_VERB_RE = re.compile(
     r"\b(?:did|do|done|hit|trained|training|worked out|workout|sets?|reps?|lifted|pr)\b"
 )
@@ -507,11 +554,29 @@ def parse_workout(
     norm = _prenormalize(text)
     pending_words: str | None = None  # exercise words waiting for their numbers
     last_strength: StrengthEntry | None = None
+    seg_query_cache: dict[int, bool] = {}
     for seg in _segments(norm):
         result = _parse_segment(seg, body_weight_kg, cat, pending_words, last_strength)
+        if isinstance(result[1], StrengthEntry):
+            seg_query_cache[id(result[1])] = result[0] == "entry" and _has_no_words(seg)
         kind, payload = result
         if kind == "entry":
             assert isinstance(payload, StrengthEntry | CardioEntry)
+            prev = entries[-1] if entries else None
+            if (
+                isinstance(payload, StrengthEntry)
+                and isinstance(prev, StrengthEntry)
+                and prev is last_strength
+                and _inherited(seg_query_cache, payload)
+                and prev.exercise.id == payload.exercise.id
+                and prev.weight_kg == payload.weight_kg
+            ):
+                # "bench: 80kg x 5, 80kg x 5, 80kg x 4" -> one entry, 3 sets
+                payload = _merge(prev, payload)
+                entries[-1] = payload
+                last_strength = payload
+                pending_words = None
+                continue
             entries.append(payload)
             pending_words = None
             if isinstance(payload, StrengthEntry):
@@ -542,6 +607,8 @@ def _parse_segment(
     pending_words: str | None,
     last_strength: StrengthEntry | None,
 ) -> tuple[str, StrengthEntry | CardioEntry | str | None]:
+    if _INTENT_RE.search(seg) or seg.rstrip().endswith("?"):
+        return "none", None  # questions, plans and wishes are not logs
     q, rest = _strength_quantities(seg)
     found = detect_kind(seg)
     if q.reps is None and found is not None:
@@ -603,6 +670,15 @@ def _parse_segment(
         if res.ambiguous or best.score < 85:
             return "none", None
         q.sets, q.reps = 1, (count,)
+        if q.weight_kg is None and best.exercise.equipment not in _BODYWEIGHT_EQUIPMENT:
+            # "did 50 squats": a bare rep count without load means the bodyweight version
+            bw = cat.search(query + " bodyweight")
+            if (
+                bw.best is not None
+                and bw.best.score >= 90
+                and bw.best.exercise.equipment in _BODYWEIGHT_EQUIPMENT
+            ):
+                res, best = bw, bw.best
     assert q.reps is not None
     sets = q.sets or len(q.reps)
     reps = q.reps if len(q.reps) == sets else (q.reps[0],) * sets
@@ -620,6 +696,30 @@ def _parse_segment(
     )
 
 
+def _has_no_words(seg: str) -> bool:
+    """True when the segment carries numbers only (its exercise is inherited)."""
+    _, rest = _strength_quantities(seg)
+    return not _exercise_query(rest)
+
+
+def _inherited(cache: dict[int, bool], entry: StrengthEntry) -> bool:
+    return cache.get(id(entry), False)
+
+
+def _merge(a: StrengthEntry, b: StrengthEntry) -> StrengthEntry:
+    return StrengthEntry(
+        phrase=f"{a.phrase}, {b.phrase}",
+        exercise=a.exercise,
+        sets=a.sets + b.sets,
+        reps=a.reps + b.reps,
+        weight_kg=a.weight_kg,
+        rir=b.rir if b.rir is not None else a.rir,
+        rpe=b.rpe if b.rpe is not None else a.rpe,
+        confidence=min(a.confidence, b.confidence),
+        alternatives=a.alternatives,
+    )
+
+
 def _replace(entry: StrengthEntry, q: _Strength, seg: str) -> StrengthEntry:
     return StrengthEntry(
         phrase=f"{entry.phrase}, {seg}",
@@ -633,6 +733,8 @@ def _replace(entry: StrengthEntry, q: _Strength, seg: str) -> StrengthEntry:
         alternatives=entry.alternatives,
     )
 
+
+_BODYWEIGHT_EQUIPMENT = frozenset({"body only", None})
 
 _NON_WORKOUT = frozenset(
     {

@@ -1,0 +1,56 @@
+"""The inbox: accepted messages and their outcome, keyed by (channel, message id)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fitcoach.storage.models import InboxMessage, utcnow
+
+
+class Inbox:
+    """Stores inbound messages once and records how each ended."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def accept(self, channel: str, message_id: str, conversation_id: str, payload: str) -> bool:
+        """Store a new message; False when this (channel, message id) was seen before."""
+        row = InboxMessage(
+            channel=channel,
+            message_id=message_id,
+            conversation_id=conversation_id,
+            payload=payload,
+            status="received",
+        )
+        try:
+            async with self.session.begin_nested():
+                self.session.add(row)
+                await self.session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    async def get(self, channel: str, message_id: str) -> InboxMessage | None:
+        """The stored message, if any."""
+        stmt = select(InboxMessage).where(
+            InboxMessage.channel == channel, InboxMessage.message_id == message_id
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def finish(
+        self, channel: str, message_id: str, *, user_id: int | None, status: str, reply: str
+    ) -> None:
+        """Record the outcome and the reply of a processed message."""
+        await self.session.execute(
+            update(InboxMessage)
+            .where(InboxMessage.channel == channel, InboxMessage.message_id == message_id)
+            .values(
+                status=status,
+                reply=reply,
+                user_id=user_id,
+                processed_at=utcnow(),
+                attempts=InboxMessage.attempts + 1,
+            )
+        )
