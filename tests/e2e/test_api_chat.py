@@ -114,8 +114,14 @@ def test_health_checks_the_database(client: TestClient) -> None:
 def test_a_redelivered_message_is_processed_once(client: TestClient) -> None:
     body = {"text": "had 2 large eggs and a banana", "message_id": "m-1"}
     first = client.post("/api/chat", json=body).json()
-    again = client.post(
-        "/api/chat", json=body | {"session_id": first["session_id"]}
-    ).json()
+    again = client.post("/api/chat", json=body | {"session_id": first["session_id"]}).json()
     assert again["replies"] == first["replies"]
     assert len(rows(client, Meal)) == 1
+
+
+def test_message_ids_are_scoped_to_the_session(client: TestClient) -> None:
+    alice = client.post("/api/chat", json={"text": "had a banana", "message_id": "x"}).json()
+    bob = client.post("/api/chat", json={"text": "how am I doing today?", "message_id": "x"}).json()
+    assert bob["session_id"] != alice["session_id"]
+    assert "banana" not in bob["replies"][0]["text"].lower()
+    assert "haven't logged anything" in bob["replies"][0]["text"]
