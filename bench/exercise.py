@@ -110,10 +110,8 @@ def run(verbose: bool = False) -> dict[str, Any]:
         ok = len(parsed.entries) == len(exp) and all(
             _entry_ok(e, g) for e, g in zip(exp, parsed.entries, strict=False)
         )
-        if exp:
-            ok = ok and parsed.confident
-        else:
-            ok = ok and not parsed.confident
+        # a log must be confident; a non-workout message must not be
+        ok = ok and (parsed.confident == bool(exp))
         if not ok:
             got = "; ".join(_describe(g) for g in parsed.entries) or "-"
             wk_misses.append(

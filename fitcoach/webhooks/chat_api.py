@@ -43,7 +43,8 @@ async def chat(body: ChatRequest, services: ServicesDep) -> ChatResponse:
         channel="web",
         external_user_id=session_id,
         conversation_id=session_id,
-        message_id=body.message_id or uuid.uuid4().hex,
+        # Client-chosen ids are namespaced by session: one session can never hit another's.
+        message_id=f"{session_id}:{body.message_id or uuid.uuid4().hex}",
         text=body.text.strip(),
     )
     replies = await services.conversation.handle(message)

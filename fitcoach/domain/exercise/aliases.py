@@ -70,7 +70,7 @@ MOVEMENTS: list[tuple[tuple[str, ...], Variants]] = [
         {None: "Dumbbell_Bench_Press"},
     ),
     (
-        ("incline bench", "incline bench press", "incline press", "incline chest press"),
+        ("incline bench", "incline", "incline bench press", "incline press", "incline chest press"),
         {
             None: "Barbell_Incline_Bench_Press_-_Medium_Grip",
             "barbell": "Barbell_Incline_Bench_Press_-_Medium_Grip",
@@ -81,7 +81,7 @@ MOVEMENTS: list[tuple[tuple[str, ...], Variants]] = [
         },
     ),
     (
-        ("decline bench", "decline bench press", "decline press"),
+        ("decline bench", "decline", "decline bench press", "decline press"),
         {
             None: "Decline_Barbell_Bench_Press",
             "barbell": "Decline_Barbell_Bench_Press",

@@ -160,7 +160,15 @@ def _default_data_dir() -> Path:
 
 #: When several equipment words appear, the most specific wins ("smith machine" -> smith).
 _EQUIPMENT_PRIORITY = (
-    "smith", "ez", "kettlebell", "dumbbell", "band", "cable", "barbell", "machine", "bodyweight",
+    "smith",
+    "ez",
+    "kettlebell",
+    "dumbbell",
+    "band",
+    "cable",
+    "barbell",
+    "machine",
+    "bodyweight",
 )
 
 
@@ -290,27 +298,29 @@ class ExerciseCatalog:
             stripped = tuple(t for t in rest if t not in GYM_FILLER)
             if stripped and stripped != rest:
                 candidates.append((" ".join(stripped), 97.0, True))
+        # exact phrase lookups first (any candidate), then typo-tolerant lookups
         for cand_key, base, use_equipment in candidates:
             variants = self._moves.get(cand_key)
-            score = base
-            if variants is None and len(cand_key) >= 4:
-                hit = process.extractOne(
-                    cand_key, self._move_keys, scorer=fuzz.ratio, score_cutoff=86
-                )
-                if hit is None:
-                    compact = cand_key.replace(" ", "")
-                    chit = process.extractOne(
-                        compact, self._compact_keys, scorer=fuzz.ratio, score_cutoff=88
-                    )
-                    if chit is not None:
-                        hit = (self._compact_moves[chit[0]], chit[1], chit[2])
-                if hit is not None:
-                    variants = self._moves[hit[0]]
-                    score = base - (100.0 - hit[1]) * 0.6 - 3.0
-            if variants is None:
+            if variants is not None:
+                self._apply_variants(variants, equipment if use_equipment else set(), base, scores)
+                return
+        for cand_key, base, use_equipment in candidates:
+            if len(cand_key) < 4:
                 continue
-            self._apply_variants(variants, equipment if use_equipment else set(), score, scores)
-            return
+            hit = process.extractOne(cand_key, self._move_keys, scorer=fuzz.ratio, score_cutoff=86)
+            if hit is None:
+                compact = cand_key.replace(" ", "")
+                chit = process.extractOne(
+                    compact, self._compact_keys, scorer=fuzz.ratio, score_cutoff=88
+                )
+                if chit is not None:
+                    hit = (self._compact_moves[chit[0]], chit[1], chit[2])
+            if hit is not None:
+                score = base - (100.0 - hit[1]) * 0.6 - 3.0
+                self._apply_variants(
+                    self._moves[hit[0]], equipment if use_equipment else set(), score, scores
+                )
+                return
         # Longest known movement phrase inside the query ("neutral grip pullups" -> pullup):
         # extra words are unknown qualifiers, each costs a little confidence.
         words = rest or tokens

@@ -29,6 +29,7 @@ LB_TO_KG = 0.45359237
 MILE_KM = 1.609344
 YARD_KM = 0.0009144
 STEP_KM = 0.000762  # average walking stride, 0.762 m (2.5 ft)
+POOL_LENGTH_KM = 0.025  # assumed pool length when a swim is logged in laps
 MIN_EXERCISE_SCORE = 60.0
 
 
@@ -191,7 +192,11 @@ _TRIPLE_RE = re.compile(
     + r"?\s*[x*]\s*(\d{1,3})\s*[x*]\s*(\d{1,2})(?![\d.])"
 )
 _SETS_REPS_WEIGHT_RE = re.compile(
-    r"(?<![\w.])(\d{1,2})\s*x\s*(\d{1,3})\s*(?:x|@|at)\s*" + _NUM + r"\s*" + _WEIGHT_UNIT + r"?(?![\w.])"
+    r"(?<![\w.])(\d{1,2})\s*x\s*(\d{1,3})\s*(?:x|@|at)\s*"
+    + _NUM
+    + r"\s*"
+    + _WEIGHT_UNIT
+    + r"?(?![\w.])"
 )
 _SINGLES = {"single": 1, "double": 2, "triple": 3}
 _SINGLES_RE = re.compile(r"(?:\b(\d{1,2})\s+|\ba\s+|^|\s)(single|double|triple)s?\b")
@@ -235,21 +240,93 @@ _MILES_RE = re.compile(_NUM + r"\s*(?:miles?|mi)(?![a-z])")
 _METERS_RE = re.compile(_NUM + r"\s*(?:meters?|metres?|m)(?![a-z/])")
 _YARDS_RE = re.compile(_NUM + r"\s*(?:yards?|yds?)(?![a-z])")
 _STEPS_RE = re.compile(_NUM + r"\s*(k)?\s*steps\b")
+_LAPS_RE = re.compile(r"(\d{1,3})\s*(?:laps?|lengths?)\b")
 _SPEED_RE = re.compile(_NUM + r"\s*(km/h|kmh|kph|km per hour|mph|miles per hour)")
 _PACE_RE = re.compile(r"(\d{1,2}):(\d{2})\s*(?:min)?\s*(?:/|per)\s*(km|mi|mile)")
 
 _FILLER = frozenset(
     STOPWORDS
-    | set(
-        """
-        sets set reps rep x kg kgs lb lbs rpe rir each per both sides left right today
-        yesterday evening tonight tonite last night week with using at for did do done i just
-        finished got of pound pounds kilo kilos min mins minute minutes also repetition
-        repetitions time times round rounds then and first second third next finally after
-        before reserve tank inthe pr new felt easy hard tough heavy light ok okay solid nice
-        some all workout
-        """.split()
-    )
+    | {
+        "sets",
+        "set",
+        "reps",
+        "rep",
+        "x",
+        "kg",
+        "kgs",
+        "lb",
+        "lbs",
+        "rpe",
+        "rir",
+        "each",
+        "per",
+        "both",
+        "sides",
+        "left",
+        "right",
+        "today",
+        "yesterday",
+        "evening",
+        "tonight",
+        "tonite",
+        "last",
+        "night",
+        "week",
+        "with",
+        "using",
+        "at",
+        "for",
+        "did",
+        "do",
+        "done",
+        "i",
+        "just",
+        "finished",
+        "got",
+        "of",
+        "pound",
+        "pounds",
+        "kilo",
+        "kilos",
+        "min",
+        "mins",
+        "minute",
+        "minutes",
+        "also",
+        "repetition",
+        "repetitions",
+        "time",
+        "times",
+        "round",
+        "rounds",
+        "then",
+        "and",
+        "first",
+        "second",
+        "third",
+        "next",
+        "finally",
+        "after",
+        "before",
+        "reserve",
+        "tank",
+        "inthe",
+        "pr",
+        "new",
+        "felt",
+        "easy",
+        "hard",
+        "tough",
+        "heavy",
+        "light",
+        "ok",
+        "okay",
+        "solid",
+        "nice",
+        "some",
+        "all",
+        "workout",
+    }
 )
 #: "each side", "per arm", "this morning" ... qualifiers removed before exercise lookup.
 _QUALIFIER_RE = re.compile(
@@ -413,7 +490,8 @@ def _strength_quantities(seg: str) -> tuple[_Strength, str]:
             s = _blank(s, m.span())
     if q.weight_kg is None and q.reps is not None:
         leftovers = [
-            m for m in re.finditer(r"(?<![\w.:/+-])(\d+(?:\.\d+)?)(?![\w.:/%])", s)
+            m
+            for m in re.finditer(r"(?<![\w.:/+-])(\d+(?:\.\d+)?)(?![\w.:/%])", s)
             if 15 < float(m.group(1)) <= 600
         ]
         if len(leftovers) == 1:
@@ -614,9 +692,14 @@ def _parse_segment(
     if q.reps is None and found is not None:
         kind = found[0]
         c = _cardio_quantities(seg, kind)
+        confidence = 0.9
+        if c.duration_min is None and c.distance_km is None and kind == "swim":
+            m = _LAPS_RE.search(seg)
+            if m:
+                # pool length unknown: assume 25 m and stay below the confidence threshold
+                c.distance_km = round(int(m.group(1)) * POOL_LENGTH_KM, 3)
+                confidence = 0.5
         if c.duration_min is None and c.distance_km is None:
-            if pending_words is not None:
-                return "unmatched", seg
             return "unmatched", seg
         activity = match_activity(kind, c.speed_kmh, text=seg)
         kcal = (
@@ -630,7 +713,7 @@ def _parse_segment(
             duration_min=c.duration_min,
             distance_km=c.distance_km,
             kcal=kcal,
-            confidence=0.9,
+            confidence=confidence,
         )
     count: int | None = None
     if q.reps is None:
