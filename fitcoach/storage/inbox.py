@@ -15,7 +15,9 @@ class Inbox:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def accept(self, channel: str, message_id: str, conversation_id: str, payload: str) -> bool:
+    async def accept(
+        self, channel: str, message_id: str, conversation_id: str, payload: str
+    ) -> bool:
         """Store a new message; False when this (channel, message id) was seen before."""
         row = InboxMessage(
             channel=channel,

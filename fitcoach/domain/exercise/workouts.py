@@ -632,12 +632,8 @@ def parse_workout(
     norm = _prenormalize(text)
     pending_words: str | None = None  # exercise words waiting for their numbers
     last_strength: StrengthEntry | None = None
-    seg_query_cache: dict[int, bool] = {}
     for seg in _segments(norm):
-        result = _parse_segment(seg, body_weight_kg, cat, pending_words, last_strength)
-        if isinstance(result[1], StrengthEntry):
-            seg_query_cache[id(result[1])] = result[0] == "entry" and _has_no_words(seg)
-        kind, payload = result
+        kind, payload = _parse_segment(seg, body_weight_kg, cat, pending_words, last_strength)
         if kind == "entry":
             assert isinstance(payload, StrengthEntry | CardioEntry)
             prev = entries[-1] if entries else None
@@ -645,7 +641,7 @@ def parse_workout(
                 isinstance(payload, StrengthEntry)
                 and isinstance(prev, StrengthEntry)
                 and prev is last_strength
-                and _inherited(seg_query_cache, payload)
+                and _has_no_words(seg)
                 and prev.exercise.id == payload.exercise.id
                 and prev.weight_kg == payload.weight_kg
             ):
@@ -783,10 +779,6 @@ def _has_no_words(seg: str) -> bool:
     """True when the segment carries numbers only (its exercise is inherited)."""
     _, rest = _strength_quantities(seg)
     return not _exercise_query(rest)
-
-
-def _inherited(cache: dict[int, bool], entry: StrengthEntry) -> bool:
-    return cache.get(id(entry), False)
 
 
 def _merge(a: StrengthEntry, b: StrengthEntry) -> StrengthEntry:

@@ -114,3 +114,95 @@ def test_cardio(text: str, kind: str, minutes: float | None, km: float | None) -
     else:
         assert e.distance_km == pytest.approx(km, rel=0.001)
     assert (e.kcal is None) == (minutes is None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to run a 5k next month",
+        "should I bench 3 times a week?",
+        "is 3x5 better than 5x5?",
+        "what is my bench PR?",
+        "going to the gym later",
+    ],
+)
+def test_questions_and_plans_are_not_logs(text: str) -> None:
+    p = parse_workout(text)
+    assert not p.confident
+    assert p.entries == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "eid", "sets", "reps", "kg"),
+    [
+        ("squatted 120kg for 5 reps", "Barbell_Full_Squat", 1, (5,), 120.0),
+        ("benched 100 for 3x3", "Barbell_Bench_Press_-_Medium_Grip", 3, (3,) * 3, 100.0),
+        ("hit a 140kg deadlift single", "Barbell_Deadlift", 1, (1,), 140.0),
+        ("lat pulldown 3 x 12 x 50kg", "Wide-Grip_Lat_Pulldown", 3, (12,) * 3, 50.0),
+        ("squat 100 x 5 x 5", "Barbell_Full_Squat", 5, (5,) * 5, 100.0),
+        (
+            "bench: 80kg x 5, 80kg x 5, 80kg x 4",
+            "Barbell_Bench_Press_-_Medium_Grip",
+            3,
+            (5, 5, 4),
+            80.0,
+        ),
+        (
+            "bench 4 sets: 10, 8, 6, 6 @ 70kg",
+            "Barbell_Bench_Press_-_Medium_Grip",
+            4,
+            (10, 8, 6, 6),
+            70.0,
+        ),
+        ("did 50 squats", "Bodyweight_Squat", 1, (50,), None),
+        ("incline db 3x10 @ 26kg", "Incline_Dumbbell_Press", 3, (10,) * 3, 26.0),
+        ("leg press 3x12 200kg", "Leg_Press", 3, (12,) * 3, 200.0),
+    ],
+)
+def test_more_strength_shapes(
+    text: str, eid: str, sets: int, reps: tuple[int, ...], kg: float | None
+) -> None:
+    entries = _strength(text)
+    assert len(entries) == 1, text
+    e = entries[0]
+    assert (e.exercise.id, e.sets, e.reps, e.weight_kg) == (eid, sets, reps, kg)
+
+
+def test_rpe_after_at_sign_is_not_a_weight() -> None:
+    (e,) = _strength("bench 3x5 @8")
+    assert e.weight_kg is None and e.rpe == 8.0
+
+
+def test_unit_less_weight_lowers_confidence_slightly() -> None:
+    (e,) = _strength("squats 3x5 at 100")
+    assert e.weight_kg == 100.0
+    assert e.confidence < 1.0
+
+
+def test_laps_are_parsed_but_not_confident() -> None:
+    p = parse_workout("swam 30 laps")
+    (e,) = p.entries
+    assert isinstance(e, CardioEntry)
+    assert e.distance_km == pytest.approx(0.75)
+    assert not p.confident
+
+
+def test_pace_and_clock_time() -> None:
+    (e,) = parse_workout("ran 8km at 5:30/km pace").entries
+    assert isinstance(e, CardioEntry)
+    assert e.duration_min == pytest.approx(44.0)
+    (e,) = parse_workout("ran 5k in 25:30").entries
+    assert isinstance(e, CardioEntry)
+    assert e.duration_min == pytest.approx(25.5)
+
+
+def test_mixed_cardio_and_strength() -> None:
+    p = parse_workout("ran 10k and then did 3x15 pushups")
+    assert p.confident
+    assert isinstance(p.entries[0], CardioEntry)
+    assert isinstance(p.entries[1], StrengthEntry)
+
+
+def test_lb_conversion_two_decimals() -> None:
+    (e,) = _strength("ohp 3x8 95lb")
+    assert e.weight_kg == 43.09
