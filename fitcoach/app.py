@@ -11,7 +11,8 @@ from fastapi import FastAPI
 from fitcoach.bootstrap import open_services
 from fitcoach.config import Settings, get_settings
 from fitcoach.storage.models import utcnow
-from fitcoach.webhooks import chat_api, health, web_page
+from fitcoach.webhooks import chat_api, health, metrics, web_page
+from fitcoach.webhooks.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from fitcoach.webhooks.plugins import ChannelPlugin, default_plugins
 
 
@@ -23,8 +24,9 @@ def create_app(
 ) -> FastAPI:
     """Build the app; services and enabled channels start on startup and stop on shutdown."""
     settings = settings or get_settings()
-    enabled = [p for p in (default_plugins() if plugins is None else plugins)
-               if p.enabled(settings)]
+    enabled = [
+        p for p in (default_plugins() if plugins is None else plugins) if p.enabled(settings)
+    ]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -38,7 +40,10 @@ def create_app(
                 await services.conversation.drain()
 
     app = FastAPI(title="fitcoach", version="0.1.0", lifespan=lifespan)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(chat_api.router)
     app.include_router(web_page.router)
     for plugin in enabled:

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
 
     prompts_dir: Path | None = None
+    max_body_bytes: int = 2 * 1024 * 1024
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 
@@ -16,6 +17,7 @@ import structlog
 from fitcoach.agent.coach import AgentReply, CoachAgent
 from fitcoach.agent.context import CoachContext
 from fitcoach.channels.base import Button, InboundMessage, OutboundMessage
+from fitcoach.metrics import DUPLICATES, ERRORS, IN_FLIGHT, MESSAGE_LATENCY, MESSAGES
 from fitcoach.storage.database import Database
 from fitcoach.storage.inbox import Inbox
 from fitcoach.storage.models import User
@@ -53,12 +55,14 @@ class ConversationService:
     async def handle(self, message: InboundMessage) -> list[OutboundMessage]:
         """Accept and process now. A duplicate gets the stored reply again (idempotent)."""
         if not await self.accept(message):
+            DUPLICATES.labels(message.channel).inc()
             return await self._stored_replies(message)
         return await self.process(message)
 
     async def submit(self, message: InboundMessage, deliver: Deliver) -> bool:
         """Accept now and process in the background (webhooks ack at once); False if duplicate."""
         if not await self.accept(message):
+            DUPLICATES.labels(message.channel).inc()
             log.info("duplicate_dropped", channel=message.channel)
             return False
         task = asyncio.create_task(self._process_and_deliver(message, deliver))
@@ -74,6 +78,17 @@ class ConversationService:
     async def process(self, message: InboundMessage) -> list[OutboundMessage]:
         """Run the agent for an accepted message and record the outcome."""
         thread_id = f"{message.channel}:{message.conversation_id}"
+        started = time.perf_counter()
+        IN_FLIGHT.inc()
+        try:
+            return await self._process_locked(message, thread_id)
+        finally:
+            IN_FLIGHT.dec()
+            MESSAGE_LATENCY.labels(message.channel).observe(time.perf_counter() - started)
+
+    async def _process_locked(
+        self, message: InboundMessage, thread_id: str
+    ) -> list[OutboundMessage]:
         async with self._locks[thread_id]:
             user_id: int | None = None
             status = "done"
@@ -82,8 +97,10 @@ class ConversationService:
                 user_id = context.user_id
                 reply = await self.agent.respond(message.text, context, thread_id)
             except Exception:
+                ERRORS.labels("agent").inc()
                 log.exception("agent_failed", channel=message.channel, user_id=user_id)
                 reply, status = AgentReply(text=FAILURE_REPLY), "failed"
+            MESSAGES.labels(message.channel, status).inc()
             outbound = [to_outbound(reply)]
             await self._close_turn(message, user_id, status, outbound)
         log.info(
@@ -100,6 +117,7 @@ class ConversationService:
         try:
             await deliver(message, replies)
         except Exception:
+            ERRORS.labels("delivery").inc()
             log.exception("delivery_failed", channel=message.channel)
 
     async def _open_turn(self, message: InboundMessage) -> CoachContext:
@@ -141,6 +159,7 @@ class ConversationService:
                     reply=json.dumps([r.model_dump() for r in outbound]),
                 )
         except Exception:
+            ERRORS.labels("bookkeeping").inc()
             # The reply still goes out; the bookkeeping failure is logged.
             log.exception("turn_bookkeeping_failed", channel=message.channel)
 

@@ -12,6 +12,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from fitcoach.agent.context import CoachContext
 from fitcoach.agent.graph import ROUTE_KEY
 from fitcoach.agent.offline_model import _text
+from fitcoach.metrics import FALLBACKS, MODEL_CALLS, MODEL_TOKENS, TOOL_CALLS
 
 LIMITED_MODE_NOTE = (
     "(I'm in limited mode right now, so I can log meals, workouts and weigh-ins and report "
@@ -48,7 +49,9 @@ class CoachAgent:
             config={"configurable": {"thread_id": thread_id}},
             context=context,
         )
-        return summarize_turn(result["messages"], message_id)
+        reply = summarize_turn(result["messages"], message_id)
+        record_metrics(result["messages"], message_id)
+        return reply
 
 
 def summarize_turn(messages: list[BaseMessage], human_id: str) -> AgentReply:
@@ -80,3 +83,21 @@ def _options(turn: list[BaseMessage]) -> list[str]:
                 return [str(o["name"]) for o in result.get("options") or []]
             return []
     return []
+
+
+def record_metrics(messages: list[BaseMessage], human_id: str) -> None:
+    """Count this turn's model calls by route, tokens and tool calls."""
+    start = next((i for i, m in enumerate(messages) if m.id == human_id), -1)
+    for message in messages[start + 1 :]:
+        if not isinstance(message, AIMessage):
+            continue
+        route = str(message.response_metadata.get(ROUTE_KEY, "unknown"))
+        MODEL_CALLS.labels(route).inc()
+        if route == "fallback":
+            FALLBACKS.inc()
+        usage = message.usage_metadata
+        if usage:
+            MODEL_TOKENS.labels("input").inc(usage.get("input_tokens", 0))
+            MODEL_TOKENS.labels("output").inc(usage.get("output_tokens", 0))
+        for call in message.tool_calls:
+            TOOL_CALLS.labels(call["name"]).inc()

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import google.genai._api_client as genai_api_client
 import httpx
 import pytest
 from langchain_core.messages import (
@@ -87,10 +88,29 @@ def make_llm(fake: FakeGemini) -> Iterator[LLMFactory]:
         llm.client.close()
 
 
+# The SDK's async path uses aiohttp when it is importable, else httpx.AsyncClient
+# (sync always uses httpx). Run every async test on both; the httpx leg hides aiohttp
+# by patching the SDK's module flag (read at client construction and per request).
+ASYNC_BACKENDS = [
+    "httpx",
+    pytest.param(
+        "aiohttp",
+        marks=pytest.mark.skipif(not genai_api_client.has_aiohttp, reason="aiohttp not installed"),
+    ),
+]
+
+
+@pytest.fixture(params=ASYNC_BACKENDS)
+def async_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    backend: str = request.param
+    monkeypatch.setattr(genai_api_client, "has_aiohttp", backend == "aiohttp")
+    return backend
+
+
 @pytest.fixture
-async def amake_llm(fake: FakeGemini) -> AsyncIterator[LLMFactory]:
+async def amake_llm(fake: FakeGemini, async_backend: str) -> AsyncIterator[LLMFactory]:
     """Async tests: like make_llm, but ``aclose()`` on the test's event loop
-    (otherwise the httpx.AsyncClient leaks an unclosed-transport ResourceWarning)."""
+    (otherwise the async transport leaks an unclosed-transport ResourceWarning)."""
     created: list[ChatGoogleGenerativeAI] = []
 
     def _make(**kwargs: Any) -> ChatGoogleGenerativeAI:
@@ -101,6 +121,12 @@ async def amake_llm(fake: FakeGemini) -> AsyncIterator[LLMFactory]:
     yield _make
     for llm in created:
         await llm.aclose()
+
+
+def timeout_errors(backend: str) -> tuple[type[BaseException], ...]:
+    """httpx raises httpx.TimeoutException (ReadTimeout); aiohttp raises
+    asyncio.TimeoutError (== builtin TimeoutError); neither is wrapped by LangChain."""
+    return (TimeoutError,) if backend == "aiohttp" else (httpx.TimeoutException,)
 
 
 @tool
@@ -352,26 +378,37 @@ async def test_429_then_success_fast_retry(fake: FakeGemini, amake_llm: LLMFacto
     assert len(fake.requests) == 3
 
 
-@pytest.mark.parametrize("use_async", [False, True])
-async def test_500_repeated_exhausts_retries_quickly(
-    fake: FakeGemini, amake_llm: LLMFactory, use_async: bool
-) -> None:
+def test_500_repeated_exhausts_retries_quickly_sync(fake: FakeGemini, make_llm: LLMFactory) -> None:
     fake.fail(status=500, times=5)
-    llm = amake_llm().bind(http_options=fast_retry(3))
+    llm = make_llm().bind(http_options=fast_retry(3))
 
     start = time.monotonic()
     with pytest.raises(GoogleAPIError) as exc_info:
-        if use_async:
-            await llm.ainvoke("hi")
-        else:
-            llm.invoke("hi")
+        llm.invoke("hi")
     elapsed = time.monotonic() - start
 
     assert exc_info.value.code == 500
     assert exc_info.value.status == "INTERNAL"
-    assert len(fake.requests) == 3  # max_retries == total attempts
+    assert "500 INTERNAL" in str(exc_info.value)
+    assert len(fake.requests) == 3  # attempts == total requests
     assert elapsed < 1.0
     assert fake.pending == 2
+
+
+async def test_500_repeated_exhausts_retries_quickly_async(
+    fake: FakeGemini, amake_llm: LLMFactory
+) -> None:
+    fake.fail(status=500, times=5)
+    llm = amake_llm(max_retries=3)
+
+    start = time.monotonic()
+    with pytest.raises(GoogleAPIError) as exc_info:
+        await llm.ainvoke("hi", http_options=fast_retry(3))
+    elapsed = time.monotonic() - start
+
+    assert exc_info.value.code == 500
+    assert len(fake.requests) == 3
+    assert elapsed < 1.0
 
 
 def test_max_retries_1_means_single_attempt(fake: FakeGemini, make_llm: LLMFactory) -> None:
@@ -397,34 +434,65 @@ async def test_stream_error_is_classified(fake: FakeGemini, amake_llm: LLMFactor
     assert exc_info.value.code == 503
 
 
-@pytest.mark.parametrize("use_async", [False, True])
-async def test_delay_longer_than_timeout_raises_quickly(
-    fake: FakeGemini, amake_llm: LLMFactory, use_async: bool
+def test_delay_longer_than_timeout_raises_quickly_sync(
+    fake: FakeGemini, make_llm: LLMFactory
+) -> None:
+    fake.delay(5.0)
+    llm = make_llm(timeout=0.3, max_retries=1)
+
+    start = time.monotonic()
+    with pytest.raises(httpx.TimeoutException):
+        llm.invoke("hi")
+    elapsed = time.monotonic() - start
+
+    assert 0.25 <= elapsed < 1.5
+    assert len(fake.requests) == 1
+    assert fake.last_request.headers["x-server-timeout"] == "1"  # ceil(0.3)
+
+
+async def test_delay_longer_than_timeout_raises_quickly_async(
+    fake: FakeGemini, amake_llm: LLMFactory, async_backend: str
 ) -> None:
     fake.delay(5.0)
     llm = amake_llm(timeout=0.3, max_retries=1)
 
     start = time.monotonic()
-    with pytest.raises(httpx.TimeoutException):
-        if use_async:
-            await llm.ainvoke("hi")
-        else:
-            llm.invoke("hi")
+    with pytest.raises(timeout_errors(async_backend)):
+        await llm.ainvoke("hi")
     elapsed = time.monotonic() - start
 
     assert 0.25 <= elapsed < 1.5
-    assert fake.last_request.headers["x-server-timeout"] == "1"  # ceil(0.3)
+    assert len(fake.requests) == 1
 
 
-async def test_timeouts_are_retried_by_the_sdk(fake: FakeGemini, amake_llm: LLMFactory) -> None:
+def test_timeouts_are_retried_by_the_sdk_sync(fake: FakeGemini, make_llm: LLMFactory) -> None:
+    fake.delay(5.0, times=2)
+    fake.reply_text("finally")
+    llm = make_llm(timeout=0.3)
+
+    msg = llm.invoke("hi", http_options=fast_retry(3))
+
+    assert msg.content == "finally"
+    assert len(fake.requests) == 3
+
+
+async def test_async_timeout_retry_depends_on_backend(
+    fake: FakeGemini, amake_llm: LLMFactory, async_backend: str
+) -> None:
+    """httpx timeouts are 'transient' for the SDK's tenacity retry; aiohttp's
+    asyncio.TimeoutError is not (only connector/OS/disconnect errors are)."""
     fake.delay(5.0, times=2)
     fake.reply_text("finally")
     llm = amake_llm(timeout=0.3)
 
-    msg = await llm.ainvoke("hi", http_options=fast_retry(3))
-
-    assert msg.content == "finally"
-    assert len(fake.requests) == 3
+    if async_backend == "httpx":
+        msg = await llm.ainvoke("hi", http_options=fast_retry(3))
+        assert msg.content == "finally"
+        assert len(fake.requests) == 3
+    else:
+        with pytest.raises(TimeoutError):
+            await llm.ainvoke("hi", http_options=fast_retry(3))
+        assert len(fake.requests) == 1
 
 
 # --------------------------------------------------------------------------- extras
@@ -439,7 +507,7 @@ def test_count_tokens(fake: FakeGemini, make_llm: LLMFactory) -> None:
     assert fake.last_request.action == "countTokens"
 
 
-async def test_embeddings_are_deterministic(fake: FakeGemini) -> None:
+async def test_embeddings_are_deterministic(fake: FakeGemini, async_backend: str) -> None:
     emb = GoogleGenerativeAIEmbeddings(
         model="gemini-embedding-001",
         google_api_key=fake.api_key,

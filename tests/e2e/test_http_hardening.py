@@ -1,0 +1,36 @@
+"""Metrics, correlation ids and body limits on the real app."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+
+def test_metrics_count_messages_tools_and_routes(client: TestClient) -> None:
+    client.post("/api/chat", json={"text": "bench 3x5 at 80kg"})
+    text = client.get("/metrics").text
+    assert 'fitcoach_messages_total{channel="web",outcome="done"}' in text
+    assert 'fitcoach_tool_calls_total{tool="log_workout"}' in text
+    assert 'fitcoach_model_calls_total{route="offline"}' in text
+    assert "fitcoach_http_seconds_bucket" in text
+
+
+def test_every_response_carries_a_request_id(client: TestClient) -> None:
+    response = client.get("/health/live", headers={"X-Request-ID": "abc123"})
+    assert response.headers["x-request-id"] == "abc123"
+    generated = client.get("/health/live").headers["x-request-id"]
+    assert len(generated) == 32
+
+
+def test_oversized_bodies_are_rejected_with_413(client: TestClient) -> None:
+    huge = "x" * (3 * 1024 * 1024)
+    response = client.post("/api/chat", content=huge, headers={"content-type": "application/json"})
+    assert response.status_code == 413
+
+    def chunks() -> object:
+        for _ in range(40):
+            yield b"y" * 100_000
+
+    response = client.post(
+        "/api/chat", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
