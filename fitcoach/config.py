@@ -32,6 +32,10 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("GOOGLE_API_KEY", "GEMINI_API_KEY")
     )
 
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("FITCOACH_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+
     telegram_bot_token: SecretStr | None = None
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_url: str | None = None

@@ -9,17 +9,28 @@ Routing per model call (middleware):
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from langchain.agents import create_agent
-from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
+from langchain.agents.middleware import (
+    AgentMiddleware,
+    ModelRequest,
+    ModelResponse,
+    SummarizationMiddleware,
+)
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.tools import BaseTool
 from langgraph.errors import GraphBubbleUp
 from langgraph.types import Checkpointer
 
+from fitcoach.agent.budget import (
+    SUMMARY_KEEP_MESSAGES,
+    SUMMARY_TRIGGER_TOKENS,
+    is_summary,
+    trim_history,
+)
 from fitcoach.agent.context import CoachContext
 from fitcoach.agent.intents import detect_intent
 from fitcoach.agent.offline_model import OfflineChatModel, _text
@@ -33,11 +44,14 @@ ROUTE_KEY = "fitcoach_route"
 class CoachRouting(AgentMiddleware[Any, CoachContext, Any]):
     """Renders the system prompt per person; routes to the offline model (fast path, fallback)."""
 
-    def __init__(self, prompt: CoachPrompt, offline: BaseChatModel, remote: bool) -> None:
+    def __init__(
+        self, prompt: CoachPrompt, offline: BaseChatModel, remote: bool, fast_path: bool = True
+    ) -> None:
         super().__init__()
         self.prompt = prompt
         self.offline = offline
         self.remote = remote
+        self.fast_path = fast_path
 
     async def awrap_model_call(
         self,
@@ -46,10 +60,13 @@ class CoachRouting(AgentMiddleware[Any, CoachContext, Any]):
     ) -> ModelResponse[Any]:
         context = request.runtime.context if request.runtime else None
         summary = context.profile_summary if isinstance(context, CoachContext) else ""
-        request = request.override(system_message=SystemMessage(self.prompt.render(summary)))
+        request = request.override(
+            system_message=SystemMessage(self.prompt.render(summary)),
+            messages=cast("list[AnyMessage]", trim_history(request.messages)),
+        )
         if not self.remote:
             return _mark(await handler(request), "offline")
-        if _fast_path(request.messages):
+        if self.fast_path and _fast_path(request.messages):
             return _mark(await handler(request.override(model=self.offline)), "fast_path")
         try:
             return _mark(await handler(request), "model")
@@ -65,7 +82,7 @@ def _fast_path(messages: Sequence[BaseMessage]) -> bool:
     for message in reversed(messages):
         if isinstance(message, AIMessage):
             return message.response_metadata.get(ROUTE_KEY) == "fast_path"
-        if isinstance(message, HumanMessage):
+        if isinstance(message, HumanMessage) and not is_summary(message):
             if isinstance(message.content, list) and any(
                 isinstance(b, dict) and b.get("type") != "text" for b in message.content
             ):
@@ -87,15 +104,28 @@ def build_agent_graph(
     tools: list[BaseTool],
     prompt: CoachPrompt,
     checkpointer: Checkpointer | None,
+    *,
+    fast_path: bool = True,
 ) -> Any:
     """Compile the agent graph for this model and these tools."""
     offline = OfflineChatModel()
     remote = not isinstance(model, OfflineChatModel)
+    middleware: list[AgentMiddleware[Any, Any, Any]] = []
+    if remote:
+        # Older turns become a rolling summary (written by the remote model) in the state.
+        middleware.append(
+            SummarizationMiddleware(
+                model,
+                trigger=("tokens", SUMMARY_TRIGGER_TOKENS),
+                keep=("messages", SUMMARY_KEEP_MESSAGES),
+            )
+        )
+    middleware.append(CoachRouting(prompt, offline, remote, fast_path=fast_path))
     return create_agent(
         model,
         tools,
         system_prompt=prompt.render(),
-        middleware=[CoachRouting(prompt, offline, remote)],
+        middleware=middleware,
         context_schema=CoachContext,
         checkpointer=checkpointer,
     )

@@ -181,7 +181,9 @@ def parse_command(body: dict[str, Any], *, team_id: str | None) -> ParsedMessage
         conversation_id=conversation_for(channel_id, user, direct=False),
         message_id=f"command:{trigger}",
         text=text,
-        metadata={"slack": {"kind": "command", "channel": channel_id, "command": body.get("command")}},
+        metadata={
+            "slack": {"kind": "command", "channel": channel_id, "command": body.get("command")}
+        },
     )
     target = ReplyTarget(channel=channel_id, response_url=body.get("response_url"), ephemeral=True)
     return ParsedMessage(inbound, target)
@@ -190,7 +192,9 @@ def parse_command(body: dict[str, Any], *, team_id: str | None) -> ParsedMessage
 def parse_action(body: dict[str, Any], *, team_id: str | None) -> ParsedMessage | None:
     """A ``block_actions`` button press → the button's value as the person's next message."""
     actions = [a for a in body.get("actions") or [] if isinstance(a, dict)]
-    action = next((a for a in actions if str(a.get("action_id", "")).startswith(ACTION_PREFIX)), None)
+    action = next(
+        (a for a in actions if str(a.get("action_id", "")).startswith(ACTION_PREFIX)), None
+    )
     user = (body.get("user") or {}).get("id")
     channel_id = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
         "channel_id"

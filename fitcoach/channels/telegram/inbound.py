@@ -134,7 +134,7 @@ def _read_message(message: Message, me: BotIdentity) -> Draft | None:
 
 
 def _mentions(message: Message, me: BotIdentity) -> bool:
-    kinds = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+    kinds: list[str | None] = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
     entities = (
         message.parse_entities(kinds) if message.text else message.parse_caption_entities(kinds)
     )

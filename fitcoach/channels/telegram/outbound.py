@@ -8,7 +8,7 @@ import structlog
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 
 from fitcoach.channels.base import Attachment, OutboundMessage
-from fitcoach.channels.telegram.text import MAX_CAPTION_LENGTH, split_text
+from fitcoach.channels.telegram.text import split_text
 
 log = structlog.get_logger(__name__)
 
@@ -95,11 +95,10 @@ class TelegramSender:
         quote: ReplyParameters | None,
         thread_id: int | None,
     ) -> Message | None:
-        caption = None  # the text follows as its own message(s); captions cap at 1024
+        # No caption: the text follows as its own message(s), which may be longer than 1024.
         if image.ref.startswith(("http://", "https://")):
             return await self.bot.send_photo(
-                chat_id, image.ref, caption=caption, reply_parameters=quote,
-                message_thread_id=thread_id,
+                chat_id, image.ref, reply_parameters=quote, message_thread_id=thread_id
             )
         path = Path(image.ref)
         if not path.is_file():
@@ -109,10 +108,7 @@ class TelegramSender:
             chat_id,
             path.read_bytes(),
             filename=path.name,
-            caption=caption,
             reply_parameters=quote,
             message_thread_id=thread_id,
         )
 
-
-__all__ = ["MAX_CAPTION_LENGTH", "TelegramSender", "keyboard_for", "text_for"]

@@ -5,8 +5,6 @@ from __future__ import annotations
 MAX_MESSAGE_LENGTH = 4096
 """Telegram's limit for one text message, counted in UTF-16 code units."""
 
-MAX_CAPTION_LENGTH = 1024
-
 _SEPARATORS = ("\n\n", "\n", ". ", " ")
 
 

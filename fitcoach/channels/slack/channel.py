@@ -1,0 +1,188 @@
+"""The running Slack channel: bolt app, Web API client, image fetcher and background work."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlsplit
+
+import aiohttp
+import httpx
+import structlog
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fitcoach.channels.base import Attachment, InboundMessage, OutboundMessage
+from fitcoach.channels.slack.delivery import SlackDelivery
+from fitcoach.channels.slack.events import CHANNEL, ParsedMessage, ReplyTarget
+from fitcoach.channels.slack.files import FileFetchError, ImageFetcher
+from fitcoach.channels.slack.listeners import register_listeners
+from fitcoach.config import Settings
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+IMAGE_FAILURE_NOTE = (
+    "I couldn't open the image you sent (Slack didn't let me download it). "
+    "Please try sending it again in a moment."
+)
+TAKE_FAILURE_REPLY = (
+    "Sorry, something went wrong on my side and I couldn't process that. "
+    "Please try again in a moment."
+)
+
+Deliver = Callable[[InboundMessage, list[OutboundMessage]], Awaitable[None]]
+
+
+class ConversationPort(Protocol):
+    """What the channel needs from the conversation service."""
+
+    async def submit(self, message: InboundMessage, deliver: Deliver) -> bool: ...
+
+    async def drain(self, timeout: float = 30.0) -> None: ...
+
+
+class SlackChannel:
+    """Slack traffic in (``handle``), replies out; user images fetched in the background."""
+
+    def __init__(
+        self,
+        *,
+        signing_secret: str,
+        client: AsyncWebClient,
+        conversation: ConversationPort,
+        delivery: SlackDelivery,
+        fetcher: ImageFetcher,
+    ) -> None:
+        self.client = client
+        self.conversation = conversation
+        self.delivery = delivery
+        self.fetcher = fetcher
+        self.app = AsyncApp(
+            name="fitcoach",
+            signing_secret=signing_secret,
+            client=client,
+            process_before_response=True,
+        )
+        register_listeners(self.app, self)
+        self.handler = AsyncSlackRequestHandler(self.app)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._fetching: set[str] = set()
+
+    async def handle(self, request: Request) -> Response:
+        """Verify and dispatch one request from Slack (bolt checks signature and timestamp)."""
+        return await self.handler.handle(request)
+
+    async def take(self, parsed: ParsedMessage) -> bool:
+        """Store the message and schedule its reply; False for a duplicate delivery.
+
+        Messages with images are acknowledged first and stored once the images are
+        downloaded (a download can outlast Slack's three seconds)."""
+        if not parsed.files:
+            return await self._submit(parsed.inbound, parsed.target)
+        key = parsed.inbound.message_id
+        if key in self._fetching:
+            return False
+        self._fetching.add(key)
+        task = asyncio.create_task(self._fetch_and_submit(parsed))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait for image downloads, then for the replies they started."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+        await self.conversation.drain(timeout)
+
+    async def _submit(
+        self, inbound: InboundMessage, target: ReplyTarget, note: str | None = None
+    ) -> bool:
+        async def deliver(_: InboundMessage, replies: list[OutboundMessage]) -> None:
+            await self.delivery.send(target, replies, note=note)
+
+        accepted = await self.conversation.submit(inbound, deliver)
+        if not accepted:
+            log.info("slack_duplicate_dropped", message_id=inbound.message_id)
+        return accepted
+
+    async def _fetch_and_submit(self, parsed: ParsedMessage) -> None:
+        try:
+            images: list[Attachment] = []
+            failures = 0
+            for file in parsed.files:
+                try:
+                    images.append(await self.fetcher.fetch(file))
+                except FileFetchError as exc:
+                    failures += 1
+                    log.warning("slack_image_download_failed", file_id=file.id, reason=str(exc))
+            metadata = {**parsed.inbound.metadata, "image_failures": failures}
+            inbound = parsed.inbound.model_copy(update={"images": images, "metadata": metadata})
+            await self._submit(inbound, parsed.target, IMAGE_FAILURE_NOTE if failures else None)
+        except Exception:
+            log.exception("slack_message_not_accepted", message_id=parsed.inbound.message_id)
+            try:
+                await self.delivery.send(parsed.target, [OutboundMessage(text=TAKE_FAILURE_REPLY)])
+            except Exception:
+                log.exception("slack_failure_reply_failed")
+        finally:
+            self._fetching.discard(parsed.inbound.message_id)
+
+
+def api_base_url(settings: Settings) -> str:
+    """The Web API base URL (with the trailing slash slack_sdk expects)."""
+    url = settings.slack_api_url or DEFAULT_API_URL
+    return url if url.endswith("/") else f"{url}/"
+
+
+@asynccontextmanager
+async def open_slack_channel(
+    settings: Settings, conversation: ConversationPort
+) -> AsyncIterator[SlackChannel]:
+    """Start the Slack channel (HTTP sessions, client, bolt app); drain and close on exit."""
+    if settings.slack_bot_token is None or settings.slack_signing_secret is None:
+        raise ValueError("FITCOACH_SLACK_BOT_TOKEN and FITCOACH_SLACK_SIGNING_SECRET are required")
+    token = settings.slack_bot_token.get_secret_value()
+    base_url = api_base_url(settings)
+    api_host = urlsplit(base_url).hostname
+    async with (
+        aiohttp.ClientSession() as session,
+        httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0), follow_redirects=True) as http,
+    ):
+        client = AsyncWebClient(
+            token=token,
+            base_url=base_url,
+            session=session,
+            timeout=15,
+            retry_handlers=[
+                AsyncConnectionErrorRetryHandler(),
+                AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            ],
+        )
+        channel = SlackChannel(
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            client=client,
+            conversation=conversation,
+            delivery=SlackDelivery(client, session),
+            fetcher=ImageFetcher(
+                http,
+                token,
+                Path(settings.data_dir) / "files" / CHANNEL,
+                extra_hosts=[api_host] if settings.slack_api_url and api_host else [],
+            ),
+        )
+        log.info("slack_channel_ready", api_host=api_host)
+        try:
+            yield channel
+        finally:
+            await channel.drain()
