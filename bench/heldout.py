@@ -68,9 +68,7 @@ def _nutrition() -> tuple[dict[str, Any], list[str]]:
             misses.append(f"  {row['query']!r}: got {got} {name[:60]!r} want {row['ndb'][:4]}")
     out["food_top1"] = round(1 - len(misses) / len(foods), 4)
     out["food_search_p50_ms"] = round(statistics.median(lat) * 1000, 3)
-    lines.append(
-        f"foods: top-1 {out['food_top1']:.1%} ({len(foods) - len(misses)}/{len(foods)})"
-    )
+    lines.append(f"foods: top-1 {out['food_top1']:.1%} ({len(foods) - len(misses)}/{len(foods)})")
     lines += misses
 
     portions = _load("heldout_portions.jsonl")
@@ -100,9 +98,7 @@ def _nutrition() -> tuple[dict[str, Any], list[str]]:
         kcal = parse.totals.kcal
         want = [set(i["ndb"]) for i in row["items"]]
         got_ids = [i.ndb for i in parse.items]
-        if len(got_ids) == len(want) and all(
-            g in w for g, w in zip(got_ids, want, strict=True)
-        ):
+        if len(got_ids) == len(want) and all(g in w for g, w in zip(got_ids, want, strict=True)):
             items_ok += 1
         if abs(kcal - row["kcal"]) > 0.10 * row["kcal"]:
             desc = ", ".join(f"{i.ndb}:{i.grams:.0f}g" for i in parse.items)
@@ -163,7 +159,9 @@ def _exercise() -> tuple[dict[str, Any], list[str]]:
                 f"confident={parsed.confident}"
             )
     out["workout_full"] = round(1 - len(wmiss) / len(wk), 4)
-    lines.append(f"workouts: fully right {out['workout_full']:.1%} ({len(wk) - len(wmiss)}/{len(wk)})")
+    lines.append(
+        f"workouts: fully right {out['workout_full']:.1%} ({len(wk) - len(wmiss)}/{len(wk)})"
+    )
     lines += wmiss
     out["n"] = {"exercises": len(rows), "workouts": len(wk)}
     return out, lines

@@ -24,12 +24,13 @@ if str(ROOT) not in sys.path:
 from langchain.agents import create_agent  # noqa: E402
 from langchain_core.callbacks import CallbackManagerForLLMRun  # noqa: E402
 from langchain_core.language_models import BaseChatModel, LanguageModelInput  # noqa: E402
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage  # noqa: E402
+from langchain_core.messages import AIMessage, BaseMessage  # noqa: E402
 from langchain_core.messages.utils import count_tokens_approximately  # noqa: E402
 from langchain_core.outputs import ChatGeneration, ChatResult  # noqa: E402
 from langchain_core.runnables import Runnable  # noqa: E402
 from langchain_core.utils.function_calling import convert_to_openai_tool  # noqa: E402
 from langgraph.checkpoint.memory import InMemorySaver  # noqa: E402
+from pydantic import Field  # noqa: E402
 
 from fitcoach.agent.coach import CoachAgent  # noqa: E402
 from fitcoach.agent.context import CoachContext  # noqa: E402
@@ -69,8 +70,8 @@ TURNS = 100
 class RecordingModel(BaseChatModel):
     """Behaves like a remote tool-calling model and records each prompt's size."""
 
-    tools: list[dict[str, Any]] = []
-    log: list[tuple[int, int]] = []  # (turn, prompt tokens)
+    tools: list[dict[str, Any]] = Field(default_factory=list)
+    log: list[tuple[int, int]] = Field(default_factory=list)  # (turn, prompt tokens)
     turn: int = 0
 
     @property

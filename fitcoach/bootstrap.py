@@ -14,6 +14,7 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from fitcoach.agent.coach import CoachAgent
 from fitcoach.agent.graph import build_agent_graph
 from fitcoach.agent.models import create_chat_model
+from fitcoach.agent.offline_model import OfflineChatModel
 from fitcoach.agent.prompts import DEFAULT_PROMPTS_DIR, coach_prompt
 from fitcoach.config import Settings
 from fitcoach.conversation import ConversationService
@@ -57,8 +58,14 @@ async def open_services(
     try:
         async with AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_path)) as saver:
             model = create_chat_model(settings)
-            tools = build_tools(ToolServices(database=database, clock=clock))
-            agent = CoachAgent(build_agent_graph(model, tools, prompt, saver))
+            remote = None if isinstance(model, OfflineChatModel) else model
+            media_dir = settings.data_dir / "media"
+            tools = build_tools(
+                ToolServices(
+                    database=database, clock=clock, media_dir=media_dir, vision_model=remote
+                )
+            )
+            agent = CoachAgent(build_agent_graph(model, tools, prompt, saver), transcriber=remote)
             log.info(
                 "services_ready",
                 model=settings.resolved_model,
@@ -68,7 +75,7 @@ async def open_services(
                 settings=settings,
                 database=database,
                 agent=agent,
-                conversation=ConversationService(database, agent),
+                conversation=ConversationService(database, agent, media_dir),
             )
     finally:
         await database.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import signal
 from typing import Annotated
 
@@ -17,6 +18,7 @@ telegram_app = typer.Typer(
     help="Telegram channel: webhook registration and local polling.", no_args_is_help=True
 )
 console = Console(stderr=True)
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 @telegram_app.command("set-webhook")
@@ -32,6 +34,12 @@ def set_webhook(
     secret = settings.telegram_webhook_secret
     if secret is None or not secret.get_secret_value():
         console.print("[red]FITCOACH_TELEGRAM_WEBHOOK_SECRET is not set[/]")
+        raise typer.Exit(2)
+    if not SECRET_TOKEN.fullmatch(secret.get_secret_value()):
+        console.print(
+            "[red]FITCOACH_TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, "
+            "_ and - (Telegram's rule for secret_token)[/]"
+        )
         raise typer.Exit(2)
     if not url.startswith("https://"):
         console.print("[yellow]Telegram only delivers webhooks to https:// URLs.[/]")

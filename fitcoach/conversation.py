@@ -11,15 +11,17 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import structlog
 
-from fitcoach.agent.coach import AgentReply, CoachAgent
+from fitcoach.agent.coach import AgentReply, AudioClip, CoachAgent
 from fitcoach.agent.context import CoachContext
 from fitcoach.channels.base import Button, InboundMessage, OutboundMessage
 from fitcoach.metrics import DUPLICATES, ERRORS, IN_FLIGHT, MESSAGE_LATENCY, MESSAGES
 from fitcoach.storage.database import Database
 from fitcoach.storage.inbox import Inbox
+from fitcoach.storage.media import MediaStore
 from fitcoach.storage.models import User
 from fitcoach.storage.repositories import MessageHistory, UserDirectory
 
@@ -36,9 +38,10 @@ Deliver = Callable[[InboundMessage, list[OutboundMessage]], Awaitable[None]]
 class ConversationService:
     """Handles inbound messages from any channel."""
 
-    def __init__(self, database: Database, agent: CoachAgent) -> None:
+    def __init__(self, database: Database, agent: CoachAgent, media_dir: Path) -> None:
         self.database = database
         self.agent = agent
+        self.media_dir = media_dir
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -93,9 +96,11 @@ class ConversationService:
             user_id: int | None = None
             status = "done"
             try:
-                context = await self._open_turn(message)
+                context, photo_ids, audio = await self._open_turn(message)
                 user_id = context.user_id
-                reply = await self.agent.respond(message.text, context, thread_id)
+                reply = await self.agent.respond(
+                    message.text, context, thread_id, photo_ids=photo_ids, audio=audio
+                )
             except Exception:
                 ERRORS.labels("agent").inc()
                 log.exception("agent_failed", channel=message.channel, user_id=user_id)
@@ -120,11 +125,21 @@ class ConversationService:
             ERRORS.labels("delivery").inc()
             log.exception("delivery_failed", channel=message.channel)
 
-    async def _open_turn(self, message: InboundMessage) -> CoachContext:
+    async def _open_turn(
+        self, message: InboundMessage
+    ) -> tuple[CoachContext, list[str], list[AudioClip]]:
         async with self.database.session() as session:
             user = await UserDirectory(session).resolve(
                 message.channel, message.external_user_id, name=message.user_name
             )
+            store = MediaStore(session, user.id, self.media_dir)
+            photo_ids = [
+                (await store.add(Path(a.ref), "image", a.mime_type)).id for a in message.images
+            ]
+            audio = []
+            for attachment in message.audio:
+                row = await store.add(Path(attachment.ref), "audio", attachment.mime_type)
+                audio.append(AudioClip(path=Path(row.path), mime_type=row.mime_type))
             await MessageHistory(session, user.id).record(
                 channel=message.channel,
                 conversation_id=message.conversation_id,
@@ -132,7 +147,7 @@ class ConversationService:
                 text=message.text,
                 external_message_id=message.message_id,
             )
-            return context_for(user, message)
+            return context_for(user, message), photo_ids, audio
 
     async def _close_turn(
         self,

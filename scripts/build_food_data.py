@@ -12,6 +12,10 @@ Outputs (tab-separated, UTF-8, one header line) in ``fitcoach/data/``:
                        (per 100 g; empty = unknown)
 * ``food_weights.tsv`` ndb, seq, amount, description, grams (household measures)
 * ``food_groups.tsv``  group code, description
+* ``food_index.json``  precomputed search index (tokenised names, brand words, priors) read by
+                       ``FoodDatabase.load``; ignored (rebuilt in memory) when its fingerprint
+                       does not match ``foods.tsv`` and the tokeniser. Rebuild only the index
+                       with ``python scripts/build_food_data.py --index-only``.
 """
 
 from __future__ import annotations
@@ -60,8 +64,21 @@ def num(text: str) -> str:
     return f"{value:g}"
 
 
+def write_index() -> None:
+    """Write ``food_index.json`` for the current ``foods.tsv`` and tokeniser."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from fitcoach.domain.nutrition.foods import write_index as _write
+
+    path = _write(OUT)
+    print(f"wrote search index {path}")
+
+
 def main(argv: list[str]) -> int:
     """Entry point."""
+    if "--index-only" in argv[1:]:
+        write_index()
+        return 0
     src = Path(argv[1]) if len(argv) > 1 else REPO / ".." / "shared" / "data" / "usda-sr"
     src = src.resolve()
     groups = read_sr(src / "FD_GROUP.txt")
@@ -97,6 +114,7 @@ def main(argv: list[str]) -> int:
             fh.write(f"{ndb}\t{seq}\t{num(amount)}\t{clean(desc)}\t{num(grams)}\n")
 
     print(f"wrote {n} foods, {len(weights)} measures, {len(groups)} groups to {OUT}")
+    write_index()
     return 0
 
 

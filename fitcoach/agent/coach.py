@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import structlog
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langgraph.types import Command
 
 from fitcoach.agent.context import CoachContext
 from fitcoach.agent.graph import ROUTE_KEY
-from fitcoach.agent.offline_model import _text
+from fitcoach.agent.offline_model import VOICE_NEEDS_MODEL, _text
+from fitcoach.agent.voice import transcribe
 from fitcoach.metrics import FALLBACKS, MODEL_CALLS, MODEL_TOKENS, TOOL_CALLS
+
+log = structlog.get_logger(__name__)
 
 LIMITED_MODE_NOTE = (
     "(I'm in limited mode right now, so I can log meals, workouts and weigh-ins and report "
     "progress, but not chat freely.)"
 )
+VOICE_FAILED = "I couldn't make out that voice note. Could you type it instead?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +37,7 @@ class AgentReply:
     options: list[str] = field(default_factory=list)
     tools_called: list[str] = field(default_factory=list)
     routes: list[str] = field(default_factory=list)
+    transcript: str | None = None
 
     @property
     def used_fallback(self) -> bool:
@@ -35,32 +45,90 @@ class AgentReply:
         return "fallback" in self.routes
 
 
+@dataclass(frozen=True, slots=True)
+class AudioClip:
+    """A stored voice note."""
+
+    path: Path
+    mime_type: str
+
+
 class CoachAgent:
     """A thin runner around the compiled graph: one thread per conversation."""
 
-    def __init__(self, graph: Any) -> None:
+    def __init__(self, graph: Any, transcriber: BaseChatModel | None = None) -> None:
         self.graph = graph
+        self.transcriber = transcriber
 
-    async def respond(self, text: str, context: CoachContext, thread_id: str) -> AgentReply:
-        """Run one turn and collect the reply, tool calls and routes."""
-        message_id = f"in-{uuid.uuid4().hex}"
-        result = await self.graph.ainvoke(
-            {"messages": [HumanMessage(content=text, id=message_id)]},
-            config={"configurable": {"thread_id": thread_id}},
-            context=context,
-        )
-        reply = summarize_turn(result["messages"], message_id)
-        record_metrics(result["messages"], message_id)
+    async def respond(
+        self,
+        text: str,
+        context: CoachContext,
+        thread_id: str,
+        *,
+        photo_ids: Sequence[str] = (),
+        audio: Sequence[AudioClip] = (),
+    ) -> AgentReply:
+        """Run one turn (or resume a pending confirmation) and collect the reply."""
+        transcript = None
+        if audio:
+            if self.transcriber is None:
+                return AgentReply(text=VOICE_NEEDS_MODEL)
+            try:
+                transcript = await transcribe(self.transcriber, audio[0].path, audio[0].mime_type)
+            except Exception as exc:
+                log.warning("transcription_failed", error_type=type(exc).__name__)
+                return AgentReply(text=VOICE_FAILED)
+            text = f"{text}\n{transcript}".strip()
+            if not transcript:
+                return AgentReply(text=VOICE_FAILED)
+        config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
+        state = await self.graph.aget_state(config)
+        if state is not None and state.interrupts and not photo_ids:
+            before = len(state.values.get("messages", []))
+            result = await self.graph.ainvoke(Command(resume=text), config=config, context=context)
+            turn = result["messages"][before:]
+        else:
+            message_id = f"in-{uuid.uuid4().hex}"
+            content = " ".join([text, *(f"[photo:{pid}]" for pid in photo_ids)]).strip()
+            result = await self.graph.ainvoke(
+                {"messages": [HumanMessage(content=content, id=message_id)]},
+                config=config,
+                context=context,
+            )
+            turn = messages_after(result["messages"], message_id)
+        record_metrics(turn)
+        reply = summarize_turn(turn, result.get("__interrupt__") or ())
+        if transcript is not None:
+            reply = AgentReply(
+                text=f"🎙 “{transcript}”\n\n{reply.text}",
+                options=reply.options,
+                tools_called=reply.tools_called,
+                routes=reply.routes,
+                transcript=transcript,
+            )
         return reply
 
 
-def summarize_turn(messages: list[BaseMessage], human_id: str) -> AgentReply:
-    """The reply made of the messages after the human message with this id."""
+def messages_after(messages: list[BaseMessage], human_id: str) -> list[BaseMessage]:
+    """The messages this turn added after the human message with this id."""
     start = next((i for i, m in enumerate(messages) if m.id == human_id), -1)
-    turn = messages[start + 1 :]
+    return messages[start + 1 :]
+
+
+def summarize_turn(turn: list[BaseMessage], interrupts: Sequence[Any] = ()) -> AgentReply:
+    """The reply made of one turn's messages (and a pending confirmation, if any)."""
     ai_messages = [m for m in turn if isinstance(m, AIMessage)]
     routes = [str(m.response_metadata.get(ROUTE_KEY, "")) for m in ai_messages]
     tools = [call["name"] for m in ai_messages for call in m.tool_calls]
+    if interrupts:
+        value = getattr(interrupts[0], "value", {}) or {}
+        return AgentReply(
+            text=str(value.get("question", "Please confirm.")),
+            options=[str(o) for o in value.get("options", [])],
+            tools_called=tools,
+            routes=routes,
+        )
     final = next((m for m in reversed(ai_messages) if not m.tool_calls and _text(m).strip()), None)
     text = (
         _text(final).strip()
@@ -85,10 +153,9 @@ def _options(turn: list[BaseMessage]) -> list[str]:
     return []
 
 
-def record_metrics(messages: list[BaseMessage], human_id: str) -> None:
+def record_metrics(turn: list[BaseMessage]) -> None:
     """Count this turn's model calls by route, tokens and tool calls."""
-    start = next((i for i, m in enumerate(messages) if m.id == human_id), -1)
-    for message in messages[start + 1 :]:
+    for message in turn:
         if not isinstance(message, AIMessage):
             continue
         route = str(message.response_metadata.get(ROUTE_KEY, "unknown"))

@@ -64,8 +64,14 @@ _MEAL_WORDS = re.compile(
 _HEIGHT_MARKERS = ("tall", "height", "i'm", "i am")
 
 
+PHOTO_MARKER = re.compile(r"\[photo:([A-Za-z0-9_-]{1,40})\]")
+
+
 def detect_intent(text: str) -> Intent | None:
     """The tool call that best serves this message, or None for small talk and questions."""
+    photo = PHOTO_MARKER.search(text)
+    if photo:
+        return Intent("analyze_food_photo", {"photo_id": photo.group(1)})
     stripped = text.strip()
     if not stripped:
         return None

@@ -164,7 +164,18 @@ def _profile(result: dict[str, Any]) -> str:
     return f"Got it, I updated your profile ({changed})."
 
 
+def _photo(result: dict[str, Any]) -> str:
+    status = result["status"]
+    if status == "logged":
+        names = ", ".join(f"{i['name']} ({i['grams']:g} g)" for i in result["items"])
+        return f"Logged your meal from the photo: {names} — {result['kcal']} kcal in total."
+    if status == "cancelled":
+        return "OK, I didn't log it. Tell me what you ate in words whenever you like."
+    return str(result.get("message", "I couldn't read that photo."))
+
+
 _RENDERERS = {
+    "analyze_food_photo": _photo,
     "log_meal": _meal,
     "log_workout": _workout,
     "log_body_weight": _body_weight,

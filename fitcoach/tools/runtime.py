@@ -6,10 +6,12 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from langchain.tools import ToolRuntime
+from langchain_core.language_models import BaseChatModel
 
 from fitcoach.agent.context import CoachContext
 from fitcoach.storage.database import Database
@@ -24,6 +26,9 @@ class ToolServices:
 
     database: Database
     clock: Callable[[], datetime] = field(default=utcnow)
+    media_dir: Path = Path("./var/media")
+    vision_model: BaseChatModel | None = None
+    """A model that can read images; None when running offline."""
 
 
 def trusted_context(runtime: ToolRuntime[CoachContext, Any]) -> CoachContext:

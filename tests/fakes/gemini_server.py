@@ -139,6 +139,7 @@ class RecordedRequest:
     model: str | None
     action: str | None
     api_version: str | None
+    response_status: int | None = None  # None: no response sent (e.g. client timed out)
 
     @property
     def stream(self) -> bool:
@@ -260,7 +261,11 @@ def echo_default(request: RecordedRequest) -> FakeReply:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; without TCP_NODELAY a keep-alive
+    # client's delayed ACK adds ~40 ms to every request.
+    disable_nagle_algorithm = True
     server: _Server
+    recorded: RecordedRequest | None = None
 
     def log_message(self, format: str, *args: Any) -> None:  # silence stderr noise
         return
@@ -556,6 +561,7 @@ class FakeGemini:
             action=m.group("action") if m else None,
             api_version=m.group("version") if m else None,
         )
+        h.recorded = req
         with self._lock:
             self.requests.append(req)
 
@@ -738,6 +744,8 @@ class FakeGemini:
     @staticmethod
     def _send_json(h: _Handler, status: int, payload: Any) -> None:
         data = json.dumps(payload).encode()
+        if h.recorded is not None:
+            h.recorded.response_status = status
         try:
             h.send_response(status)
             h.send_header("Content-Type", "application/json; charset=UTF-8")
@@ -758,6 +766,8 @@ class FakeGemini:
         self._send_json(h, status, payload)
 
     def _send_sse(self, h: _Handler, events: list[Any], chunk_delay: float) -> None:
+        if h.recorded is not None:
+            h.recorded.response_status = 200
         try:
             h.send_response(200)
             h.send_header("Content-Type", "text/event-stream")

@@ -154,9 +154,7 @@ def _ogg_crc(data: bytes) -> int:
 def ogg_bytes() -> bytes:
     """A one-page Ogg stream holding an OpusHead packet (what a voice note starts with)."""
     packet = b"OpusHead" + struct.pack("<BBHIhB", 1, 1, 312, 48000, 0, 0)
-    header = struct.pack("<4sBBqIIIB", b"OggS", 0, 0x02, 0, 0x1234, 0, 0, 1) + bytes(
-        [len(packet)]
-    )
+    header = struct.pack("<4sBBqIIIB", b"OggS", 0, 0x02, 0, 0x1234, 0, 0, 1) + bytes([len(packet)])
     page = header + packet
     crc = _ogg_crc(page)
     return page[:22] + struct.pack("<I", crc) + page[26:]
@@ -308,9 +306,9 @@ class FakeTelegram:
         with self._lock:
             return self._state.webhook
 
-    def wait_for(self, method: str = "sendMessage", count: int = 1, timeout: float = 15.0) -> (
-        list[Call]
-    ):
+    def wait_for(
+        self, method: str = "sendMessage", count: int = 1, timeout: float = 15.0
+    ) -> list[Call]:
         """Block until ``count`` successful calls of ``method`` were made; return them."""
         deadline = time.monotonic() + timeout
         while True:
@@ -483,9 +481,7 @@ class FakeTelegram:
             raise _BadRequest("chat_id and action are required")
         return True
 
-    def _m_answercallbackquery(
-        self, params: dict[str, Any], files: dict[str, UploadedFile]
-    ) -> Any:
+    def _m_answercallbackquery(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
         if not params.get("callback_query_id"):
             raise _BadRequest("query id is empty")
         return True

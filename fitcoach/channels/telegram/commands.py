@@ -9,16 +9,16 @@ WELCOME_TEXT = (
     "Welcome to fitcoach! I log your meals and workouts with real numbers (USDA food data, an "
     "exercise catalog) and tell you how you're doing.\n\n"
     "To set you up, tell me three things:\n"
-    "1. Your goal, e.g. \"my goal is to lose 5 kg\" or \"I want to build muscle\"\n"
-    "2. Your units: \"use metric\" or \"use imperial\"\n"
-    "3. Your timezone, e.g. \"timezone Europe/Berlin\"\n\n"
-    "Then just tell me what you ate or did: \"had 2 eggs and a banana\", \"bench 3x5 at 80kg\". "
+    '1. Your goal, e.g. "my goal is to lose 5 kg" or "I want to build muscle"\n'
+    '2. Your units: "use metric" or "use imperial"\n'
+    '3. Your timezone, e.g. "timezone Europe/Berlin"\n\n'
+    'Then just tell me what you ate or did: "had 2 eggs and a banana", "bench 3x5 at 80kg". '
     "Send /help for everything I understand."
 )
 
 HELP_TEXT = (
-    "Tell me what you ate (\"oatmeal with milk for breakfast\") or trained (\"ran 5 km in "
-    "30 min\", \"squat 3x8 at 100kg\"), or your weight (\"I weigh 72.5 kg\"). You can send "
+    'Tell me what you ate ("oatmeal with milk for breakfast") or trained ("ran 5 km in '
+    '30 min", "squat 3x8 at 100kg"), or your weight ("I weigh 72.5 kg"). You can send '
     "photos and voice notes too.\n\n"
     "Commands:\n"
     "/today - how am I doing today?\n"

@@ -111,4 +111,3 @@ class TelegramSender:
             reply_parameters=quote,
             message_thread_id=thread_id,
         )
-

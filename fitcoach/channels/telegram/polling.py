@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from telegram import Bot, Update
-from telegram.error import NetworkError, TelegramError, TimedOut
+from telegram.error import Conflict, NetworkError, TelegramError
 
 from fitcoach.channels.telegram.client import ALLOWED_UPDATES
 
@@ -39,7 +39,7 @@ async def poll_updates(
         stopped.cancel()
         try:
             updates = fetch.result()
-        except (NetworkError, TimedOut) as error:
+        except (NetworkError, Conflict) as error:  # Conflict: another poller or a webhook
             log.warning("telegram_poll_failed", error=type(error).__name__, retry_s=backoff)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 30.0)

@@ -241,6 +241,7 @@ _METERS_RE = re.compile(_NUM + r"\s*(?:meters?|metres?|m)(?![a-z/])")
 _YARDS_RE = re.compile(_NUM + r"\s*(?:yards?|yds?)(?![a-z])")
 _STEPS_RE = re.compile(_NUM + r"\s*(k)?\s*steps\b")
 _LAPS_RE = re.compile(r"(\d{1,3})\s*(?:laps?|lengths?)\b")
+_POOL_RE = re.compile(r"(\d{2})\s*(?:m|metres?|meters?|(y|yds?|yards?))\b[\s-]*(?:long\s+)?pool\b")
 _SPEED_RE = re.compile(_NUM + r"\s*(km/h|kmh|kph|km per hour|mph|miles per hour)")
 _PACE_RE = re.compile(r"(\d{1,2}):(\d{2})\s*(?:min)?\s*(?:/|per)\s*(km|mi|mile)")
 
@@ -687,11 +688,16 @@ def _parse_segment(
     found = detect_kind(seg)
     if q.reps is None and found is not None:
         kind = found[0]
-        c = _cardio_quantities(seg, kind)
+        pool = _POOL_RE.search(seg) if kind == "swim" else None
+        c = _cardio_quantities(_blank(seg, pool.span()) if pool else seg, kind)
         confidence = 0.9
-        if c.duration_min is None and c.distance_km is None and kind == "swim":
+        if c.distance_km is None and kind == "swim":
             m = _LAPS_RE.search(seg)
-            if m:
+            if m and pool:
+                # "40 lengths of a 50m pool": the pool length is stated
+                length_km = float(pool.group(1)) * (YARD_KM if pool.group(2) else 0.001)
+                c.distance_km = round(int(m.group(1)) * length_km, 3)
+            elif m and c.duration_min is None:
                 # pool length unknown: assume 25 m and stay below the confidence threshold
                 c.distance_km = round(int(m.group(1)) * POOL_LENGTH_KM, 3)
                 confidence = 0.5

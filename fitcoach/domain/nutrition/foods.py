@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -11,6 +14,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from fitcoach.domain.nutrition import text as _text_module
 from fitcoach.domain.nutrition.text import STOPWORDS, tokenize
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -266,6 +270,17 @@ _BAD_QUALIFIERS: dict[str, float] = {
     "usda": 6,
     "recipe": 2,
     "homemade": 1,
+    # generalisation rules: things nobody means unless they say so
+    "oil": 10,  # "salmon fillet" is not fish oil, "tuna" is not tuna in oil
+    "extra": 3,  # "firm tofu" is not "extra firm"
+    "home": 2,  # "baked beans" are canned, not home-prepared
+    "chinese": 3,  # regional varieties ("Broccoli, chinese")
+    "japanese": 3,
+    "hawaiian": 3,
+    "puerto": 3,
+    "rican": 3,
+    "mexican": 2,
+    "indian": 2,
 }
 _GROUP_PRIOR: dict[str, float] = {
     "0300": -25.0,  # baby foods
@@ -379,6 +394,34 @@ _SOFT_QUERY = frozenset(
         "minced",
         "cubed",
         "mashed",
+        "crispy",
+        "chunk",
+        "cube",
+        "wedge",
+        "stick",
+        "strip",
+    ]
+)
+# Soft words that may be dropped to reach a curated default ("salmon fillet" -> "salmon").
+_DROPPABLE_SOFT = _SOFT_QUERY - frozenset(["mashed", "shredded", "grated", "minced", "hot", "cold"])
+# Prep words that may be dropped to reach a curated default whose food is prepared that way.
+_DROPPABLE_PREP = frozenset(["cooked", "boiled", "steamed", "baked", "roasted", "grilled"])
+# Dishes whose usual form in SR is the fast-food row: no fast-food penalty when asked for.
+_FAST_DISHES = frozenset(
+    [
+        "burrito",
+        "taco",
+        "nacho",
+        "quesadilla",
+        "enchilada",
+        "chimichanga",
+        "cheeseburger",
+        "hamburger",
+        "burger",
+        "pizza",
+        "nugget",
+        "milkshake",
+        "fries",
     ]
 )
 # USDA first segments that name a category rather than the food itself.
@@ -451,6 +494,8 @@ _EQUIVALENT: dict[str, tuple[tuple[str, float], ...]] = {
     "cheeseburger": (("cheeseburger", 1.0),),
     "chop": (("chops", 0.95),),
     "fillet": (("filet", 0.95), ("fillets", 0.95)),
+    "crunchy": (("chunk", 0.95), ("chunky", 0.95), ("crunchy", 1.0)),
+    "chunky": (("chunk", 0.95),),
 }
 
 
@@ -491,6 +536,156 @@ def _f(text: str) -> float:
     return float(text) if text else 0.0
 
 
+def _read_foods(d: Path) -> list[Food]:
+    groups = {row[0]: row[1] for row in _read_tsv(d / "food_groups.tsv")}
+    measures: dict[str, list[HouseholdMeasure]] = defaultdict(list)
+    for ndb, _seq, amount, desc, grams in _read_tsv(d / "food_weights.tsv"):
+        if not grams or not amount or float(amount) <= 0:
+            continue
+        measures[ndb].append(HouseholdMeasure(float(amount), desc, float(grams)))
+    foods: list[Food] = []
+    for row in _read_tsv(d / "foods.tsv"):
+        ndb, grp, long_desc, shrt, com, manuf = row[:6]
+        kcal, prot, fat, carbs, fiber, sugar, sodium = (_f(x) for x in row[6:13])
+        foods.append(
+            Food(
+                ndb=ndb,
+                name=long_desc,
+                group=groups.get(grp, ""),
+                per_100g=Nutrients(kcal, prot, carbs, fat, fiber, sugar, sodium),
+                measures=tuple(measures.get(ndb, ())),
+                group_code=grp,
+                short_name=shrt,
+                common_names=com,
+                manufacturer=manuf,
+            )
+        )
+    return foods
+
+
+#: One food's precomputed search data: (segments, extra tokens, brand tokens, first segment is
+#: the head noun, malus, has an upper-case brand word).
+IndexRow = tuple[tuple[tuple[str, ...], ...], tuple[str, ...], tuple[str, ...], bool, float, bool]
+
+INDEX_FILE = "food_index.json"
+_INDEX_FORMAT = 1
+
+
+def build_index_rows(foods: list[Food]) -> list[IndexRow]:
+    """Tokenise every food name once (the expensive part of loading; shipped precomputed)."""
+    # pass 1: which tokens are ever used as ordinary (non-brand) words
+    generic: set[str] = set()
+    brand_words: list[set[str]] = []
+    for food in foods:
+        bw: set[str] = set()
+        for word in _WORD_SPLIT.split(food.name):
+            if not word:
+                continue
+            if _is_brand_word(word):
+                bw.update(tokenize(word))
+            else:
+                generic.update(tokenize(word))
+        brand_words.append(bw)
+    rows: list[IndexRow] = []
+    for food, bw in zip(foods, brand_words, strict=True):
+        segs_raw = [s for s in food.name.split(",") if s.strip()]
+        segments = tuple(tuple(t for t in tokenize(s) if t not in STOPWORDS) for s in segs_raw)
+        extra = set(tokenize(food.short_name)) | set(tokenize(food.common_names))
+        brand = {t for t in bw if t not in generic}
+        if food.manufacturer:
+            mt = set(tokenize(food.manufacturer))
+            brand |= {t for t in mt if t not in generic}
+            extra |= mt
+        desc = {t for seg in segments for t in seg}
+        extra_t = tuple(sorted(t for t in extra if t not in STOPWORDS and t not in desc))
+        has_head = bool(
+            segments and not (set(segments[0]) <= _CATEGORY_HEADS or set(segments[0]) <= bw)
+        )
+        low = food.name.lower()
+        malus = 0.0
+        if "with salt" in low or "salt added" in low:
+            malus += 1.5
+        for seg in segments[1:]:
+            if seg in {("skin",), ("leaf",), ("leaves",), ("stalk",), ("giblet",)}:
+                malus += 8.0
+        rows.append(
+            (segments, extra_t, tuple(sorted(brand - STOPWORDS)), has_head, malus, bool(bw))
+        )
+    return rows
+
+
+def index_fingerprint(data_dir: Path) -> str:
+    """Identity of the inputs of :func:`build_index_rows`: food table + tokeniser + rules."""
+    h = hashlib.sha1(usedforsecurity=False)
+    h.update(str(_INDEX_FORMAT).encode())
+    h.update((data_dir / "foods.tsv").read_bytes())
+    h.update(Path(_text_module.__file__ or "").read_bytes())
+    h.update(repr((sorted(_CATEGORY_HEADS), sorted(_NOT_BRANDS))).encode())
+    return h.hexdigest()[:20]
+
+
+def write_index(data_dir: Path | None = None) -> Path:
+    """Precompute the search index of ``data_dir/foods.tsv`` into ``food_index.json``."""
+    d = data_dir or DATA_DIR
+    foods = _read_foods(d)
+    rows = build_index_rows(foods)
+    payload = {
+        "fingerprint": index_fingerprint(d),
+        "rows": [
+            [
+                "|".join(" ".join(seg) for seg in segs),
+                " ".join(extra),
+                " ".join(brand),
+                int(head),
+                malus,
+                int(branded),
+            ]
+            for segs, extra, brand, head, malus, branded in rows
+        ],
+    }
+    out = d / INDEX_FILE
+    out.write_text(json.dumps(payload, separators=(",", ":")) + "\n", encoding="utf-8")
+    return out
+
+
+def _split_words(text: str) -> tuple[str, ...]:
+    return tuple(text.split(" ")) if text else ()
+
+
+def _read_index(data_dir: Path) -> list[IndexRow] | None:
+    """The shipped index when it matches the current data and tokeniser, else None."""
+    path = data_dir / INDEX_FILE
+    if not path.exists():
+        return None
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return None
+    if payload.get("fingerprint") != index_fingerprint(data_dir):
+        return None
+    rows: list[IndexRow] = []
+    intern = sys.intern
+    cache: dict[str, tuple[str, ...]] = {}
+    for segs, extra, brand, head, malus, branded in payload["rows"]:
+        seg_t: list[tuple[str, ...]] = []
+        for seg in segs.split("|") if segs else ():
+            t = cache.get(seg)
+            if t is None:
+                t = cache[seg] = tuple(intern(w) for w in seg.split(" ")) if seg else ()
+            seg_t.append(t)
+        rows.append(
+            (
+                tuple(seg_t),
+                _split_words(extra),
+                _split_words(brand),
+                bool(head),
+                malus,
+                bool(branded),
+            )
+        )
+    return rows
+
+
 class FoodDatabase:
     """In-memory USDA food table with an inverted index for fast ranked search."""
 
@@ -498,58 +693,33 @@ class FoodDatabase:
         self,
         foods: list[Food],
         aliases: dict[tuple[str, ...], str] | None = None,
+        index: list[IndexRow] | None = None,
     ) -> None:
-        """Index ``foods``; ``aliases`` maps normalised phrases to an NDB or rewrite."""
+        """Index ``foods``; ``aliases`` maps normalised phrases to an NDB or rewrite.
+
+        ``index`` holds precomputed :func:`build_index_rows` rows (one per food, same order),
+        as shipped in ``food_index.json``; without it the rows are computed here.
+        """
         self._foods: dict[str, Food] = {f.ndb: f for f in foods}
         self._aliases: dict[tuple[str, ...], str] = aliases or {}
         popular = {v for v in self._aliases.values() if v.isdigit()}
         self._entries: list[_Entry] = []
         postings: dict[str, list[int]] = defaultdict(list)
-        # pass 1: which tokens are ever used as ordinary (non-brand) words
-        generic: set[str] = set()
-        brand_words: list[set[str]] = []
-        for food in foods:
-            bw: set[str] = set()
-            for word in _WORD_SPLIT.split(food.name):
-                if not word:
-                    continue
-                if _is_brand_word(word):
-                    bw.update(tokenize(word))
-                else:
-                    generic.update(tokenize(word))
-            brand_words.append(bw)
-        for food, bw in zip(foods, brand_words, strict=True):
-            segs_raw = [s for s in food.name.split(",") if s.strip()]
-            segments = tuple(tuple(t for t in tokenize(s) if t not in STOPWORDS) for s in segs_raw)
+        rows = index if index is not None and len(index) == len(foods) else build_index_rows(foods)
+        for idx, (food, row) in enumerate(zip(foods, rows, strict=True)):
+            segments, extra, brand, has_head, malus, branded = row
             desc_tokens = tuple(t for seg in segments for t in seg)
-            extra = set(tokenize(food.short_name)) | set(tokenize(food.common_names))
-            brand = {t for t in bw if t not in generic}
-            if food.manufacturer:
-                mt = set(tokenize(food.manufacturer))
-                brand |= {t for t in mt if t not in generic}
-                extra |= mt
-            tokens = frozenset(t for t in (set(desc_tokens) | extra) if t not in STOPWORDS)
-            head: frozenset[str] = frozenset()
-            if segments and not (set(segments[0]) <= _CATEGORY_HEADS or set(segments[0]) <= bw):
-                head = frozenset(segments[0])
-            low = food.name.lower()
-            malus = 0.0
-            if "with salt" in low or "salt added" in low:
-                malus += 1.5
-            for seg in segments[1:]:
-                if seg in {("skin",), ("leaf",), ("leaves",), ("stalk",), ("giblet",)}:
-                    malus += 8.0
+            tokens = frozenset(desc_tokens).union(extra)
             entry = _Entry(
                 food=food,
                 segments=segments,
                 tokens=tokens,
                 desc_tokens=desc_tokens,
-                head=head,
-                brand=frozenset(brand - STOPWORDS),
+                head=frozenset(segments[0]) if has_head and segments else frozenset(),
+                brand=frozenset(brand),
                 popular=(4.0 if food.ndb in popular else 0.0) - malus,
-                is_branded=bool(bw),
+                is_branded=branded,
             )
-            idx = len(self._entries)
             self._entries.append(entry)
             for t in tokens:
                 postings[t].append(idx)
@@ -566,29 +736,7 @@ class FoodDatabase:
     def load(cls, data_dir: Path | None = None) -> FoodDatabase:
         """Load the generated tables (and curated synonyms) from ``data_dir``."""
         d = data_dir or DATA_DIR
-        groups = {row[0]: row[1] for row in _read_tsv(d / "food_groups.tsv")}
-        measures: dict[str, list[HouseholdMeasure]] = defaultdict(list)
-        for ndb, _seq, amount, desc, grams in _read_tsv(d / "food_weights.tsv"):
-            if not grams or not amount or float(amount) <= 0:
-                continue
-            measures[ndb].append(HouseholdMeasure(float(amount), desc, float(grams)))
-        foods: list[Food] = []
-        for row in _read_tsv(d / "foods.tsv"):
-            ndb, grp, long_desc, shrt, com, manuf = row[:6]
-            kcal, prot, fat, carbs, fiber, sugar, sodium = (_f(x) for x in row[6:13])
-            foods.append(
-                Food(
-                    ndb=ndb,
-                    name=long_desc,
-                    group=groups.get(grp, ""),
-                    per_100g=Nutrients(kcal, prot, carbs, fat, fiber, sugar, sodium),
-                    measures=tuple(measures.get(ndb, ())),
-                    group_code=grp,
-                    short_name=shrt,
-                    common_names=com,
-                    manufacturer=manuf,
-                )
-            )
+        foods = _read_foods(d)
         aliases: dict[tuple[str, ...], str] = {}
         syn = d / "food_synonyms.tsv"
         if syn.exists():
@@ -601,7 +749,7 @@ class FoodDatabase:
                 key = tuple(t for t in tokenize(parts[0]) if t not in STOPWORDS)
                 if key:
                     aliases[key] = parts[1].strip()
-        return cls(foods, aliases)
+        return cls(foods, aliases, _read_index(d))
 
     # ----------------------------------------------------------------- access
     def get(self, ndb: str) -> Food | None:
@@ -709,6 +857,9 @@ class FoodDatabase:
                         break
                 if changed:
                     break
+        tokens = tuple(
+            dict.fromkeys(tokens)
+        )  # "full fat milk" -> "whole milk milk" -> "whole milk"
         direct = self._aliases.get(tokens)
         if direct is not None and direct.isdigit():
             return tokens, direct
@@ -724,6 +875,8 @@ class FoodDatabase:
             fixed = self.correct(q_tokens)
             if fixed != q_tokens:
                 q_tokens, direct = self.rewrite(fixed)
+        if direct is None:
+            direct = self._soft_default(q_tokens)
         # de-duplicate, keep order
         q_tokens = tuple(dict.fromkeys(q_tokens))
         scored = self._score(q_tokens, limit=max(limit, 8))
@@ -739,6 +892,25 @@ class FoodDatabase:
         matches = matches[:limit]
         confidence = self._confidence(matches, direct is not None)
         return FoodSearchResult(query, tuple(matches), confidence)
+
+    def _soft_default(self, tokens: tuple[str, ...]) -> str | None:
+        """Curated default reached by dropping words that do not change the food.
+
+        "salmon fillet", "crispy bacon", "carrot sticks" -> the default of "salmon", "bacon",
+        "carrot"; "cooked rice" -> the default of "rice" only when that default is cooked.
+        """
+        core = tuple(t for t in tokens if t not in _DROPPABLE_SOFT and t not in _DROPPABLE_PREP)
+        if not core or core == tokens:
+            return None
+        hit = self._aliases.get(core)
+        if hit is None or not hit.isdigit() or hit not in self._foods:
+            return None
+        dropped_prep = set(tokens) & _DROPPABLE_PREP
+        if dropped_prep:
+            name = set(tokenize(self._foods[hit].name))
+            if not name & (_COOK_WORDS | {"cooked"}):
+                return None
+        return hit
 
     @staticmethod
     def _confidence(matches: list[FoodMatch], direct: bool) -> float:
@@ -797,6 +969,8 @@ class FoodDatabase:
             penalty = 0.0
             for si, seg in enumerate(e.segments):
                 segw = 1.0 if si < 2 else 0.7
+                if seg and seg[0] in {"no", "without"}:
+                    segw = 0.2  # "WHOPPER, no cheese" is the plain item, not a variant
                 for t in seg:
                     if t in matched_vocab:
                         continue
@@ -819,6 +993,8 @@ class FoodDatabase:
             brand_hit = bool(e.brand & matched_vocab)
             gp = _GROUP_PRIOR.get(e.food.group_code, 0.0)
             if e.food.group_code in {"2100", "3600"} and (wants_brand or brand_hit):
+                gp = 0.0
+            elif e.food.group_code == "2100" and q_set & _FAST_DISHES and e.head == frozenset():
                 gp = 0.0
             score += gp
             if e.is_branded and not brand_hit:

@@ -13,8 +13,15 @@ from fitcoach.domain.nutrition.foods import (
     Nutrients,
     get_food_database,
 )
-from fitcoach.domain.nutrition.portions import Portion, resolve_portion, split_quantity
-from fitcoach.domain.nutrition.text import STOPWORDS, tokenize
+from fitcoach.domain.nutrition.portions import (
+    CONTAINER_UNITS,
+    SIZE_UNITS,
+    Portion,
+    find_measure,
+    resolve_portion,
+    split_quantity,
+)
+from fitcoach.domain.nutrition.text import STOPWORDS, singular, tokenize
 
 #: Items scoring below this are treated as "not a food" (unmatched).
 MIN_ITEM_SCORE = 45.0
@@ -237,6 +244,55 @@ def _unit_surface(phrase: str, rest: str) -> str:
     return rest
 
 
+#: Count units that name a household measure: among near-tied candidates, the food that has
+#: that measure is the one meant ("a slice of pepperoni pizza" -> the sliced pizza row).
+_MEASURE_STEERING_UNITS = frozenset(
+    [
+        "slice",
+        "bar",
+        "patty",
+        "link",
+        "fillet",
+        "breast",
+        "thigh",
+        "wing",
+        "drumstick",
+        "strip",
+        "stick",
+        "wedge",
+        "cookie",
+        "muffin",
+        "bun",
+        "roll",
+        "tortilla",
+        "nugget",
+        "steak",
+        "chop",
+    ]
+)
+
+
+def _prefer_measured(
+    best: FoodMatch, matches: tuple[FoodMatch, ...], unit: str | None
+) -> FoodMatch:
+    if unit not in _MEASURE_STEERING_UNITS or best.score >= 100.0:
+        return best
+    if find_measure(best.food, unit) is not None:
+        return best
+    for alt in matches[1:4]:
+        if alt.score >= best.score - 5.0 and find_measure(alt.food, unit) is not None:
+            return alt
+    return best
+
+
+def _names_unit(food: Food, unit: str, score: float) -> bool:
+    """A food-noun "unit" that is part of the food's own name ("3 egg whites" -> Egg, white)."""
+    if unit in CONTAINER_UNITS or unit in SIZE_UNITS or score < MIN_ITEM_SCORE:
+        return False
+    head = tokenize(food.name.split(",")[0])
+    return singular(unit) in head
+
+
 def _food_text(phrase: str) -> str:
     _q, _u, rest = split_quantity(phrase)
     return rest
@@ -261,13 +317,16 @@ def parse_food(phrase: str, db: FoodDatabase | None = None) -> MealItem | None:
         if alt_rest and alt_rest != rest:
             alt = db.search(alt_rest, limit=5)
             if alt.best is not None and (
-                result.best is None or alt.best.score > result.best.score + 5
+                result.best is None
+                or alt.best.score > result.best.score + 5
+                or _names_unit(alt.best.food, unit, alt.best.score)
             ):
                 result, unit, rest = alt, None, alt_rest
         del words
     best = result.best
     if best is None or best.score < MIN_ITEM_SCORE:
         return None
+    best = _prefer_measured(best, result.matches, unit)
     confidence = result.confidence
     if _looks_non_food(rest) or _EXERCISE_PATTERN.search(phrase):
         return None

@@ -296,6 +296,10 @@ UNIT_ALIASES.update(
         "rashers": "strip",
         "rasher": "strip",
         "knob": "pat",
+        "tin": "can",
+        "tins": "can",
+        "pot": "container",
+        "pots": "container",
     }
 )
 # words that may precede a unit without changing meaning
@@ -345,6 +349,33 @@ def _unit_at(words: list[str], i: int) -> tuple[str | None, int]:
     return None, 0
 
 
+# "a 500ml bottle of coke", "2 330ml cans of beer", "a 12oz coke", "a 5 oz glass of wine"
+_SIZED_RE = re.compile(
+    r"^(?:(?P<count>a|an|one|two|three|\d+(?:\.\d+)?)\s+)?"
+    r"(?P<size>\d+(?:\.\d+)?)\s*(?P<unit>fl\.?\s?oz|ml|cl|l|oz|g|kg|lb)\b\s*"
+    r"(?:(?P<cont>cans?|tins?|bottles?|glass(?:es)?|cups?|mugs?|cartons?|pots?|tubs?|bags?"
+    r"|packets?|packs?|bars?|box(?:es)?|servings?|jars?|pouch(?:es)?|steaks?|portions?)\b\s*)?"
+    r"(?:of\s+)?(?P<rest>[a-z].*)$"
+)
+_LIQUID_CONTAINERS = ("can", "tin", "bottle", "glass", "cup", "mug", "carton")
+_COUNT_WORDS = {"a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0}
+
+
+def _sized_container(text: str) -> tuple[float, str, str] | None:
+    """(total quantity, unit, rest) for a count of sized containers, else None."""
+    m = _SIZED_RE.match(text)
+    if m is None or not (m.group("count") or m.group("cont")):
+        return None
+    count_txt = m.group("count")
+    count = 1.0 if not count_txt else _COUNT_WORDS.get(count_txt) or float(count_txt)
+    unit = m.group("unit").replace(".", "").replace(" ", "")
+    unit = "fl oz" if unit == "floz" else unit
+    cont = m.group("cont") or ""
+    if unit == "oz" and cont.startswith(_LIQUID_CONTAINERS):
+        unit = "fl oz"  # a 12 oz can holds fluid ounces
+    return count * float(m.group("size")), unit, m.group("rest").strip()
+
+
 def split_quantity(phrase: str) -> tuple[float | None, str | None, str]:
     """Split "2 large eggs" into (2.0, "large", "eggs"); missing parts are None."""
     text = phrase.strip().lower()
@@ -353,6 +384,9 @@ def split_quantity(phrase: str) -> tuple[float | None, str | None, str]:
             text = re.sub(rf"(\d)\s*{ch}", _frac_adder(val), text)
             text = text.replace(ch, f" {val} ")
     text = re.sub(r"\s+", " ", text).strip()
+    sized = _sized_container(text)
+    if sized is not None:
+        return sized[0], sized[1], sized[2].strip(" ,.")
     quantity: float | None = None
     unit: str | None = None
 
@@ -563,6 +597,11 @@ def _find_measure(food: Food, unit: str) -> HouseholdMeasure | None:
     return best
 
 
+def find_measure(food: Food, unit: str) -> HouseholdMeasure | None:
+    """Household measure of ``food`` named by ``unit`` ("slice", "cup"...), if any."""
+    return _find_measure(food, unit)
+
+
 def typical_measure(food: Food) -> HouseholdMeasure | None:
     """The food's typical serving from its household measures."""
     ms = [
@@ -694,9 +733,10 @@ def piece_measure(food: Food) -> HouseholdMeasure | None:
             and tokenize(first)
             and tokenize(first)[0] in name_tokens
             and first not in {"cup", "oz", "tbsp", "tsp", "serving", "package"}
-            and (m.amount == 1 or (m.amount == 0.5 and first == "breast"))
+            and (m.amount >= 1 or (m.amount == 0.5 and first == "breast"))
         ):
-            named.append(m)
+            named.append(m)  # "1 large", also "10 grapes", "50 raisins" (grams per piece)
+    named.sort(key=lambda m: m.amount != 1 and not (m.amount == 0.5))
     for m in named:
         if "medium" in _desc_words(m):
             return m
@@ -745,6 +785,38 @@ _DEFAULT_COUNT_GRAMS: dict[str, float] = {
 _LIQUID_UNITS = {"can", "bottle", "carton"}
 
 
+def _is_beverage(food: Food) -> bool:
+    """Drinks measured in fluid ounces: beverages, milk, juices."""
+    head = food.name.lower().split(",")[0]
+    return food.group_code == "1400" or head in {"milk", "buttermilk"} or "juice" in head
+
+
+def _fl_oz_serving(food: Food) -> HouseholdMeasure | None:
+    """A drink's own serving in fluid ounces ("1 serving 5 fl oz" of wine) = one glass."""
+    for m in food.measures:
+        d = _desc_words(m)
+        if d.startswith("serving") and "fl oz" in d and m.amount == 1:
+            return m
+    return None
+
+
+_FROZEN_DESSERTS = ("ice cream", "frozen yogurt", "sorbet", "sherbet", "gelato", "frozen dessert")
+
+
+def _is_frozen_dessert(food: Food) -> bool:
+    low = food.name.lower()
+    return any(w in low for w in _FROZEN_DESSERTS)
+
+
+def _half_cup(food: Food) -> float:
+    """One scoop of ice cream = 1/2 cup."""
+    for m in food.measures:
+        if "1/2 cup" in _desc_words(m):
+            return _per_unit(m)
+    cup = _find_measure(food, "cup")
+    return _per_unit(cup) / 2 if cup is not None else 66.0
+
+
 def resolve_portion(food: Food, quantity: float | None, unit: str | None) -> Portion:
     """Convert a quantity and unit into grams of ``food``."""
     if quantity is None and unit is None:
@@ -754,6 +826,14 @@ def resolve_portion(food: Food, quantity: float | None, unit: str | None) -> Por
         g = m.grams if m.amount <= 4 else _per_unit(m)
         return Portion(g, 1.0, None, f"{_fmt(m.amount)} {m.description}", True)
     q = 1.0 if quantity is None else quantity
+    if unit == "oz" and _is_beverage(food):
+        unit = "fl oz"  # "8 oz of orange juice" is fluid ounces
+    if unit == "glass":
+        served = _fl_oz_serving(food)
+        if served is not None:
+            return Portion(q * _per_unit(served), q, unit, f"{_fmt(q)} {unit}", False)
+    if unit == "scoop" and _is_frozen_dessert(food) and _find_measure(food, "scoop") is None:
+        return Portion(q * _half_cup(food), q, unit, f"{_fmt(q)} {unit}", False)
     if unit in MASS_UNITS:
         return Portion(q * MASS_UNITS[unit], q, unit, f"{_fmt(q)} {unit}", False)
     if unit in VOLUME_UNITS:

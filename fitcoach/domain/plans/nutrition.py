@@ -106,12 +106,16 @@ def planned_rate_pct(profile: PlanProfile) -> tuple[float, list[str], list[str]]
             blockers.append("care_mode")
         if profile.age < 18:
             blockers.append("minor")
-            notes.append("Under 18: no calorie deficit; growth needs the energy. Focus on "
-                         "training habits and food quality, and talk to a doctor or parent.")
+            notes.append(
+                "Under 18: no calorie deficit; growth needs the energy. Focus on "
+                "training habits and food quality, and talk to a doctor or parent."
+            )
         if profile.bmi < 18.5:
             blockers.append("underweight")
-            notes.append(f"BMI {profile.bmi:.1f} is below 18.5, so I won't plan weight loss. "
-                         "Please talk to a doctor or dietitian about your goal.")
+            notes.append(
+                f"BMI {profile.bmi:.1f} is below 18.5, so I won't plan weight loss. "
+                "Please talk to a doctor or dietitian about your goal."
+            )
         if blockers:
             return 0.0, blockers, notes
         rate = LOSS_RATE_PCT[profile.pace]
@@ -122,8 +126,10 @@ def planned_rate_pct(profile: PlanProfile) -> tuple[float, list[str], list[str]]
         return -rate, limited, notes
     if profile.goal == "hypertrophy":
         if profile.bmi >= 30 or profile.care_mode:
-            notes.append("Eating at maintenance: with training you can build muscle without "
-                         "a surplus (recomposition).")
+            notes.append(
+                "Eating at maintenance: with training you can build muscle without "
+                "a surplus (recomposition)."
+            )
             return 0.0, ["recomposition"], notes
         return GAIN_RATE_PCT, limited, notes
     return 0.0, limited, notes
@@ -141,8 +147,10 @@ def nutrition_targets(profile: PlanProfile) -> NutritionTargets:
     floor = kcal_floor(profile)
     if kcal < floor:
         limited.append("bmr" if math.ceil(bmr) >= KCAL_FLOOR[profile.sex] else "kcal_floor")
-        notes.append(f"Energy held at {floor} kcal, the minimum I suggest without medical "
-                     "supervision; the loss will be slower than planned.")
+        notes.append(
+            f"Energy held at {floor} kcal, the minimum I suggest without medical "
+            "supervision; the loss will be slower than planned."
+        )
         kcal = float(floor)
     kcal_int = max(floor, round(kcal))
     protein, fat, carbs = macros(profile, kcal_int)

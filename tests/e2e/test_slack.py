@@ -1,0 +1,548 @@
+"""End to end through POST /webhooks/slack: real slack-bolt + slack_sdk against a fake Slack.
+
+Requests are signed exactly as Slack signs them; the coach answers in the background after
+the ack, so tests poll the fake's recorded Web API calls."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+from fastapi.testclient import TestClient
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
+
+from fitcoach.agent.coach import AgentReply
+from fitcoach.app import create_app
+from fitcoach.channels.base import Attachment, Button, OutboundMessage
+from fitcoach.channels.slack.delivery import SlackDelivery
+from fitcoach.channels.slack.events import ReplyTarget, clean_text
+from fitcoach.channels.slack.render import render
+from fitcoach.config import Settings, get_settings
+from fitcoach.storage.models import InboxMessage
+from fitcoach.webhooks.slack import enabled, plugin
+from tests.fakes.slack_server import FakeSlack
+
+SIGNING_SECRET = "test-signing-secret-0123456789"
+TEAM = "T0FIT"
+DM = "D0DM0001"
+CHANNEL = "C0GENERAL"
+PERSON = "U0ALICE"
+
+
+# ---------------------------------------------------------------------- helpers
+def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
+    """Slack's request signature: v0=HMAC-SHA256(secret, "v0:{ts}:{body}")."""
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+class Slack:
+    """Sends what Slack would send to the app, and reads what the app sent to the fake."""
+
+    def __init__(self, client: TestClient, fake: FakeSlack, settings: Settings) -> None:
+        self.client = client
+        self.fake = fake
+        self.settings = settings
+        self._ts = 1_700_000_000
+
+    def next_ts(self) -> str:
+        self._ts += 1
+        return f"{self._ts}.000100"
+
+    def post(self, body: str, content_type: str, **headers: str) -> Any:
+        all_headers = {"Content-Type": content_type, **sign(body), **headers}
+        return self.client.post("/webhooks/slack", content=body, headers=all_headers)
+
+    def event(self, event: dict[str, Any], event_id: str = "Ev0001", **headers: str) -> Any:
+        body = json.dumps(
+            {
+                "token": "legacy-verification-token",
+                "team_id": TEAM,
+                "api_app_id": "A0FIT",
+                "event": event,
+                "type": "event_callback",
+                "event_id": event_id,
+                "event_time": int(time.time()),
+            }
+        )
+        response = self.post(body, "application/json", **headers)
+        assert response.status_code == 200, response.text
+        return response
+
+    def dm(self, text: str, *, ts: str | None = None, **extra: Any) -> dict[str, Any]:
+        return {
+            "type": "message",
+            "channel": DM,
+            "channel_type": "im",
+            "user": PERSON,
+            "text": text,
+            "ts": ts or self.next_ts(),
+            "team": TEAM,
+            **extra,
+        }
+
+    def command(self, text: str, command: str = "/coach") -> Any:
+        body = urlencode(
+            {
+                "token": "legacy-verification-token",
+                "team_id": TEAM,
+                "team_domain": "fitteam",
+                "channel_id": CHANNEL,
+                "channel_name": "general",
+                "user_id": PERSON,
+                "user_name": "alice",
+                "command": command,
+                "text": text,
+                "api_app_id": "A0FIT",
+                "response_url": self.fake.response_url("cmd1"),
+                "trigger_id": f"trigger.{self.next_ts()}",
+            }
+        )
+        return self.post(body, "application/x-www-form-urlencoded")
+
+    def press(self, value: str, *, message_ts: str, thread_ts: str) -> Any:
+        payload = {
+            "type": "block_actions",
+            "team": {"id": TEAM, "domain": "fitteam"},
+            "user": {"id": PERSON, "team_id": TEAM},
+            "api_app_id": "A0FIT",
+            "token": "legacy-verification-token",
+            "container": {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": CHANNEL,
+                "is_ephemeral": False,
+            },
+            "trigger_id": f"trigger.{self.next_ts()}",
+            "channel": {"id": CHANNEL, "name": "general"},
+            "message": {
+                "type": "message",
+                "bot_id": self.fake.bot_id,
+                "ts": message_ts,
+                "thread_ts": thread_ts,
+                "text": "Which one?",
+            },
+            "response_url": self.fake.response_url("action1"),
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": "fitcoach_choice_0",
+                    "block_id": "b1",
+                    "text": {"type": "plain_text", "text": value},
+                    "value": value,
+                    "action_ts": self.next_ts(),
+                }
+            ],
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        return self.post(body, "application/x-www-form-urlencoded")
+
+    def posts(self) -> list[Any]:
+        return self.fake.calls_to("chat.postMessage", ok_only=True)
+
+    def inbox(self) -> list[InboxMessage]:
+        database = self.client.app.state.services.database  # type: ignore[attr-defined]
+
+        async def fetch() -> list[InboxMessage]:
+            async with database.session() as session:
+                return list((await session.execute(select(InboxMessage))).scalars())
+
+        assert self.client.portal is not None
+        return self.client.portal.call(fetch)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    """A fake Slack Web API for one test."""
+    with FakeSlack() as server:
+        yield server
+
+
+@pytest.fixture
+def slack_settings(tmp_path: Path, fake: FakeSlack) -> Settings:
+    return get_settings(
+        data_dir=tmp_path / "var",
+        model="offline",
+        slack_bot_token=fake.token,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake.api_url,
+    )
+
+
+@pytest.fixture
+def slack(slack_settings: Settings, fake: FakeSlack) -> Iterator[Slack]:
+    with TestClient(create_app(slack_settings, plugins=[plugin])) as client:
+        yield Slack(client, fake, slack_settings)
+
+
+# ---------------------------------------------------------------------- verification
+def test_url_verification_challenge_is_answered(slack: Slack) -> None:
+    body = json.dumps(
+        {"token": "t", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY", "type": "url_verification"}
+    )
+    response = slack.post(body, "application/json")
+    assert response.status_code == 200
+    assert response.json()["challenge"] == "3eZbrw1aBm2rZgRNFdxV2595E9CY"
+
+
+def test_a_bad_signature_is_rejected_and_nothing_is_sent(slack: Slack) -> None:
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": TEAM,
+            "event_id": "EvBad",
+            "event": slack.dm("had 2 large eggs and a banana"),
+        }
+    )
+    headers = {"Content-Type": "application/json", **sign(body, secret="not-the-secret")}
+    response = slack.client.post("/webhooks/slack", content=body, headers=headers)
+    assert response.status_code == 401
+    unsigned = slack.client.post(
+        "/webhooks/slack", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert unsigned.status_code == 401
+    slack.fake.settle()
+    assert slack.posts() == []
+    assert slack.inbox() == []
+
+
+def test_a_stale_timestamp_is_rejected(slack: Slack) -> None:
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": TEAM,
+            "event_id": "EvOld",
+            "event": slack.dm("had 2 large eggs and a banana"),
+        }
+    )
+    six_minutes_ago = int(time.time()) - 6 * 60
+    headers = {"Content-Type": "application/json", **sign(body, six_minutes_ago)}
+    response = slack.client.post("/webhooks/slack", content=body, headers=headers)
+    assert response.status_code == 401
+    slack.fake.settle()
+    assert slack.posts() == []
+
+
+def test_the_channel_is_enabled_only_with_token_and_secret(tmp_path: Path) -> None:
+    assert not enabled(get_settings(data_dir=tmp_path))
+    assert not enabled(get_settings(data_dir=tmp_path, slack_bot_token="xoxb-1"))
+    assert enabled(
+        get_settings(data_dir=tmp_path, slack_bot_token="xoxb-1", slack_signing_secret="s")
+    )
+
+
+# ---------------------------------------------------------------------- messages
+def test_a_dm_gets_one_grounded_reply_in_its_thread(slack: Slack) -> None:
+    event = slack.dm("had 2 large eggs and a banana")
+    slack.event(event, event_id="Ev1")
+    [post] = slack.fake.wait_for("chat.postMessage")
+    assert post.args["channel"] == DM
+    assert post.args["thread_ts"] == event["ts"]
+    assert "143 kcal" in post.args["text"] and "105 kcal" in post.args["text"]
+    assert post.bearer == slack.fake.token
+    [row] = slack.inbox()
+    assert row.message_id == f"{DM}:{event['ts']}" and row.status == "done"
+
+
+def test_a_redelivered_event_is_answered_once(slack: Slack) -> None:
+    event = slack.dm("had 2 large eggs and a banana")
+    slack.event(event, event_id="Ev2")
+    slack.fake.wait_for("chat.postMessage")
+    slack.event(
+        event, event_id="Ev2", **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    )
+    slack.event(
+        event, event_id="Ev2", **{"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_timeout"}
+    )
+    slack.fake.settle()
+    assert len(slack.posts()) == 1
+    assert len(slack.inbox()) == 1
+
+
+def test_a_mention_and_its_message_copy_get_one_reply(slack: Slack) -> None:
+    ts = slack.next_ts()
+    text = f"<@{slack.fake.bot_user_id}> had a banana"
+    mention = {
+        "type": "app_mention",
+        "channel": CHANNEL,
+        "user": PERSON,
+        "text": text,
+        "ts": ts,
+        "team": TEAM,
+    }
+    copy = {
+        "type": "message",
+        "channel": CHANNEL,
+        "channel_type": "channel",
+        "user": PERSON,
+        "text": text,
+        "ts": ts,
+        "team": TEAM,
+    }
+    slack.event(mention, event_id="EvMention")
+    slack.event(copy, event_id="EvMessage")
+    [post] = slack.fake.wait_for("chat.postMessage")
+    slack.fake.settle()
+    assert len(slack.posts()) == 1
+    assert post.args["channel"] == CHANNEL and post.args["thread_ts"] == ts
+    assert "105 kcal" in post.args["text"]
+
+
+def test_a_reply_in_a_thread_stays_in_that_thread(slack: Slack) -> None:
+    root = slack.next_ts()
+    event = slack.dm("had a banana", thread_ts=root)
+    slack.event(event, event_id="EvThread")
+    [post] = slack.fake.wait_for("chat.postMessage")
+    assert post.args["thread_ts"] == root
+
+
+def test_bots_edits_deletions_and_chatter_are_ignored(slack: Slack) -> None:
+    ignored = [
+        slack.dm("had a banana", subtype="bot_message", bot_id="B0OTHER"),
+        slack.dm("had a banana", bot_id="B0OTHER"),
+        slack.dm("had a banana", user=slack.fake.bot_user_id, bot_id=slack.fake.bot_id),
+        {
+            "type": "message",
+            "subtype": "message_changed",
+            "channel": DM,
+            "channel_type": "im",
+            "ts": slack.next_ts(),
+            "hidden": True,
+            "message": {"type": "message", "user": PERSON, "text": "had 3 eggs", "ts": "1.0"},
+        },
+        {
+            "type": "message",
+            "subtype": "message_deleted",
+            "channel": DM,
+            "channel_type": "im",
+            "ts": slack.next_ts(),
+            "hidden": True,
+            "deleted_ts": "1.0",
+        },
+        slack.dm("joined", subtype="channel_join"),
+        {
+            "type": "message",
+            "channel": CHANNEL,
+            "channel_type": "channel",
+            "user": PERSON,
+            "text": "had a banana (just chatting, no mention)",
+            "ts": slack.next_ts(),
+        },
+    ]
+    for i, event in enumerate(ignored):
+        slack.event(event, event_id=f"EvIgnored{i}")
+    slack.event(
+        {
+            "type": "reaction_added",
+            "user": PERSON,
+            "reaction": "muscle",
+            "item": {"type": "message", "channel": DM, "ts": "1.0"},
+        },
+        event_id="EvReact",
+    )
+    slack.fake.settle()
+    assert slack.posts() == []
+    assert slack.inbox() == []
+    slack.event(slack.dm("had a banana"), event_id="EvReal")  # the channel is alive
+    slack.fake.wait_for("chat.postMessage")
+    slack.fake.settle()
+    assert len(slack.posts()) == 1
+
+
+def test_a_rate_limited_reply_is_retried_and_sent_once(slack: Slack) -> None:
+    slack.fake.fail_next("chat.postMessage", status=429, retry_after=0)
+    slack.event(slack.dm("had a banana"), event_id="EvLimited")
+    [post] = slack.fake.wait_for("chat.postMessage")
+    slack.fake.settle()
+    attempts = slack.fake.calls_to("chat.postMessage")
+    assert [c.status for c in attempts] == [429, 200]
+    assert len(slack.posts()) == 1 and "105 kcal" in post.args["text"]
+
+
+# ---------------------------------------------------------------------- images
+def test_a_shared_image_is_downloaded_with_the_token(slack: Slack) -> None:
+    url = slack.fake.file_url("F0PHOTO1", "lunch.png")
+    file = {
+        "id": "F0PHOTO1",
+        "name": "lunch.png",
+        "mimetype": "image/png",
+        "filetype": "png",
+        "url_private": url,
+        "url_private_download": url,
+        "size": len(slack.fake.png),
+    }
+    event = slack.dm("had a banana", subtype="file_share", files=[file])
+    slack.event(event, event_id="EvImage")
+    [post] = slack.fake.wait_for("chat.postMessage")
+    [download] = slack.fake.calls_to("download")
+    assert download.bearer == slack.fake.token and download.ok
+    stored = slack.settings.data_dir / "files" / "slack" / "F0PHOTO1.png"
+    assert stored.read_bytes() == slack.fake.png
+    [row] = slack.inbox()
+    images = json.loads(row.payload)["images"]
+    assert images == [
+        {
+            "kind": "image",
+            "mime_type": "image/png",
+            "ref": str(stored.resolve()),
+            "size_bytes": len(slack.fake.png),
+        }
+    ]
+    # The photo reached the coach (offline it asks for words instead of reading photos).
+    assert "photo" in post.args["text"].lower()
+    assert "couldn't open the image" not in post.args["text"]
+
+
+def test_a_bad_token_download_becomes_a_friendly_reply(slack: Slack) -> None:
+    slack.fake.download_token = "xoxb-rotated-elsewhere"  # Slack answers with its HTML page
+    url = slack.fake.file_url("F0PHOTO2")
+    file = {"id": "F0PHOTO2", "name": "photo.png", "mimetype": "image/png", "url_private": url}
+    slack.event(slack.dm("", subtype="file_share", files=[file]), event_id="EvBadFile")
+    [post] = slack.fake.wait_for("chat.postMessage")
+    slack.fake.settle()
+    assert len(slack.posts()) == 1
+    assert "couldn't open the image" in post.args["text"]
+    assert not (slack.settings.data_dir / "files" / "slack").exists() or not any(
+        (slack.settings.data_dir / "files" / "slack").iterdir()
+    )
+
+
+def test_the_token_is_never_sent_to_a_foreign_host(slack: Slack) -> None:
+    file = {
+        "id": "F0EVIL",
+        "name": "x.png",
+        "mimetype": "image/png",
+        "url_private": "https://evil.example.com/steal.png",
+    }
+    slack.event(slack.dm("had a banana", subtype="file_share", files=[file]), event_id="EvEvil")
+    [post] = slack.fake.wait_for("chat.postMessage")
+    assert "couldn't open the image" in post.args["text"]
+    assert slack.fake.calls_to("download") == []
+
+
+# ---------------------------------------------------------------------- commands, buttons
+def test_slash_command_acks_then_replies(slack: Slack) -> None:
+    slack.event(slack.dm("had 2 large eggs and a banana"), event_id="EvMeal")
+    slack.fake.wait_for("chat.postMessage")
+    response = slack.command("how am I doing today?")
+    assert response.status_code == 200
+    ack = response.json()
+    assert ack["response_type"] == "ephemeral" and ack["text"]
+    [reply] = slack.fake.wait_for("response_url")
+    assert reply.path == "/response/cmd1"
+    assert reply.args["response_type"] == "ephemeral"
+    assert "248 kcal" in reply.args["text"]  # same person as the DM: their day's totals
+
+
+def test_slash_command_without_text_gets_usage(slack: Slack) -> None:
+    response = slack.command("  ")
+    assert response.status_code == 200
+    assert "/coach" in response.json()["text"]
+    slack.fake.settle()
+    assert slack.fake.calls_to("response_url") == []
+
+
+def test_a_button_press_is_the_persons_next_message(slack: Slack) -> None:
+    thread = slack.next_ts()
+    response = slack.press("had a banana", message_ts=slack.next_ts(), thread_ts=thread)
+    assert response.status_code == 200
+    [post] = slack.fake.wait_for("chat.postMessage")
+    assert post.args["channel"] == CHANNEL and post.args["thread_ts"] == thread
+    assert "105 kcal" in post.args["text"]
+
+
+def test_options_are_rendered_as_buttons_end_to_end(
+    slack: Slack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def ask(text: str, context: Any, thread_id: str, **_: Any) -> AgentReply:
+        return AgentReply(
+            text="Which one did you mean by “chili”?",
+            options=["Chili with beans", "Chili con carne"],
+        )
+
+    agent = slack.client.app.state.services.agent  # type: ignore[attr-defined]
+    monkeypatch.setattr(agent, "respond", ask)
+    slack.event(slack.dm("had chili"), event_id="EvAsk")
+    [post] = slack.fake.wait_for("chat.postMessage")
+    blocks = post.args["blocks"]
+    assert blocks[0]["type"] == "section"
+    buttons = blocks[-1]["elements"]
+    assert [b["value"] for b in buttons] == ["1", "2"]
+    assert [b["text"]["text"] for b in buttons] == ["1. Chili with beans", "2. Chili con carne"]
+    assert "1. Chili with beans" in post.args["text"]  # plain-text fallback lists the options
+
+
+# ---------------------------------------------------------------------- rendering & delivery
+def test_render_falls_back_to_text_and_escapes_markup() -> None:
+    plain = render(OutboundMessage(text="Fat < 10 g & protein > 20 g"))
+    assert plain.blocks is None
+    assert plain.text == "Fat &lt; 10 g &amp; protein &gt; 20 g"
+    rich = render(OutboundMessage(text="x" * 7000, buttons=[Button(label="y" * 90, value="1")]))
+    assert rich.blocks is not None
+    sections = [b for b in rich.blocks if b["type"] == "section"]
+    assert len(sections) == 3 and all(len(s["text"]["text"]) <= 3000 for s in sections)
+    assert len(rich.blocks[-1]["elements"][0]["text"]["text"]) == 75
+
+
+def test_clean_text_drops_the_bot_mention_and_unwraps_links() -> None:
+    text = "<@UBOT> had &lt;2&gt; eggs, see <https://x.example|my log> <!here>"
+    assert clean_text(text, "UBOT") == "had <2> eggs, see my log"
+
+
+async def test_charts_are_uploaded_in_the_thread(
+    fake: FakeSlack,
+    tmp_path: Path,
+) -> None:
+    chart = tmp_path / "weekly_kcal.png"
+    chart.write_bytes(fake.png)
+    async with aiohttp.ClientSession() as session:
+        client = AsyncWebClient(token=fake.token, base_url=fake.api_url, session=session)
+        delivery = SlackDelivery(client, session)
+        reply = OutboundMessage(
+            text="Your week",
+            images=[Attachment(kind="image", mime_type="image/png", ref=str(chart))],
+        )
+        await delivery.send(ReplyTarget(channel=DM, thread_ts="1700000000.000100"), [reply])
+    [post] = fake.calls_to("chat.postMessage")
+    assert post.args["text"] == "Your week"
+    [get_url] = fake.calls_to("files.getUploadURLExternal")
+    assert get_url.args["filename"] == "weekly_kcal.png"
+    assert list(fake.uploads.values()) == [fake.png]
+    [complete] = fake.calls_to("files.completeUploadExternal")
+    assert complete.ok
+    assert complete.args["channel_id"] == DM
+    assert complete.args["thread_ts"] == "1700000000.000100"
+
+
+def test_secrets_are_never_logged(
+    slack: Slack, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    slack.fake.download_token = "xoxb-rotated-elsewhere"
+    file = {
+        "id": "F0LOG",
+        "name": "p.png",
+        "mimetype": "image/png",
+        "url_private": slack.fake.file_url("F0LOG"),
+    }
+    slack.event(slack.dm("had a banana", subtype="file_share", files=[file]), event_id="EvLog")
+    slack.fake.wait_for("chat.postMessage")
+    body = json.dumps({"type": "event_callback", "event": slack.dm("x")})
+    slack.client.post(
+        "/webhooks/slack",
+        content=body,
+        headers={"Content-Type": "application/json", **sign(body, secret="bad")},
+    )
+    out = capsys.readouterr()
+    logged = out.out + out.err + caplog.text
+    assert slack.fake.token not in logged
+    assert SIGNING_SECRET not in logged
