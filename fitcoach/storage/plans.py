@@ -117,7 +117,7 @@ class PlanStore:
             .order_by(Workout.logged_at, WorkoutSet.position)
         )
         return [
-            LoggedSetRow(str(eid), int(reps), weight, int(wid), at)
+            LoggedSetRow(str(eid), int(reps or 0), weight, int(wid), at)
             for eid, reps, weight, wid, at in rows
         ]
 

@@ -228,3 +228,55 @@ async def test_voice_offline_says_it_needs_a_model(tmp_path: Path) -> None:
             services, "", audio=[Attachment(kind="audio", mime_type="audio/ogg", ref=str(clip))]
         )
     assert "voice" in reply.lower() and "type" in reply.lower()
+
+
+async def test_photo_offline_asks_for_words(tmp_path: Path) -> None:
+    image = tmp_path / "plate.png"
+    image.write_bytes(PNG)
+    settings = get_settings(data_dir=tmp_path / "var", model="offline")
+    async with open_services(settings) as services:
+        reply = await ask(
+            services, "", images=[Attachment(kind="image", mime_type="image/png", ref=str(image))]
+        )
+    assert "needs an AI model" in reply
+
+
+def test_http_api_uses_gemini(tmp_path: Path, fake: FakeGemini) -> None:
+    from fastapi.testclient import TestClient
+
+    from fitcoach.app import create_app
+
+    fake.reply_function_call("check_progress", {"period": "today"})
+    fake.reply_text("Nothing logged yet today, let's start!")
+    with TestClient(create_app(gemini_settings(tmp_path, fake))) as client:
+        data = client.post("/api/chat", json={"text": "anything to report for me?"}).json()
+    assert data["replies"][0]["text"] == "Nothing logged yet today, let's start!"
+    assert "check_progress" in fake.requests_for("generateContent")[0].tool_names
+
+
+def test_cli_chat_uses_gemini(tmp_path: Path, fake: FakeGemini) -> None:
+    import os
+    import subprocess
+    import sys
+
+    fake.reply_text("Hello from Gemini!")
+    env = dict(
+        os.environ,
+        FITCOACH_MODEL="google_genai:gemini-2.5-flash",
+        GOOGLE_API_KEY="test",
+        FITCOACH_MODEL_BASE_URL=fake.base_url,
+        FITCOACH_DATA_DIR=str(tmp_path / "var"),
+    )
+    fitcoach = str(Path(sys.executable).parent / "fitcoach")
+    result = subprocess.run(
+        [fitcoach, "chat", "--user", "g"],
+        input="tell me something nice\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Hello from Gemini!" in result.stdout
+    assert fake.requests_for("generateContent")[0].tool_names

@@ -992,9 +992,10 @@ class FoodDatabase:
             # brands / fast food unless asked for
             brand_hit = bool(e.brand & matched_vocab)
             gp = _GROUP_PRIOR.get(e.food.group_code, 0.0)
-            if e.food.group_code in {"2100", "3600"} and (wants_brand or brand_hit):
-                gp = 0.0
-            elif e.food.group_code == "2100" and q_set & _FAST_DISHES and e.head == frozenset():
+            asked = wants_brand or brand_hit
+            # a generic "Fast foods, burrito, ..." row is the usual form of a fast-food dish
+            dish = e.food.group_code == "2100" and bool(q_set & _FAST_DISHES) and not e.head
+            if (e.food.group_code in {"2100", "3600"} and asked) or dish:
                 gp = 0.0
             score += gp
             if e.is_branded and not brand_hit:

@@ -736,7 +736,7 @@ def piece_measure(food: Food) -> HouseholdMeasure | None:
             and (m.amount >= 1 or (m.amount == 0.5 and first == "breast"))
         ):
             named.append(m)  # "1 large", also "10 grapes", "50 raisins" (grams per piece)
-    named.sort(key=lambda m: m.amount != 1 and not (m.amount == 0.5))
+    named.sort(key=lambda m: m.amount not in (0.5, 1))
     for m in named:
         if "medium" in _desc_words(m):
             return m

@@ -75,7 +75,8 @@ PATTERNS: dict[str, Pattern] = {
             "push",
             "compound",
             "Barbell_Bench_Press_-_Medium_Grip Dumbbell_Bench_Press Incline_Dumbbell_Press "
-            "Machine_Bench_Press Pushups Cable_Chest_Press Barbell_Incline_Bench_Press_-_Medium_Grip "
+            "Machine_Bench_Press Pushups Cable_Chest_Press "
+            "Barbell_Incline_Bench_Press_-_Medium_Grip "
             "Leverage_Chest_Press Bench_Press_-_With_Bands Incline_Push-Up "
             "Push-Ups_With_Feet_On_An_Exercise_Ball One-Arm_Kettlebell_Floor_Press",
         ),

@@ -12,7 +12,7 @@ from fitcoach.domain.exercise.workouts import CardioEntry, parse_workout
     [
         ("swam 40 lengths in a 50m pool", 2.0),
         ("swam 20 laps of the 25 m pool", 0.5),
-        ("swam 30 lengths, 25 yard pool", 30 * 0.0229),
+        ("swam 30 lengths in a 25 yard pool", 30 * 0.0229),
     ],
 )
 def test_stated_pool_length_makes_laps_confident(text: str, km: float) -> None:
