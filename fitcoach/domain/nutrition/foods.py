@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import math
@@ -735,7 +736,17 @@ class FoodDatabase:
     @classmethod
     def load(cls, data_dir: Path | None = None) -> FoodDatabase:
         """Load the generated tables (and curated synonyms) from ``data_dir``."""
-        d = data_dir or DATA_DIR
+        # ~100k long-lived objects and no cycles: cyclic GC passes during the load are pure cost
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return cls._load(data_dir or DATA_DIR)
+        finally:
+            if enabled:
+                gc.enable()
+
+    @classmethod
+    def _load(cls, d: Path) -> FoodDatabase:
         foods = _read_foods(d)
         aliases: dict[tuple[str, ...], str] = {}
         syn = d / "food_synonyms.tsv"

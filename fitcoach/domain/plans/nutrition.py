@@ -26,7 +26,8 @@ PROTEIN_RANGE_G_PER_KG = (1.6, 2.2)
 MIN_FAT_FRACTION = 0.20
 FAT_FRACTION = 0.25
 LOSS_RATE_PCT = {"slow": 0.5, "moderate": 0.75, "fast": 1.0}
-OLDER_ADULT_MAX_LOSS_PCT = 0.5
+SLOW_LOSS_PCT = 0.5
+LOW_NORMAL_BMI = 20.0
 GAIN_RATE_PCT = 0.25
 MIN_CARBS_G = 50
 _PROTEIN_BY_GOAL = {
@@ -119,10 +120,15 @@ def planned_rate_pct(profile: PlanProfile) -> tuple[float, list[str], list[str]]
         if blockers:
             return 0.0, blockers, notes
         rate = LOSS_RATE_PCT[profile.pace]
-        if profile.age >= 65 and rate > OLDER_ADULT_MAX_LOSS_PCT:
-            rate = OLDER_ADULT_MAX_LOSS_PCT
+        if profile.age >= 65 and rate > SLOW_LOSS_PCT:
+            rate = SLOW_LOSS_PCT
             limited.append("older_adult")
             notes.append("65+: loss kept at 0.5 %/week to protect muscle and bone.")
+        if profile.bmi < LOW_NORMAL_BMI and rate > SLOW_LOSS_PCT:
+            rate = SLOW_LOSS_PCT
+            limited.append("low_bmi")
+            notes.append(f"BMI {profile.bmi:.1f} is already at the low end of healthy, so loss "
+                         "is kept slow (0.5 %/week); a doctor can help set a safe goal weight.")
         return -rate, limited, notes
     if profile.goal == "hypertrophy":
         if profile.bmi >= 30 or profile.care_mode:

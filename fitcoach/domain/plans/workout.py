@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,6 +23,9 @@ TRAINING_CATEGORIES = frozenset({"strength", "powerlifting"})
 WARM_UP_MIN = 8
 MIN_EXERCISES = 3
 MAX_EXERCISES = 8
+#: Tried in order when a day's template leaves fewer than MIN_EXERCISES (e.g. no pulling
+#: exercise without a bar): the day is still a useful session.
+FALLBACK_PATTERNS = ("core", "glute", "hinge", "squat", "hpush", "lateral", "calves", "triceps")
 _LEVEL_RANK = {"beginner": 0, "intermediate": 1, "expert": 2}
 _EQUIPMENT_RANK = {
     "barbell": 0,
@@ -33,6 +37,18 @@ _EQUIPMENT_RANK = {
     "body only": 4,
     "bands": 5,
 }
+
+#: "body only" in the catalog, but they need a bar or parallel bars ("other" equipment).
+_NEEDS_BAR = re.compile(
+    r"\b(?:pull ?ups?|chin ?ups?|chins|muscle ?ups?|hanging|parallel bar)\b|^dips\b"
+)
+
+
+def effective_equipment(exercise: Exercise) -> str | None:
+    """Catalog equipment, stricter where the catalog says body only but a bar is needed."""
+    if exercise.equipment == "body only" and _NEEDS_BAR.search(normalize_name(exercise.name)):
+        return "other"
+    return exercise.equipment
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +201,7 @@ def allowed(exercise: Exercise, profile: PlanProfile, prefs: Preferences) -> boo
     return (
         exercise.category in TRAINING_CATEGORIES
         and exercise.equipment is not None
-        and exercise.equipment in profile.available_equipment
+        and effective_equipment(exercise) in profile.available_equipment
         and (profile.level == "expert" or exercise.level != "expert")
         and exercise.id not in prefs.disliked
         and not is_contraindicated(exercise, profile.injuries)
@@ -271,6 +287,17 @@ def build_day(
         chosen.append(item)
         used.add(exercise.id)
         minutes += cost
+    for pattern_name in FALLBACK_PATTERNS:
+        if len(chosen) >= MIN_EXERCISES:
+            break
+        pattern = PATTERNS[pattern_name]
+        if pattern_name not in pool_cache:
+            pool_cache[pattern_name] = candidates(pattern, profile, prefs)
+        pool = [e for e in pool_cache[pattern_name] if e.id not in used]
+        if pool:
+            chosen.append(planned(pool[0], pattern.role, profile))
+            used.add(pool[0].id)
+            minutes += exercise_minutes(prescribe(profile.goal, profile.level, pattern.role))
     chosen.sort(key=lambda e: 0 if e.role == "compound" else 1)
     return PlanDay(name=template, weekday=weekday, exercises=tuple(chosen), est_min=round(minutes))
 

@@ -14,6 +14,7 @@ from fitcoach.domain.plans.workout import (
     PlannedExercise,
     Preferences,
     WorkoutPlan,
+    effective_equipment,
     preferences,
 )
 from fitcoach.domain.safety.contraindications import contraindication
@@ -101,8 +102,9 @@ def _check_exercise(
     reason = contraindication(exercise, profile.injuries)
     if reason is not None:
         problem = Violation("contraindicated", f"{exercise.name}: {reason}.", where)
-    elif exercise.equipment not in profile.available_equipment:
-        problem = Violation("equipment", f"{exercise.name} needs {exercise.equipment}.", where)
+    elif effective_equipment(exercise) not in profile.available_equipment:
+        needs = effective_equipment(exercise)
+        problem = Violation("equipment", f"{exercise.name} needs {needs}.", where)
     if problem is None:
         return item
     found.append(problem)
