@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
 
+import structlog
 from fastapi import FastAPI
 
-from fitcoach.bootstrap import open_services
+from fitcoach.bootstrap import Services, open_services
 from fitcoach.config import Settings, get_settings
 from fitcoach.storage.models import utcnow
 from fitcoach.webhooks import chat_api, health, metrics, web_page
@@ -34,9 +36,11 @@ def create_app(
             app.state.services = services
             for plugin in enabled:
                 await stack.enter_async_context(plugin.lifespan(app, services))
+            sweeper = asyncio.create_task(_recovery_loop(services))
             try:
                 yield
             finally:
+                sweeper.cancel()
                 await services.conversation.drain()
 
     app = FastAPI(title="fitcoach", version="0.1.0", lifespan=lifespan)
@@ -49,3 +53,17 @@ def create_app(
     for plugin in enabled:
         app.include_router(plugin.router)
     return app
+
+
+RECOVERY_INTERVAL_S = 30.0
+log = structlog.get_logger(__name__)
+
+
+async def _recovery_loop(services: Services) -> None:
+    """Take over messages left unfinished by a replica that died (after their lease)."""
+    while True:
+        try:
+            await services.conversation.recover()
+        except Exception:
+            log.exception("recovery_sweep_failed")
+        await asyncio.sleep(RECOVERY_INTERVAL_S)

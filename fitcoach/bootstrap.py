@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from fitcoach.agent.coach import CoachAgent
 from fitcoach.agent.graph import build_agent_graph
@@ -18,8 +17,10 @@ from fitcoach.agent.offline_model import OfflineChatModel
 from fitcoach.agent.prompts import DEFAULT_PROMPTS_DIR, coach_prompt
 from fitcoach.config import Settings
 from fitcoach.conversation import ConversationService
+from fitcoach.coordination import Coordinator, create_coordinator
 from fitcoach.domain.exercise.catalog import get_exercise_catalog
 from fitcoach.domain.nutrition.foods import get_food_database
+from fitcoach.storage.checkpoints import open_checkpointer
 from fitcoach.storage.database import Database
 from fitcoach.storage.migrate import upgrade_database_async
 from fitcoach.storage.models import utcnow
@@ -36,6 +37,7 @@ class Services:
     database: Database
     agent: CoachAgent
     conversation: ConversationService
+    coordinator: Coordinator
 
 
 def warm_up() -> None:
@@ -53,10 +55,11 @@ async def open_services(
     url = settings.resolved_database_url
     await upgrade_database_async(url)
     database = Database(url)
+    coordinator = create_coordinator(settings.redis_url)
     await asyncio.to_thread(warm_up)
     prompt = coach_prompt(settings.prompts_dir or DEFAULT_PROMPTS_DIR)
     try:
-        async with AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_path)) as saver:
+        async with open_checkpointer(settings) as saver:
             model = create_chat_model(settings)
             remote = None if isinstance(model, OfflineChatModel) else model
             media_dir = settings.data_dir / "media"
@@ -71,11 +74,20 @@ async def open_services(
                 model=settings.resolved_model,
                 database=database.engine.dialect.name,
             )
+            conversation = ConversationService(
+                database,
+                agent,
+                media_dir,
+                coordinator,
+                person_limit_per_min=settings.rate_limit_person_per_min,
+            )
             yield Services(
                 settings=settings,
                 database=database,
                 agent=agent,
-                conversation=ConversationService(database, agent, media_dir),
+                conversation=conversation,
+                coordinator=coordinator,
             )
     finally:
+        await coordinator.close()
         await database.dispose()

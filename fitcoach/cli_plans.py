@@ -61,7 +61,8 @@ def print_plan(plan: Plan, console: Console) -> None:
     """A readable rendering of a plan (rich tables)."""
     console.print(f"[bold]Split:[/] {plan.workout.split}")
     for day in plan.workout.days:
-        table = Table(title=f"{day.weekday} — {day.name} (~{day.est_min} min)", title_justify="left")
+        title = f"{day.weekday} — {day.name} (~{day.est_min} min)"
+        table = Table(title=title, title_justify="left")
         for column in ("Exercise", "Sets", "Reps", "Rest (s)", "RIR", "Equipment"):
             table.add_column(column)
         for e in day.exercises:

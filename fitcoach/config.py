@@ -46,6 +46,8 @@ class Settings(BaseSettings):
 
     prompts_dir: Path | None = None
     max_body_bytes: int = 2 * 1024 * 1024
+    rate_limit_person_per_min: int = 30
+    rate_limit_ip_per_min: int = 60
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"
 

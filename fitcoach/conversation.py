@@ -1,16 +1,18 @@
 """ConversationService: the one place that joins channels and the agent.
 
-InboundMessage → inbox (dedupe) → user from the verified channel identity → agent →
-OutboundMessage(s). Messages of one conversation are handled in order; every accepted message
-gets exactly one reply, also when the agent fails."""
+InboundMessage → inbox (stored first; duplicates dropped) → claim → conversation lock (in
+order) → user from the verified channel identity → agent → OutboundMessage(s) → delivered.
+Every accepted message gets exactly one reply, also when the agent or Redis fails; a message
+claimed by a replica that died is taken over once its lease expires."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import time
-from collections import defaultdict
+import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 import structlog
@@ -18,11 +20,12 @@ import structlog
 from fitcoach.agent.coach import AgentReply, AudioClip, CoachAgent
 from fitcoach.agent.context import CoachContext
 from fitcoach.channels.base import Button, InboundMessage, OutboundMessage
+from fitcoach.coordination import Coordinator, LocalCoordinator
 from fitcoach.metrics import DUPLICATES, ERRORS, IN_FLIGHT, MESSAGE_LATENCY, MESSAGES
 from fitcoach.storage.database import Database
 from fitcoach.storage.inbox import Inbox
 from fitcoach.storage.media import MediaStore
-from fitcoach.storage.models import User
+from fitcoach.storage.models import User, utcnow
 from fitcoach.storage.repositories import MessageHistory, UserDirectory
 
 log = structlog.get_logger(__name__)
@@ -31,6 +34,10 @@ FAILURE_REPLY = (
     "Sorry, something went wrong on my side and I couldn't process that. Nothing was lost; "
     "please try again in a moment."
 )
+RATE_LIMITED_REPLY = (
+    "You're sending messages faster than I can coach! Give me a few seconds and try again."
+)
+LEASE = timedelta(seconds=120)
 
 Deliver = Callable[[InboundMessage, list[OutboundMessage]], Awaitable[None]]
 
@@ -38,39 +45,53 @@ Deliver = Callable[[InboundMessage, list[OutboundMessage]], Awaitable[None]]
 class ConversationService:
     """Handles inbound messages from any channel."""
 
-    def __init__(self, database: Database, agent: CoachAgent, media_dir: Path) -> None:
+    def __init__(
+        self,
+        database: Database,
+        agent: CoachAgent,
+        media_dir: Path,
+        coordinator: Coordinator | None = None,
+        *,
+        person_limit_per_min: int = 30,
+    ) -> None:
         self.database = database
         self.agent = agent
         self.media_dir = media_dir
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.coordinator = coordinator or LocalCoordinator()
+        self.person_limit_per_min = person_limit_per_min
+        self.worker_id = uuid.uuid4().hex[:12]
+        self.deliverers: dict[str, Deliver] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def register_deliverer(self, channel: str, deliver: Deliver) -> None:
+        """How replies of this channel are sent (used for background and recovered work)."""
+        self.deliverers[channel] = deliver
 
     async def accept(self, message: InboundMessage) -> bool:
         """Store the message in the inbox; False for a duplicate delivery."""
         async with self.database.session() as session:
-            return await Inbox(session).accept(
+            accepted = await Inbox(session).accept(
                 message.channel,
                 message.message_id,
                 message.conversation_id,
                 message.model_dump_json(),
             )
+        if not accepted:
+            DUPLICATES.labels(message.channel).inc()
+            log.info("duplicate_dropped", channel=message.channel)
+        return accepted
 
     async def handle(self, message: InboundMessage) -> list[OutboundMessage]:
         """Accept and process now. A duplicate gets the stored reply again (idempotent)."""
         if not await self.accept(message):
-            DUPLICATES.labels(message.channel).inc()
             return await self._stored_replies(message)
         return await self.process(message)
 
     async def submit(self, message: InboundMessage, deliver: Deliver) -> bool:
         """Accept now and process in the background (webhooks ack at once); False if duplicate."""
         if not await self.accept(message):
-            DUPLICATES.labels(message.channel).inc()
-            log.info("duplicate_dropped", channel=message.channel)
             return False
-        task = asyncio.create_task(self._process_and_deliver(message, deliver))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._process_and_deliver(message, deliver))
         return True
 
     async def drain(self, timeout: float = 30.0) -> None:
@@ -78,44 +99,72 @@ class ConversationService:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
 
+    async def recover(self) -> int:
+        """Process messages whose worker died (lease expired) or that were never started."""
+        async with self.database.session() as session:
+            rows = await Inbox(session).stale(utcnow() - LEASE)
+        for row in rows:
+            message = InboundMessage.model_validate_json(row.payload)
+            deliver = self.deliverers.get(message.channel)
+            log.warning("recovering_message", channel=message.channel)
+            if deliver is None:
+                await self.process(message)  # the reply is kept in the inbox and history
+            else:
+                await self._process_and_deliver(message, deliver)
+        return len(rows)
+
     async def process(self, message: InboundMessage) -> list[OutboundMessage]:
         """Run the agent for an accepted message and record the outcome."""
-        thread_id = f"{message.channel}:{message.conversation_id}"
+        async with self.database.session() as session:
+            claimed = await Inbox(session).claim(
+                message.channel, message.message_id, self.worker_id, utcnow() - LEASE
+            )
+        if not claimed:  # another worker holds it (or it is done)
+            return await self._stored_replies(message)
         started = time.perf_counter()
         IN_FLIGHT.inc()
         try:
-            return await self._process_locked(message, thread_id)
+            thread_id = f"{message.channel}:{message.conversation_id}"
+            async with self.coordinator.conversation_lock(thread_id):
+                return await self._run_turn(message, thread_id)
         finally:
             IN_FLIGHT.dec()
             MESSAGE_LATENCY.labels(message.channel).observe(time.perf_counter() - started)
 
-    async def _process_locked(
-        self, message: InboundMessage, thread_id: str
-    ) -> list[OutboundMessage]:
-        async with self._locks[thread_id]:
-            user_id: int | None = None
-            status = "done"
-            try:
-                context, photo_ids, audio = await self._open_turn(message)
-                user_id = context.user_id
+    async def _run_turn(self, message: InboundMessage, thread_id: str) -> list[OutboundMessage]:
+        user_id: int | None = None
+        status = "done"
+        try:
+            context, photo_ids, audio = await self._open_turn(message)
+            user_id = context.user_id
+            person = f"person:{message.channel}:{message.external_user_id}"
+            if not await self.coordinator.allow(person, self.person_limit_per_min, 60):
+                reply, status = AgentReply(text=RATE_LIMITED_REPLY), "rate_limited"
+            else:
                 reply = await self.agent.respond(
                     message.text, context, thread_id, photo_ids=photo_ids, audio=audio
                 )
-            except Exception:
-                ERRORS.labels("agent").inc()
-                log.exception("agent_failed", channel=message.channel, user_id=user_id)
-                reply, status = AgentReply(text=FAILURE_REPLY), "failed"
-            MESSAGES.labels(message.channel, status).inc()
-            outbound = [to_outbound(reply)]
-            await self._close_turn(message, user_id, status, outbound)
+        except Exception:
+            ERRORS.labels("agent").inc()
+            log.exception("agent_failed", channel=message.channel, user_id=user_id)
+            reply, status = AgentReply(text=FAILURE_REPLY), "failed"
+        MESSAGES.labels(message.channel, status).inc()
+        outbound = [to_outbound(reply)]
+        await self._close_turn(message, user_id, status, outbound)
         log.info(
             "message_handled",
             channel=message.channel,
             user_id=user_id,
+            status=status,
             tools=reply.tools_called,
             routes=reply.routes,
         )
         return outbound
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _process_and_deliver(self, message: InboundMessage, deliver: Deliver) -> None:
         replies = await self.process(message)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,3 +58,38 @@ class Inbox:
                 attempts=InboxMessage.attempts + 1,
             )
         )
+
+    async def claim(
+        self, channel: str, message_id: str, worker: str, stale_before: datetime
+    ) -> bool:
+        """Take a message for processing: new, or claimed by a worker whose lease expired."""
+        result = await self.session.execute(
+            update(InboxMessage)
+            .where(
+                InboxMessage.channel == channel,
+                InboxMessage.message_id == message_id,
+                or_(
+                    InboxMessage.status == "received",
+                    (InboxMessage.status == "processing")
+                    & (InboxMessage.claimed_at < stale_before),
+                ),
+            )
+            .values(status="processing", claimed_at=utcnow(), claimed_by=worker)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def stale(self, stale_before: datetime, limit: int = 100) -> list[InboxMessage]:
+        """Messages accepted but never finished: unclaimed or with an expired lease."""
+        stmt = (
+            select(InboxMessage)
+            .where(
+                or_(
+                    (InboxMessage.status == "received") & (InboxMessage.created_at < stale_before),
+                    (InboxMessage.status == "processing")
+                    & (InboxMessage.claimed_at < stale_before),
+                )
+            )
+            .order_by(InboxMessage.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())

@@ -201,6 +201,8 @@ class InboxMessage(Base):
     status: Mapped[str] = mapped_column(String(16), default="received", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     reply: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -97,7 +97,7 @@ def make_get_plan(services: ToolServices) -> BaseTool:
             if current is not None and not given and not regenerate:
                 return encode("get_plan", "current", **_plan_view(current))
             base: dict[str, Any] = dict(current.plan.get("profile", {})) if current else {}
-            assumed = [] if current else _defaults(base, user.goal)
+            assumed = [] if current else _defaults(base, user.goal, set(given))
             base.update(
                 {
                     "sex": user.sex or base.get("sex"),
@@ -325,8 +325,8 @@ def make_adjust_plan(services: ToolServices) -> BaseTool:
     return adjust_plan
 
 
-def _defaults(base: dict[str, Any], goal_text: str | None) -> list[str]:
-    """Fill defaults for a first plan; returns what was assumed."""
+def _defaults(base: dict[str, Any], goal_text: str | None, given: set[str]) -> list[str]:
+    """Fill defaults for a first plan; returns what was assumed (not said, not stored)."""
     defaults = {
         "goal": goal_text or "general",
         "days_per_week": 3,
@@ -336,7 +336,7 @@ def _defaults(base: dict[str, Any], goal_text: str | None) -> list[str]:
     }
     for key, value in defaults.items():
         base.setdefault(key, value)
-    return [k for k in defaults if k != "goal" or not goal_text]
+    return [k for k in defaults if k not in given and (k != "goal" or not goal_text)]
 
 
 def _ask_profile(missing: list[str]) -> str:

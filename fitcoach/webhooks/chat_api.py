@@ -6,7 +6,7 @@ import re
 import secrets
 import uuid
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from fitcoach.channels.base import InboundMessage, OutboundMessage
@@ -34,8 +34,12 @@ class ChatResponse(BaseModel):
 
 
 @router.post("/api/chat", response_model=ChatResponse)
-async def chat(body: ChatRequest, services: ServicesDep) -> ChatResponse:
+async def chat(body: ChatRequest, request: Request, services: ServicesDep) -> ChatResponse:
     """Send a message as the (anonymous, server-issued) web session and get the replies."""
+    client_ip = request.client.host if request.client else "unknown"
+    limit = services.settings.rate_limit_ip_per_min
+    if not await services.coordinator.allow(f"ip:{client_ip}", limit, 60):
+        raise HTTPException(status_code=429, detail="too many requests, slow down")
     session_id = body.session_id or secrets.token_urlsafe(24)
     if not SESSION_PATTERN.match(session_id):
         raise HTTPException(status_code=422, detail="session_id must be one the server issued")

@@ -175,7 +175,8 @@ class RecordedRequest:
 
     @property
     def system_instruction(self) -> JsonDict | None:
-        return _get(self.body, "systemInstruction", "system_instruction")
+        si: JsonDict | None = _get(self.body, "systemInstruction", "system_instruction")
+        return si
 
     @property
     def system_text(self) -> str:
@@ -199,7 +200,8 @@ class RecordedRequest:
 
     @property
     def tool_config(self) -> JsonDict | None:
-        return _get(self.body, "toolConfig", "tool_config")
+        tc: JsonDict | None = _get(self.body, "toolConfig", "tool_config")
+        return tc
 
     @property
     def generation_config(self) -> JsonDict:

@@ -97,3 +97,32 @@ async def test_concurrent_first_contact_creates_one_user(pg_url: str) -> None:
         assert len(set(ids)) == 1
     finally:
         await database.dispose()
+
+
+async def test_the_whole_chat_runs_on_postgres(pg_url: str, tmp_path: object) -> None:
+    from pathlib import Path
+
+    from fitcoach.bootstrap import open_services
+    from fitcoach.channels.base import InboundMessage
+    from fitcoach.config import get_settings
+
+    settings = get_settings(data_dir=Path(str(tmp_path)) / "var", model="offline",
+                            database_url=pg_url)
+
+    async def say(services: object, text: str) -> str:
+        message = InboundMessage(channel="test", external_user_id="pg", conversation_id="pg",
+                                 message_id=uuid.uuid4().hex, text=text)
+        replies = await services.conversation.handle(message)  # type: ignore[attr-defined]
+        return str(replies[0].text)
+
+    async with open_services(settings) as services:
+        assert "143 kcal" in await say(services, "had 2 large eggs")
+        question = await say(services, "bench 3x5 at 5000kg")
+        assert "record" in question
+    # A restart keeps the conversation's checkpoint in PostgreSQL.
+    async with open_services(settings) as services:
+        assert "143 kcal" in await say(services, "how am I doing today?")
+        config = {"configurable": {"thread_id": "test:pg"}}
+        state = await services.agent.graph.aget_state(config)
+        assert len(state.values["messages"]) >= 6
+    assert not (Path(str(tmp_path)) / "var" / "checkpoints.sqlite").exists()

@@ -546,14 +546,17 @@ def _read_foods(d: Path) -> list[Food]:
         measures[ndb].append(HouseholdMeasure(float(amount), desc, float(grams)))
     foods: list[Food] = []
     for row in _read_tsv(d / "foods.tsv"):
-        ndb, grp, long_desc, shrt, com, manuf = row[:6]
-        kcal, prot, fat, carbs, fiber, sugar, sodium = (_f(x) for x in row[6:13])
+        ndb, grp, long_desc, shrt, com, manuf, kcal, prot, fat, carbs, fiber, sugar, sodium = row[
+            :13
+        ]
         foods.append(
             Food(
                 ndb=ndb,
                 name=long_desc,
                 group=groups.get(grp, ""),
-                per_100g=Nutrients(kcal, prot, carbs, fat, fiber, sugar, sodium),
+                per_100g=Nutrients(
+                    _f(kcal), _f(prot), _f(carbs), _f(fat), _f(fiber), _f(sugar), _f(sodium)
+                ),
                 measures=tuple(measures.get(ndb, ())),
                 group_code=grp,
                 short_name=shrt,

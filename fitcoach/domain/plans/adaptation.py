@@ -121,7 +121,7 @@ def adapt_workout(
         if item.exercise_id in by_id and item.exercise_id not in decisions:
             decisions[item.exercise_id] = _assess(item, by_id[item.exercise_id])
     under = [k for k, (kind, _, _) in decisions.items() if kind.startswith("reduce")]
-    if len(decisions) >= 2 and len(under) / len(decisions) >= DELOAD_SHARE:
+    if len(under) >= 2 and len(under) / len(decisions) > DELOAD_SHARE:
         return _deload(workout, f"{len(under)} of {len(decisions)} logged exercises were under "
                                 f"{UNDERPERFORMANCE:.0%} of the planned reps")
     changes: list[Change] = []

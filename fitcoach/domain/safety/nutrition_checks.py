@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,15 +86,17 @@ def check_nutrition_targets(
         found.append(Violation("no_deficit", f"No calorie deficit: {blocked}."))
         fixed_kcal = max(fixed_kcal, maintenance)
     limit_kcal = MAX_WEEKLY_CHANGE_PCT / 100 * profile.weight_kg * KCAL_PER_KG / 7
-    change = fixed_kcal - maintenance
+    change = kcal - maintenance
     too_fast_loss = change < -limit_kcal - 1
-    too_fast_gain = change > limit_kcal + 1 and fixed_kcal > floor
+    too_fast_gain = change > limit_kcal + 1 and kcal > floor
     if too_fast_loss or too_fast_gain:
         pct = change * 7 / KCAL_PER_KG / profile.weight_kg * 100
         found.append(Violation("weekly_change", f"{pct:+.2f} % body weight per week is beyond "
                                                 f"±{MAX_WEEKLY_CHANGE_PCT:g} %."))
-        fixed_kcal = maintenance + math.copysign(limit_kcal, change)
-        fixed_kcal = max(fixed_kcal, floor)
+        if too_fast_loss:
+            fixed_kcal = max(fixed_kcal, maintenance - limit_kcal, floor)
+        else:
+            fixed_kcal = max(floor, min(fixed_kcal, maintenance + limit_kcal))
     kcal_int = max(floor, round(fixed_kcal))
     low, high = protein_bounds_g(profile)
     if not low - 0.5 <= protein_g <= high + 0.5:

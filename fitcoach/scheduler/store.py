@@ -1,0 +1,277 @@
+"""Scheduler storage operations: claims (SKIP LOCKED on PostgreSQL), the send ledger, audit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal, TypeVar
+
+from sqlalchemy import DateTime, and_, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fitcoach.scheduler.planner import DayPlan, Planned
+from fitcoach.storage.database import Database
+from fitcoach.storage.models import User
+from fitcoach.storage.scheduling import (
+    CoachPreference,
+    ProactiveAudit,
+    ProactiveOccurrence,
+    ProactiveSend,
+    ProactiveState,
+)
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+ClaimOutcome = Literal["won", "duplicate", "cap_reached"]
+T = TypeVar("T")
+_LOCKS: dict[str, asyncio.Lock] = {}
+
+
+def dialect_of(session: AsyncSession) -> str:
+    """"postgresql" or "sqlite"."""
+    return session.get_bind().dialect.name
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    module: Any = postgresql if dialect_of(session) == "postgresql" else sqlite
+    return module.insert(table)
+
+
+def process_lock(database: Database) -> asyncio.Lock:
+    """In-process claim lock for embedded databases (one per database URL)."""
+    return _LOCKS.setdefault(database.url, asyncio.Lock())
+
+
+async def with_retry(action: Callable[[], Awaitable[T]], attempts: int = 8) -> T:
+    """Retry an SQLite write that met a busy database (other scheduler writing)."""
+    for attempt in range(attempts):
+        try:
+            return await action()
+        except OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.05 * (attempt + 1))
+    raise RuntimeError("unreachable")
+
+
+async def ensure_state_rows(session: AsyncSession) -> None:
+    """One proactive_state row per user (set-based; new users are planned at once)."""
+    missing = (
+        select(User.id, literal(EPOCH, DateTime(timezone=True)))
+        .outerjoin(ProactiveState, ProactiveState.user_id == User.id)
+        .where(ProactiveState.user_id.is_(None))
+    )
+    stmt = _insert(session, ProactiveState).from_select(["user_id", "next_plan_at"], missing)
+    await session.execute(stmt.on_conflict_do_nothing())
+
+
+async def claim_planning(
+    session: AsyncSession, now: datetime, limit: int, lease_s: float
+) -> list[int]:
+    """Users whose next local day must be planned; leased so other replicas skip them."""
+    due = (
+        select(ProactiveState.user_id)
+        .where(ProactiveState.next_plan_at <= now)
+        .order_by(ProactiveState.next_plan_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    stmt = (
+        update(ProactiveState)
+        .where(ProactiveState.user_id.in_(due.scalar_subquery()), ProactiveState.next_plan_at <= now)
+        .values(next_plan_at=now + timedelta(seconds=lease_s))
+        .returning(ProactiveState.user_id)
+        .execution_options(synchronize_session=False)
+    )
+    return [row[0] for row in await session.execute(stmt)]
+
+
+async def save_plans(
+    session: AsyncSession, plans: list[DayPlan], now: datetime, instance: str
+) -> int:
+    """Store occurrences (existing keys kept), planning-time skips in the audit, and state."""
+    rows = [_occurrence_row(p, now) for plan in plans for p in plan.planned]
+    inserted: set[str] = set()
+    if rows:
+        stmt = _insert(session, ProactiveOccurrence).on_conflict_do_nothing(
+            index_elements=["key"]).returning(ProactiveOccurrence.key)
+        for start in range(0, len(rows), 2000):
+            result = await session.execute(stmt, rows[start : start + 2000])
+            inserted.update(r[0] for r in result)
+    audits = [
+        audit_row(now, p.user_id, p.trigger, p.key, "skipped", p.reason, "at planning", instance)
+        for plan in plans for p in plan.planned if p.status == "skipped" and p.key in inserted
+    ]
+    if audits:
+        await session.execute(_insert(session, ProactiveAudit), audits)
+    updates = [
+        {
+            "user_id": plan.user_id,
+            "next_plan_at": plan.next_plan_at,
+            "plan_date": plan.local_date,
+            "streak_weeks": plan.streak_weeks,
+            "streak_week": plan.streak_week,
+            **(
+                {"rhythm_days": plan.rhythm.encode(), "rhythm_hour": plan.rhythm.hour,
+                 "rhythm_on": plan.local_date}
+                if plan.rhythm_refreshed else {}
+            ),
+        }
+        for plan in plans
+    ]
+    for group in _by_keys(updates):
+        await session.execute(update(ProactiveState), group)
+    return len(inserted)
+
+
+def _by_keys(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    return groups.values()
+
+
+def _occurrence_row(p: Planned, now: datetime) -> dict[str, Any]:
+    return {
+        "key": p.key, "user_id": p.user_id, "trigger": p.trigger, "local_date": p.local_date,
+        "due_at": p.due_at, "expires_at": p.expires_at, "pending_since": p.pending_since,
+        "unsolicited": p.unsolicited, "payload": json.dumps(p.payload, default=str),
+        "status": p.status, "reason": p.reason, "attempts": 0, "created_at": now,
+    }
+
+
+async def insert_planned(session: AsyncSession, planned: Planned, now: datetime) -> bool:
+    """Add one occurrence (e.g. a reminder set today); False when the key exists."""
+    stmt = _insert(session, ProactiveOccurrence).on_conflict_do_nothing(index_elements=["key"])
+    result = await session.execute(stmt.returning(ProactiveOccurrence.key),
+                                   [_occurrence_row(planned, now)])
+    return bool(result.all())
+
+
+async def claim_due(
+    session: AsyncSession, now: datetime, limit: int, instance: str, stale_s: float
+) -> list[ProactiveOccurrence]:
+    """Atomically take due occurrences (and stale claims of crashed replicas)."""
+    O = ProactiveOccurrence  # noqa: N806
+    stale = now - timedelta(seconds=stale_s)
+    ready = or_(
+        and_(O.status == "pending", O.due_at <= now),
+        and_(O.status == "claimed", O.claimed_at < stale),
+    )
+    due = (
+        select(O.id).where(ready).order_by(O.due_at).limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    stmt = (
+        update(O)
+        .where(O.id.in_(due.scalar_subquery()), ready)
+        .values(status="claimed", claimed_by=instance, claimed_at=now, attempts=O.attempts + 1)
+        .returning(O)
+        .execution_options(synchronize_session=False)
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def settle(
+    session: AsyncSession, occurrence_id: int, status: str, reason: str,
+    due_at: datetime | None = None,
+) -> None:
+    """Close (or, with ``due_at``, re-queue) a claimed occurrence."""
+    values: dict[str, Any] = {"status": status, "reason": reason, "claimed_by": None}
+    if due_at is not None:
+        values["due_at"] = due_at
+    await session.execute(
+        update(ProactiveOccurrence).where(ProactiveOccurrence.id == occurrence_id).values(**values)
+    )
+
+
+async def claim_send(
+    session: AsyncSession, occ: ProactiveOccurrence, now: datetime, cap: int, stale_s: float
+) -> ClaimOutcome:
+    """Insert the idempotency key (and a cap slot for unsolicited nudges): the insert wins."""
+    slots: list[str | None] = (
+        [f"{occ.user_id}:{occ.local_date}:{i}" for i in range(max(cap, 0))]
+        if occ.unsolicited else [None]
+    )
+    for slot in slots:
+        try:
+            async with session.begin_nested():
+                session.add(ProactiveSend(
+                    key=occ.key, cap_slot=slot, user_id=occ.user_id, trigger=occ.trigger,
+                    local_date=occ.local_date, status="claimed", claimed_at=now, created_at=now,
+                ))
+                await session.flush()
+            return "won"
+        except IntegrityError:
+            existing = (await session.execute(
+                select(ProactiveSend).where(ProactiveSend.key == occ.key)
+            )).scalar_one_or_none()
+            if existing is not None:
+                return await _retake(session, existing, now, stale_s)
+    return "cap_reached"
+
+
+async def _retake(
+    session: AsyncSession, send: ProactiveSend, now: datetime, stale_s: float
+) -> ClaimOutcome:
+    """A failed (or crashed mid-send) key may be retried by exactly one claimant."""
+    S = ProactiveSend  # noqa: N806
+    stale = now - timedelta(seconds=stale_s)
+    retryable = or_(S.status == "failed", and_(S.status == "claimed", S.claimed_at < stale))
+    result = await session.execute(
+        update(S).where(S.id == send.id, retryable)
+        .values(status="claimed", claimed_at=now, attempts=S.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return "won" if getattr(result, "rowcount", 0) == 1 else "duplicate"
+
+
+async def finish_send(
+    session: AsyncSession, key: str, status: str, *, text: str, channel: str | None,
+    conversation_id: str | None, detail: str, now: datetime,
+) -> None:
+    """Store the delivery outcome with the key."""
+    await session.execute(
+        update(ProactiveSend).where(ProactiveSend.key == key).values(
+            status=status, text=text, channel=channel, conversation_id=conversation_id,
+            detail=detail[:500], sent_at=now if status == "sent" else None,
+        )
+    )
+
+
+async def set_unreachable(session: AsyncSession, user_id: int, since: datetime | None) -> None:
+    """Mark (or with None, clear) a person as unreachable (they blocked the bot)."""
+    stmt = _insert(session, CoachPreference).values(
+        user_id=user_id, unreachable_since=since, updated_at=datetime.now(UTC)
+    )
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=["user_id"], set_={"unreachable_since": since}
+    ))
+
+
+def audit_row(
+    at: datetime, user_id: int, trigger: str, key: str, decision: str, reason: str,
+    detail: str, instance: str,
+) -> dict[str, Any]:
+    """One audit entry as a row mapping."""
+    return {"at": at, "user_id": user_id, "trigger": trigger, "key": key,
+            "decision": decision, "reason": reason, "detail": detail[:1000],
+            "instance": instance}
+
+
+async def write_audit(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Append audit rows."""
+    if rows:
+        await session.execute(_insert(session, ProactiveAudit), rows)
+
+
+async def sends_on(session: AsyncSession, user_id: int, day: date) -> list[ProactiveSend]:
+    """Send-ledger rows of one person's local day."""
+    rows = await session.execute(
+        select(ProactiveSend).where(ProactiveSend.user_id == user_id,
+                                    ProactiveSend.local_date == day)
+    )
+    return list(rows.scalars())

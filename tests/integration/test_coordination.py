@@ -1,0 +1,141 @@
+"""Replica coordination on a real Redis, fallbacks when it fails, recovery of dead work."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from fitcoach.bootstrap import Services, open_services
+from fitcoach.channels.base import InboundMessage, OutboundMessage
+from fitcoach.config import get_settings
+from fitcoach.conversation import RATE_LIMITED_REPLY
+from fitcoach.coordination import LocalCoordinator, RedisCoordinator
+from fitcoach.storage.models import InboxMessage, MealItem, utcnow
+
+REDIS_URL = os.environ.get("FITCOACH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    probe = RedisCoordinator(REDIS_URL)
+    try:
+        await probe.redis.ping()
+    except Exception as exc:
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    finally:
+        await probe.close()
+    yield REDIS_URL
+
+
+@pytest.mark.redis
+async def test_two_replicas_never_process_one_conversation_at_once(redis_url: str) -> None:
+    replicas = [RedisCoordinator(redis_url), RedisCoordinator(redis_url)]
+    key = f"conv-{uuid.uuid4().hex}"
+    inside = 0
+    overlaps = 0
+    order: list[int] = []
+
+    async def work(replica: RedisCoordinator, n: int) -> None:
+        nonlocal inside, overlaps
+        async with replica.conversation_lock(key):
+            inside += 1
+            overlaps += inside > 1
+            await asyncio.sleep(0.02)
+            order.append(n)
+            inside -= 1
+
+    await asyncio.gather(*(work(replicas[n % 2], n) for n in range(10)))
+    assert overlaps == 0 and sorted(order) == list(range(10))
+    for replica in replicas:
+        await replica.close()
+
+
+@pytest.mark.redis
+async def test_rate_limits_are_shared_across_replicas(redis_url: str) -> None:
+    a, b = RedisCoordinator(redis_url), RedisCoordinator(redis_url)
+    key = f"ip:{uuid.uuid4().hex}"
+    results = [await (a if i % 2 else b).allow(key, 5, 60) for i in range(8)]
+    assert results == [True] * 5 + [False] * 3
+    await a.close()
+    await b.close()
+
+
+async def test_redis_outage_degrades_to_local_coordination() -> None:
+    broken = RedisCoordinator("redis://127.0.0.1:1/0")  # nothing listens there
+    async with broken.conversation_lock("c"):
+        pass
+    assert await broken.allow("k", 1, 60) is True
+    assert await broken.allow("k", 1, 60) is False
+    await broken.close()
+
+
+async def test_local_sliding_window() -> None:
+    local = LocalCoordinator()
+    assert [await local.allow("x", 2, 60) for _ in range(3)] == [True, True, False]
+
+
+@pytest.fixture
+async def services(tmp_path: Path) -> AsyncIterator[Services]:
+    settings = get_settings(data_dir=tmp_path / "var", model="offline", rate_limit_person_per_min=3)
+    async with open_services(settings) as opened:
+        yield opened
+
+
+def message(text: str, message_id: str | None = None) -> InboundMessage:
+    return InboundMessage(
+        channel="test",
+        external_user_id="p",
+        conversation_id="p",
+        message_id=message_id or uuid.uuid4().hex,
+        text=text,
+    )
+
+
+async def test_a_person_over_the_limit_still_gets_one_short_reply(services: Services) -> None:
+    replies = [
+        await services.conversation.handle(message("how am I doing today?")) for _ in range(4)
+    ]
+    assert all(len(r) == 1 for r in replies)
+    assert replies[-1][0].text == RATE_LIMITED_REPLY
+    assert replies[0][0].text != RATE_LIMITED_REPLY
+
+
+async def test_work_of_a_dead_replica_is_taken_over_once(services: Services) -> None:
+    delivered: list[tuple[str, list[OutboundMessage]]] = []
+
+    async def deliver(inbound: InboundMessage, replies: list[OutboundMessage]) -> None:
+        delivered.append((inbound.message_id, replies))
+
+    services.conversation.register_deliverer("test", deliver)
+    dead = message("had 2 large eggs", "m-dead")
+    assert await services.conversation.accept(dead)
+    async with services.database.session() as session:  # a replica claimed it, then died
+        await session.execute(
+            update(InboxMessage)
+            .where(InboxMessage.message_id == "m-dead")
+            .values(
+                status="processing",
+                claimed_at=utcnow() - timedelta(minutes=10),
+                claimed_by="dead-replica",
+            )
+        )
+    fresh = message("had a banana", "m-fresh")
+    assert await services.conversation.accept(fresh)  # just arrived: not stale yet
+    assert await services.conversation.recover() == 1
+    assert await services.conversation.recover() == 0  # done once, never again
+    assert [m for m, _ in delivered] == ["m-dead"]
+    assert "143 kcal" in delivered[0][1][0].text
+    async with services.database.session() as session:
+        items = list((await session.execute(select(MealItem))).scalars())
+        row = (
+            await session.execute(select(InboxMessage).where(InboxMessage.message_id == "m-dead"))
+        ).scalar_one()
+    assert [i.ndb_no for i in items] == ["01123"]
+    assert row.status == "done"
