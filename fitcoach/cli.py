@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from fitcoach.cli_plans import plan_app
 from fitcoach.config import get_settings
 from fitcoach.observability import configure_logging
 
@@ -29,6 +30,7 @@ for sub, name in (
     (workout_app, "workout"),
 ):
     app.add_typer(sub, name=name)
+app.add_typer(plan_app, name="plan")
 
 console = Console()
 QueriesArg = Annotated[

@@ -30,3 +30,6 @@ HTTP_LATENCY = Histogram(
     ["method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+SAFETY_FLAGS = Counter(
+    "fitcoach_safety_flags_total", "Messages answered by the safety screen", ["flags"]
+)

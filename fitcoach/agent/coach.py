@@ -18,7 +18,8 @@ from fitcoach.agent.context import CoachContext
 from fitcoach.agent.graph import ROUTE_KEY
 from fitcoach.agent.offline_model import VOICE_NEEDS_MODEL, _text
 from fitcoach.agent.voice import transcribe
-from fitcoach.metrics import FALLBACKS, MODEL_CALLS, MODEL_TOKENS, TOOL_CALLS
+from fitcoach.domain.safety.screening import screen_message
+from fitcoach.metrics import FALLBACKS, MODEL_CALLS, MODEL_TOKENS, SAFETY_FLAGS, TOOL_CALLS
 
 log = structlog.get_logger(__name__)
 
@@ -82,6 +83,13 @@ class CoachAgent:
             text = f"{text}\n{transcript}".strip()
             if not transcript:
                 return AgentReply(text=VOICE_FAILED)
+        screen = screen_message(text)
+        if screen.flagged and (
+            screen.urgent or screen.needs_referral or screen.stop_deficit_advice
+        ):
+            # Health and safety first: a plain, caring reply and a referral, no coaching numbers.
+            SAFETY_FLAGS.labels(",".join(sorted(screen.flags))).inc()
+            return AgentReply(text=screen.reply, routes=["safety"], transcript=transcript)
         config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
         state = await self.graph.aget_state(config)
         if state is not None and state.interrupts and not photo_ids:
@@ -147,7 +155,10 @@ def _options(turn: list[BaseMessage]) -> list[str]:
                 result = json.loads(_text(message))
             except ValueError:
                 return []
-            if isinstance(result, dict) and result.get("status") == "needs_clarification":
+            if isinstance(result, dict) and result.get("status") in (
+                "needs_clarification",
+                "options",
+            ):
                 return [str(o["name"]) for o in result.get("options") or []]
             return []
     return []

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from fitcoach.agent.plan_intents import detect_plan_intent
 from fitcoach.domain.exercise.workouts import parse_workout
 from fitcoach.domain.nutrition.meals import parse_meal
 
@@ -43,8 +44,11 @@ _NAME = re.compile(
     r"\b(?:my name is|call me|i am called|i'm called)\s+([A-Za-zÀ-ÿ' -]{1,40})", re.I
 )
 _AGE = re.compile(
-    r"\b(?:i'?m|i am|age(?: is)?)\s+(\d{2})(?:\s*(?:years?|yrs?|y/?o)(?:\s+old)?)\b", re.I
+    r"\b(?:i'?m|i am|age(?: is)?|aged)\s+(\d{2})(?:\s*(?:years?|yrs?|y/?o)(?:\s+old)?)?\b"
+    r"(?!\s*(?:kg|kgs|kilos?|cm|lbs?|pounds?|%|min|km|x))",
+    re.I,
 )
+_PROFILE_WEIGHT = re.compile(r"\b(\d{2,3}(?:[.,]\d)?)\s*(kg|kgs|kilos?|lbs?|pounds?)\b", re.I)
 _BIRTH = re.compile(r"\bborn in (\d{4})\b", re.I)
 _HEIGHT_CM = re.compile(r"\b(1\d{2}|2[0-4]\d)\s*cm\b(?!\s*(?:waist|chest|arm))", re.I)
 _HEIGHT_FT = re.compile(r"\b(\d)\s*(?:'|ft|foot|feet)\s*(\d{1,2})?\s*(?:\"|in|inches)?", re.I)
@@ -80,6 +84,9 @@ def detect_intent(text: str) -> Intent | None:
     weight = _body_weight(stripped)
     if weight is not None:
         return weight
+    plan = detect_plan_intent(stripped)
+    if plan is not None:
+        return Intent(plan[0], plan[1])
     profile = _profile(stripped)
     if profile is not None:
         return profile
@@ -124,6 +131,9 @@ def _profile(text: str) -> Intent | None:
     elif (m := _HEIGHT_FT.search(text)) and any(k in text.lower() for k in _HEIGHT_MARKERS):
         inches = int(m.group(1)) * 12 + int(m.group(2) or 0)
         args["height_cm"] = round(inches * 2.54, 1)
+    if ("age" in args or "height_cm" in args) and (m := _PROFILE_WEIGHT.search(text)):
+        value = float(m.group(1).replace(",", "."))
+        args["weight_kg"] = round(value * 0.45359237, 1) if m.group(2).lower()[0] in "lp" else value
     if m := _SEX.search(text):
         args["sex"] = "male" if m.group(1).lower() in ("male", "man", "guy") else "female"
     if m := _UNITS.search(text):

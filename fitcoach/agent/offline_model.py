@@ -30,6 +30,7 @@ HELP_TEXT = (
     "• “bench 3x5 at 80kg” or “ran 5k in 27 min”\n"
     "• “I weigh 80 kg”\n"
     "• “how am I doing today?” or “this week”\n"
+    "• “make me a plan, 3 days a week with dumbbells” and “what's my workout today?”\n"
     "• “undo” to remove the last entry"
 )
 _GREETING = re.compile(
@@ -138,7 +139,10 @@ def _follow_up(history: list[BaseMessage], text: str) -> Intent | None:
         result = json.loads(_text(history[previous]))
     except ValueError:
         return None
-    if not isinstance(result, dict) or result.get("status") != "needs_clarification":
+    if not isinstance(result, dict) or result.get("status") not in (
+        "needs_clarification",
+        "options",
+    ):
         return None
     options = result.get("options") or []
     choice = pick_option(text, options)
@@ -149,6 +153,13 @@ def _follow_up(history: list[BaseMessage], text: str) -> Intent | None:
             "log_meal",
             {"description": result["description"], "choices": {result["phrase"]: choice["ndb"]}},
         )
+    if result.get("tool") == "swap_exercise":
+        if result.get("reason") == "not_in_plan":
+            return Intent("swap_exercise", {"exercise": choice["name"]})
+        original = result.get("name") or result.get("exercise_id")
+        if original:
+            return Intent("swap_exercise", {"exercise": original, "replace_with": choice["id"]})
+        return None
     if result.get("tool") == "log_workout":
         return Intent(
             "log_workout",

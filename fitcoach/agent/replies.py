@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 LB_PER_KG = 2.20462262
@@ -20,7 +21,7 @@ def render_tool_result(content: str) -> str:
         return render_question(result)
     if result.get("status") == "error":
         return str(result.get("message", "Something went wrong with that."))
-    renderer = _RENDERERS.get(str(result.get("tool")))
+    renderer = renderers().get(str(result.get("tool")))
     return renderer(result) if renderer else json.dumps(result)
 
 
@@ -156,6 +157,7 @@ def _profile(result: dict[str, Any]) -> str:
         "sex": "sex",
         "birth_year": "birth year",
         "height_cm": "height (cm)",
+        "weight_kg": "weight (kg)",
         "timezone": "timezone",
         "unit_system": "units",
         "goal": "goal",
@@ -183,3 +185,10 @@ _RENDERERS = {
     "undo_last_entry": _undo,
     "update_profile": _profile,
 }
+
+
+def renderers() -> dict[str, Callable[[dict[str, Any]], str]]:
+    """Every tool's renderer: the core ones plus those of plans (and later features)."""
+    from fitcoach.agent.plan_replies import PLAN_RENDERERS
+
+    return {**_RENDERERS, **PLAN_RENDERERS}

@@ -7,12 +7,7 @@ import re
 _WORD = re.compile(r"[a-z0-9]+")
 
 STOPWORDS = frozenset(
-    """a an the and or but of to in on at for with by from as is am are was were be been being
-    i me my mine myself you your we our it its this that these those there here do does did
-    have has had having so very really just also too than then what which who whom when where
-    how why can could would should will shall may might must about into over under again
-    any some all each more most other such no nor not only own same s t d ll m re ve
-    user person they their them he she his her im ive id get got""".split()
+    ["a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "by", "from", "as", "is", "am", "are", "was", "were", "be", "been", "being", "i", "me", "my", "mine", "myself", "you", "your", "we", "our", "it", "its", "this", "that", "these", "those", "there", "here", "do", "does", "did", "have", "has", "had", "having", "so", "very", "really", "just", "also", "too", "than", "then", "what", "which", "who", "whom", "when", "where", "how", "why", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "about", "into", "over", "under", "again", "any", "some", "all", "each", "more", "most", "other", "such", "no", "nor", "not", "only", "own", "same", "s", "t", "d", "ll", "m", "re", "ve", "user", "person", "they", "their", "them", "he", "she", "his", "her", "im", "ive", "id", "get", "got"]
 )
 
 # Word -> canonical form. Keeps paraphrases ("veggie", "meat-free") on one feature.

@@ -131,7 +131,7 @@ async def _workouts(
         .group_by(Workout.id, Workout.user_id, Workout.logged_at)
     )
     for user_id, logged_at, kg in rows:
-        people[user_id].workouts.append((aware(logged_at), float(kg)))
+        people[user_id].workouts.append((aware(logged_at), float(kg or 0.0)))
 
 
 def payload(occ: ProactiveOccurrence) -> dict[str, Any]:

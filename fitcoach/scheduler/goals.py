@@ -12,8 +12,9 @@ DEADLINE_MARKS = (28, 14, 7, 1)
 _WEIGHT = re.compile(r"(\d{2,3}(?:[.,]\d)?)\s*(kg|kgs|kilos?|lbs?|pounds?)\b", re.I)
 _ISO = re.compile(r"\bby\s+(\d{4})-(\d{2})-(\d{2})\b", re.I)
 _MONTHS = (
-    "january february march april may june july august september october november december"
-).split()
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)
 _NAMED = re.compile(
     r"\bby\s+(?:the\s+)?(?:(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([a-z]+)|([a-z]+)\s+(\d{1,2})"
     r"(?:st|nd|rd|th)?)(?:,?\s+(\d{4}))?",

@@ -74,8 +74,10 @@ def _still_due(
 ) -> str | None:
     """``not_due`` when the situation changed since planning (trained, ate)."""
     since = aware(occ.pending_since) if occ.pending_since else None
-    if occ.trigger == t.INACTIVITY and since and person.last_workout_at and (
-        person.last_workout_at >= since
+    last = person.last_workout_at
+    if occ.trigger == t.INACTIVITY and last and (
+        (since and last >= since)
+        or local_now(last, person.timezone).date().isoformat() > str(facts.get("last_date"))
     ):
         return "not_due"
     if occ.trigger == t.MEAL and since and any(since <= at < now for at, _ in person.meals):

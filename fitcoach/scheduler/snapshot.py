@@ -88,13 +88,14 @@ def prefs_from_row(row: Any) -> Prefs:
 
 async def load_snapshots(
     session: AsyncSession, user_ids: list[int], now: datetime, *, rhythm_weeks: int = 6,
-    rhythm_refresh_days: int = 7,
+    rhythm_refresh_days: int = 7, force_history: bool = False,
 ) -> list[UserSnapshot]:
     """Snapshots of these people, loaded with set-based queries in chunks."""
     result: list[UserSnapshot] = []
     for start in range(0, len(user_ids), CHUNK):
         chunk = user_ids[start : start + CHUNK]
-        result += await _load_chunk(session, chunk, now, rhythm_weeks, rhythm_refresh_days)
+        refresh = 0 if force_history else rhythm_refresh_days
+        result += await _load_chunk(session, chunk, now, rhythm_weeks, refresh)
     return result
 
 
@@ -216,6 +217,8 @@ async def _personal_records(
             )
             .group_by(WorkoutSet.user_id, WorkoutSet.exercise_id, WorkoutSet.exercise_name)
         ):
+            if ex_id is None or weight is None:
+                continue
             current = best_today.get((user_id, ex_id))
             if current is None or weight > current[0]:
                 best_today[(user_id, ex_id)] = (float(weight), ex_name)
@@ -234,6 +237,8 @@ async def _personal_records(
             )
             .group_by(WorkoutSet.user_id, WorkoutSet.exercise_id)
         ):
+            if ex_id is None:
+                continue
             today_best = best_today.get((user_id, ex_id))
             if today_best and previous is not None and today_best[0] > float(previous):
                 by_id[user_id].prs.append(

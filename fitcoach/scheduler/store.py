@@ -51,7 +51,7 @@ async def with_retry(action: Callable[[], Awaitable[T]], attempts: int = 8) -> T
         try:
             return await action()
         except OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc) or attempt == attempts - 1:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or attempt == attempts - 1:
                 raise
             await asyncio.sleep(0.05 * (attempt + 1))
     raise RuntimeError("unreachable")
@@ -81,7 +81,10 @@ async def claim_planning(
     )
     stmt = (
         update(ProactiveState)
-        .where(ProactiveState.user_id.in_(due.scalar_subquery()), ProactiveState.next_plan_at <= now)
+        .where(
+            ProactiveState.user_id.in_(due.scalar_subquery()),
+            ProactiveState.next_plan_at <= now,
+        )
         .values(next_plan_at=now + timedelta(seconds=lease_s))
         .returning(ProactiveState.user_id)
         .execution_options(synchronize_session=False)
@@ -155,21 +158,21 @@ async def claim_due(
     session: AsyncSession, now: datetime, limit: int, instance: str, stale_s: float
 ) -> list[ProactiveOccurrence]:
     """Atomically take due occurrences (and stale claims of crashed replicas)."""
-    O = ProactiveOccurrence  # noqa: N806
+    Occ = ProactiveOccurrence
     stale = now - timedelta(seconds=stale_s)
     ready = or_(
-        and_(O.status == "pending", O.due_at <= now),
-        and_(O.status == "claimed", O.claimed_at < stale),
+        and_(Occ.status == "pending", Occ.due_at <= now),
+        and_(Occ.status == "claimed", Occ.claimed_at < stale),
     )
     due = (
-        select(O.id).where(ready).order_by(O.due_at).limit(limit)
+        select(Occ.id).where(ready).order_by(Occ.due_at).limit(limit)
         .with_for_update(skip_locked=True)
     )
     stmt = (
-        update(O)
-        .where(O.id.in_(due.scalar_subquery()), ready)
-        .values(status="claimed", claimed_by=instance, claimed_at=now, attempts=O.attempts + 1)
-        .returning(O)
+        update(Occ)
+        .where(Occ.id.in_(due.scalar_subquery()), ready)
+        .values(status="claimed", claimed_by=instance, claimed_at=now, attempts=Occ.attempts + 1)
+        .returning(Occ)
         .execution_options(synchronize_session=False)
     )
     return list((await session.execute(stmt)).scalars().all())
@@ -218,7 +221,7 @@ async def _retake(
     session: AsyncSession, send: ProactiveSend, now: datetime, stale_s: float
 ) -> ClaimOutcome:
     """A failed (or crashed mid-send) key may be retried by exactly one claimant."""
-    S = ProactiveSend  # noqa: N806
+    S = ProactiveSend
     stale = now - timedelta(seconds=stale_s)
     retryable = or_(S.status == "failed", and_(S.status == "claimed", S.claimed_at < stale))
     result = await session.execute(

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     false,
     true,
@@ -162,11 +163,10 @@ class ProactiveAudit(Base):
     instance: Mapped[str] = mapped_column(String(64), default="")
 
 
-SCHEDULING_TABLES = [
-    CoachPreference.__table__,
-    ProactiveState.__table__,
-    Reminder.__table__,
-    ProactiveOccurrence.__table__,
-    ProactiveSend.__table__,
-    ProactiveAudit.__table__,
+SCHEDULING_TABLES: list[Table] = [
+    Base.metadata.tables[name]
+    for name in (
+        "coach_preferences", "proactive_state", "reminders", "proactive_occurrences",
+        "proactive_sends", "proactive_audit",
+    )
 ]

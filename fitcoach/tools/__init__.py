@@ -6,6 +6,7 @@ from langchain_core.tools import BaseTool
 
 from fitcoach.tools.meals import make_log_meal
 from fitcoach.tools.photos import make_analyze_food_photo
+from fitcoach.tools.plans import make_plan_tools
 from fitcoach.tools.profile import make_log_body_weight, make_update_profile
 from fitcoach.tools.progress import make_check_progress, make_undo_last_entry
 from fitcoach.tools.runtime import ToolServices
@@ -24,4 +25,5 @@ def build_tools(services: ToolServices) -> list[BaseTool]:
         make_undo_last_entry(services),
         make_update_profile(services),
         make_analyze_food_photo(services),
+        *make_plan_tools(services),
     ]

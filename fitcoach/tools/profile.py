@@ -60,12 +60,14 @@ def make_update_profile(services: ToolServices) -> BaseTool:
         birth_year: int | None = None,
         age: int | None = None,
         height_cm: float | None = None,
+        weight_kg: float | None = None,
         timezone: str | None = None,
         unit_system: Literal["metric", "imperial"] | None = None,
         goal: str | None = None,
     ) -> str:
-        """Save facts about the person: name, sex, age or birth year, height, timezone (IANA,
-        e.g. Europe/Berlin), preferred units, or their goal. Only pass what they told you."""
+        """Save facts about the person: name, sex, age or birth year, height, current weight (kg),
+        timezone (IANA, e.g. Europe/Berlin), preferred units, or their goal. Only pass what they
+        told you."""
         context = trusted_context(runtime)
         changes: dict[str, Any] = {}
         if name:
@@ -94,6 +96,15 @@ def make_update_profile(services: ToolServices) -> BaseTool:
                     question=problems[0].message,
                 )
             changes["height_cm"] = height_cm
+        if weight_kg is not None:
+            problems = check_body_weight(weight_kg)
+            if problems:
+                return encode(
+                    "update_profile",
+                    "needs_clarification",
+                    reason="implausible",
+                    question=problems[0].message,
+                )
         if timezone:
             if zone(timezone).key != timezone:
                 return encode(
@@ -108,7 +119,7 @@ def make_update_profile(services: ToolServices) -> BaseTool:
             changes["unit_system"] = unit_system
         if goal:
             changes["goal"] = goal.strip()[:200]
-        if not changes:
+        if not changes and weight_kg is None:
             return encode(
                 "update_profile",
                 "needs_clarification",
@@ -116,6 +127,9 @@ def make_update_profile(services: ToolServices) -> BaseTool:
                 question="What would you like me to update in your profile?",
             )
         async with services.database.session() as session:
+            if weight_kg is not None:
+                await Journal(session, context.user_id).add_body_weight(weight_kg)
+                changes["weight_kg"] = weight_kg
             user = await Profiles(session, context.user_id).update(**changes)
             profile = _profile_view(user)
         return encode("update_profile", "updated", changed=sorted(changes), profile=profile)

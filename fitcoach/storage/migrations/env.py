@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from fitcoach.storage.models import Base
+from fitcoach.storage.all_models import Base
 
 # Any fixed number: replicas starting at once serialise on it (PostgreSQL only).
 MIGRATION_LOCK_KEY = 7_346_112

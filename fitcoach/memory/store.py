@@ -1,0 +1,406 @@
+"""MemoryStore over Chroma: one collection per person, the store bound to one person.
+
+Isolation is enforced inside the store, twice:
+1. each person has their own collection (``fc_mem_<embedder>_u<user_id>``); a store is
+   bound to one user id at construction and can only name that collection;
+2. every read and delete also filters on ``user_id`` metadata (defence in depth).
+One collection per person also makes GDPR deletion exact (the collection is dropped) and
+keeps queries fast: a metadata filter over one shared 100k collection measured ~150 ms."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import chromadb
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import NotFoundError
+
+from fitcoach.memory.embeddings import MemoryEmbedder, make_embedder
+from fitcoach.memory.models import CATEGORIES, Category, Change, Constraints, Fact, Memory
+from fitcoach.memory.text import tokens
+
+COLLECTION_PREFIX = "fc_mem_"
+NEAR_DUPLICATE = 0.9
+"""Cosine similarity above which a new keyless fact merges into an existing memory."""
+MAX_SOURCE_CHARS = 500
+MAX_TEXT_CHARS = 300
+_CACHE_SIZE = 256
+
+
+def utcnow() -> datetime:
+    """Timezone-aware current time in UTC."""
+    return datetime.now(UTC)
+
+
+def make_chroma_client(data_dir: Path, chroma_url: str | None = None) -> ClientAPI:
+    """The Chroma server client when a URL is set, else embedded storage under data_dir/chroma.
+
+    Embedded mode allows one process per directory; several replicas need the server."""
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if chroma_url:
+        parts = urlsplit(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
+        ssl = parts.scheme == "https"
+        port = parts.port or (443 if ssl else 8000)
+        return chromadb.HttpClient(
+            host=parts.hostname or "localhost", port=port, ssl=ssl, settings=settings
+        )
+    path = data_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+class MemoryService:
+    """Owns the Chroma client and the embedder; hands out stores bound to one person."""
+
+    def __init__(
+        self,
+        client: ClientAPI,
+        embedder: MemoryEmbedder,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.client = client
+        self.embedder = embedder
+        self.clock = clock
+        self._collections: OrderedDict[int, Collection] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Any, **kwargs: Any) -> MemoryService:
+        """Built from fitcoach Settings (``embedder`` defaults to ``auto`` until it exists)."""
+        key = settings.google_api_key.get_secret_value() if settings.google_api_key else None
+        embedder = make_embedder(
+            str(getattr(settings, "embedder", "auto")),
+            api_key=key or None,
+            base_url=settings.model_base_url,
+        )
+        client = make_chroma_client(settings.data_dir, settings.chroma_url)
+        return cls(client, embedder, **kwargs)
+
+    def for_user(self, user_id: int) -> MemoryStore:
+        """The store of one person."""
+        return MemoryStore(self, user_id)
+
+    def collection_name(self, user_id: int, slug: str | None = None) -> str:
+        """The collection that holds one person's memories under an embedder."""
+        return f"{COLLECTION_PREFIX}{slug or self.embedder.slug}_u{int(user_id)}"
+
+    def collection(self, user_id: int, *, create: bool) -> Collection | None:
+        """One person's collection (cached), created on first write."""
+        with self._lock:
+            cached = self._collections.get(user_id)
+            if cached is not None:
+                self._collections.move_to_end(user_id)
+                return cached
+        name = self.collection_name(user_id)
+        ef = cast("Any", self.embedder)
+        if create:
+            found = self.client.get_or_create_collection(
+                name,
+                embedding_function=ef,
+                metadata={"user_id": int(user_id)},
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        else:
+            try:
+                found = self.client.get_collection(name, embedding_function=ef)
+            except (NotFoundError, ValueError):
+                return None
+        with self._lock:
+            self._collections[user_id] = found
+            while len(self._collections) > _CACHE_SIZE:
+                self._collections.popitem(last=False)
+        return found
+
+    def forget_collection(self, user_id: int) -> None:
+        """Drop one person's collection (GDPR delete)."""
+        with self._lock:
+            self._collections.pop(user_id, None)
+        try:
+            self.client.delete_collection(self.collection_name(user_id))
+        except (NotFoundError, ValueError):
+            pass
+
+    def memory_collections(self) -> list[Collection]:
+        """Every memory collection in the database, whatever its embedder."""
+        found: list[Collection] = []
+        offset, page = 0, 500
+        while True:
+            batch = self.client.list_collections(limit=page, offset=offset)
+            found.extend(c for c in batch if c.name.startswith(COLLECTION_PREFIX))
+            if len(batch) < page:
+                return found
+            offset += page
+
+    def memory_context(self, user_id: int, message: str, budget_tokens: int = 300) -> str:
+        """Profile + relevant memories for the system prompt (see :mod:`retrieval`)."""
+        from fitcoach.memory.retrieval import build_memory_context
+
+        return build_memory_context(self.for_user(user_id), message, budget_tokens)
+
+
+class MemoryStore:
+    """The memories of exactly one person. Every call is scoped to ``user_id``."""
+
+    def __init__(self, service: MemoryService, user_id: int) -> None:
+        if not isinstance(user_id, int) or isinstance(user_id, bool):
+            raise TypeError("user_id must be an int")
+        self.service = service
+        self.user_id = user_id
+
+    # -- scoping ------------------------------------------------------------------------
+    def _where(self, **filters: Any) -> dict[str, Any]:
+        clauses: list[dict[str, Any]] = [{"user_id": self.user_id}]
+        clauses += [{name: value} for name, value in filters.items() if value is not None]
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def _collection(self, create: bool = False) -> Collection | None:
+        return self.service.collection(self.user_id, create=create)
+
+    # -- reads --------------------------------------------------------------------------
+    def all(self, category: str | None = None) -> list[Memory]:
+        """Every memory (optionally of one category), oldest first."""
+        collection = self._collection()
+        if collection is None:
+            return []
+        result = collection.get(where=self._where(category=category))
+        memories = self._owned(result["ids"], result["documents"], result["metadatas"])
+        return sorted(memories, key=lambda m: (m.created_at, m.id))
+
+    def by_category(self) -> dict[str, list[Memory]]:
+        """Memories grouped by category, in category order; empty categories left out."""
+        grouped: dict[str, list[Memory]] = {c: [] for c in CATEGORIES}
+        for memory in self.all():
+            grouped.setdefault(memory.category, []).append(memory)
+        return {c: items for c, items in grouped.items() if items}
+
+    def get(self, memory_id: str) -> Memory | None:
+        """One memory by id, if it is this person's."""
+        collection = self._collection()
+        if collection is None:
+            return None
+        result = collection.get(ids=[memory_id], where=self._where())
+        found = self._owned(result["ids"], result["documents"], result["metadatas"])
+        return found[0] if found else None
+
+    def find_key(self, key: str) -> Memory | None:
+        """The memory holding a slot such as "diet" or "injury:knee"."""
+        collection = self._collection()
+        if collection is None:
+            return None
+        result = collection.get(where=self._where(key=key), limit=1)
+        found = self._owned(result["ids"], result["documents"], result["metadatas"])
+        return found[0] if found else None
+
+    def count(self) -> int:
+        """How many memories this person has."""
+        collection = self._collection()
+        if collection is None:
+            return 0
+        return len(collection.get(where=self._where(), include=[])["ids"])
+
+    def search(self, query: str, k: int = 5, category: str | None = None) -> list[Memory]:
+        """The ``k`` memories closest to the query, best first, with ``score`` set."""
+        collection = self._collection()
+        if collection is None or not query.strip():
+            return []
+        result = collection.query(
+            query_texts=[query],
+            n_results=k,
+            where=self._where(category=category),
+            include=["documents", "metadatas", "distances"],
+        )
+        ids = result["ids"][0]
+        docs = (result["documents"] or [[]])[0]
+        metas = (result["metadatas"] or [[]])[0]
+        distances = (result["distances"] or [[]])[0]
+        found = self._owned(ids, docs, metas, [1.0 - float(d) for d in distances])
+        return sorted(found, key=lambda m: -(m.score or 0.0))
+
+    def constraints(self) -> Constraints:
+        """Injuries, diet, allergies and dislikes, from the tags of stored memories."""
+        injuries: list[str] = []
+        diet: list[str] = []
+        allergies: list[str] = []
+        dislikes: list[str] = []
+        for memory in self.all():
+            if "resolved" in memory.tags:
+                continue
+            for tag in memory.tags:
+                kind, _, value = tag.partition(":")
+                if kind == "injury":
+                    injuries.append(memory.text)
+                elif kind == "diet":
+                    diet.append(value)
+                elif kind == "allergy":
+                    allergies.append(value)
+                elif kind == "dislike":
+                    dislikes.append(value)
+        return Constraints(
+            injuries=_unique(injuries),
+            diet=_unique(diet),
+            allergies=_unique(allergies),
+            dislikes=_unique(dislikes),
+        )
+
+    # -- writes -------------------------------------------------------------------------
+    def add(self, fact: Fact, *, source: str = "", origin: str = "rule") -> Change:
+        """Store a fact: same slot or near-duplicate updates, anything else is added."""
+        text = " ".join(fact.text.split())[:MAX_TEXT_CHARS]
+        if not text:
+            raise ValueError("a memory needs text")
+        existing = self.find_key(fact.key) if fact.key else self._near_duplicate(text, fact)
+        now = self.service.clock()
+        if existing is None:
+            memory = Memory(
+                id=_new_id(fact.key),
+                text=text,
+                category=fact.category,
+                key=fact.key,
+                source=source[:MAX_SOURCE_CHARS],
+                created_at=now,
+                updated_at=now,
+                confidence=round(fact.confidence, 3),
+                origin=origin,
+                tags=fact.tags,
+            )
+            self._write(memory)
+            return Change("added", memory)
+        same = _same_text(existing.text, text)
+        memory = Memory(
+            id=existing.id,
+            text=text,
+            category=fact.category,
+            key=existing.key or fact.key,
+            source=source[:MAX_SOURCE_CHARS] or existing.source,
+            created_at=existing.created_at,
+            updated_at=now,
+            confidence=round(max(fact.confidence, existing.confidence), 3)
+            if same
+            else round(fact.confidence, 3),
+            origin=origin,
+            tags=fact.tags,
+        )
+        self._write(memory)
+        if same:
+            return Change("unchanged", memory)
+        return Change("updated", memory, previous=existing.text)
+
+    def delete(self, memory_ids: Sequence[str]) -> int:
+        """Delete some of this person's memories by id; returns how many went."""
+        collection = self._collection()
+        if collection is None or not memory_ids:
+            return 0
+        owned = collection.get(ids=list(memory_ids), where=self._where(), include=[])["ids"]
+        if owned:
+            collection.delete(ids=owned, where=self._where())
+        return len(owned)
+
+    def delete_all(self) -> int:
+        """GDPR delete: every memory of this person, and their collection, is gone."""
+        collection = self._collection()
+        if collection is None:
+            self.service.forget_collection(self.user_id)
+            return 0
+        count = len(collection.get(where=self._where(), include=[])["ids"])
+        collection.delete(where=self._where())
+        self.service.forget_collection(self.user_id)
+        return count
+
+    # -- helpers ------------------------------------------------------------------------
+    def _write(self, memory: Memory) -> None:
+        collection = self._collection(create=True)
+        assert collection is not None
+        collection.upsert(
+            ids=[memory.id], documents=[memory.text], metadatas=[self._metadata(memory)]
+        )
+
+    def _metadata(self, memory: Memory) -> dict[str, Any]:
+        return {
+            "user_id": self.user_id,
+            "category": memory.category,
+            "key": memory.key or "",
+            "source": memory.source,
+            "created_at": memory.created_at.isoformat(),
+            "updated_at": memory.updated_at.isoformat(),
+            "confidence": float(memory.confidence),
+            "origin": memory.origin,
+            "tags": ",".join(memory.tags),
+        }
+
+    def _near_duplicate(self, text: str, fact: Fact) -> Memory | None:
+        for candidate in self.search(text, k=3, category=fact.category):
+            if (candidate.score or 0.0) >= NEAR_DUPLICATE or _same_text(candidate.text, text):
+                return candidate
+        return None
+
+    def _owned(
+        self,
+        ids: Sequence[str],
+        documents: Sequence[str | None] | None,
+        metadatas: Sequence[Any] | None,
+        scores: Sequence[float] | None = None,
+    ) -> list[Memory]:
+        """Rows turned into memories; anything not owned by this user is dropped."""
+        memories: list[Memory] = []
+        for index, memory_id in enumerate(ids):
+            meta = dict((metadatas or [])[index] or {})
+            if meta.get("user_id") != self.user_id:
+                continue
+            memories.append(
+                _memory(
+                    memory_id,
+                    (documents or [])[index] or "",
+                    meta,
+                    scores[index] if scores is not None else None,
+                )
+            )
+        return memories
+
+
+def _memory(memory_id: str, text: str, meta: dict[str, Any], score: float | None) -> Memory:
+    category = str(meta.get("category", "preferences"))
+    tags = tuple(t for t in str(meta.get("tags", "")).split(",") if t)
+    return Memory(
+        id=memory_id,
+        text=text,
+        category=cast("Category", category if category in CATEGORIES else "preferences"),
+        key=str(meta.get("key") or "") or None,
+        source=str(meta.get("source", "")),
+        created_at=_parse_time(meta.get("created_at")),
+        updated_at=_parse_time(meta.get("updated_at")),
+        confidence=float(meta.get("confidence", 0.5)),
+        origin=str(meta.get("origin", "rule")),
+        tags=tags,
+        score=score,
+    )
+
+
+def _parse_time(value: Any) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return datetime.fromtimestamp(0, UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _new_id(key: str | None) -> str:
+    suffix = uuid.uuid4().hex[:12]
+    return f"k-{key}-{suffix}" if key else f"m-{suffix}"
+
+
+def _same_text(a: str, b: str) -> bool:
+    return tokens(a) == tokens(b)
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))

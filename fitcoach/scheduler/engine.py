@@ -1,0 +1,263 @@
+"""One scheduler tick: plan new local days, then claim, check, compose and deliver due work."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+
+from fitcoach.channels.base import OutboundMessage
+from fitcoach.scheduler import store
+from fitcoach.scheduler.config import SchedulerSettings
+from fitcoach.scheduler.context import Person, load_people
+from fitcoach.scheduler.delivery import Deliverer, DeliveryResult
+from fitcoach.scheduler.planner import plan_day
+from fitcoach.scheduler.rules import Verdict, decide
+from fitcoach.scheduler.snapshot import load_snapshots
+from fitcoach.scheduler.templates import ProactiveTemplates, proactive_templates
+from fitcoach.scheduler.timeutil import local_now
+from fitcoach.scheduler.triggers import TriggerContext
+from fitcoach.storage.database import Database
+from fitcoach.storage.models import utcnow
+from fitcoach.storage.repositories import MessageHistory
+from fitcoach.storage.scheduling import ProactiveOccurrence
+
+log = structlog.get_logger(__name__)
+Compose = Callable[[TriggerContext], Awaitable[str]]
+
+
+@dataclass(slots=True)
+class TickReport:
+    """What one tick did."""
+
+    at: datetime
+    planned_people: int = 0
+    planned_occurrences: int = 0
+    claimed: int = 0
+    sent: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    plan_s: float = 0.0
+    send_s: float = 0.0
+
+    def count(self, reason: str) -> None:
+        """Count one skip (or deferral) reason."""
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+
+class TickEngine:
+    """Stateless between ticks: everything it needs is in the database."""
+
+    def __init__(
+        self,
+        database: Database,
+        deliverer: Deliverer,
+        clock: Callable[[], datetime] = utcnow,
+        settings: SchedulerSettings | None = None,
+        compose: Compose | None = None,
+        templates: ProactiveTemplates | None = None,
+    ) -> None:
+        self.database = database
+        self.deliverer = deliverer
+        self.clock = clock
+        self.cfg = settings or SchedulerSettings()
+        self.compose = compose
+        self.templates = templates or (
+            proactive_templates(self.cfg.prompts_dir) if self.cfg.prompts_dir
+            else proactive_templates()
+        )
+        self._embedded = database.engine.dialect.name != "postgresql"
+
+    async def tick(self) -> TickReport:
+        """Plan and send everything due at ``clock()``."""
+        now = self.clock().astimezone(UTC)
+        report = TickReport(at=now)
+        started = time.perf_counter()
+        await self.plan(now, report)
+        report.plan_s = time.perf_counter() - started
+        started = time.perf_counter()
+        while True:
+            batch = await self._claim(now)
+            if not batch:
+                break
+            report.claimed += len(batch)
+            await self._process(batch, now, report)
+            if len(batch) < self.cfg.batch_size:
+                break
+        report.send_s = time.perf_counter() - started
+        return report
+
+    async def plan(self, now: datetime, report: TickReport) -> None:
+        """Plan the new local day of everyone whose midnight passed."""
+        async def ensure() -> None:
+            async with self.database.session() as session:
+                await store.ensure_state_rows(session)
+
+        await self._write(ensure)
+        while True:
+            ids = await self._write(lambda: self._claim_planning(now))
+            if not ids:
+                return
+            async with self.database.session() as session:
+                people = await load_snapshots(
+                    session, ids, now, rhythm_weeks=self.cfg.rhythm_weeks,
+                    rhythm_refresh_days=self.cfg.rhythm_refresh_days,
+                )
+            plans = [plan_day(p, now, self.cfg) for p in people]
+
+            async def save(plans: list[Any] = plans) -> int:
+                async with self.database.session() as session:
+                    return await store.save_plans(session, plans, now, self.cfg.instance_id)
+
+            report.planned_occurrences += await self._write(save)
+            report.planned_people += len(ids)
+            if len(ids) < self.cfg.plan_batch_size:
+                return
+
+    async def _claim_planning(self, now: datetime) -> list[int]:
+        async with self.database.session() as session:
+            return await store.claim_planning(
+                session, now, self.cfg.plan_batch_size, self.cfg.stale_claim_s
+            )
+
+    async def _claim(self, now: datetime) -> list[ProactiveOccurrence]:
+        async def claim() -> list[ProactiveOccurrence]:
+            async with self.database.session() as session:
+                return await store.claim_due(
+                    session, now, self.cfg.batch_size, self.cfg.instance_id,
+                    self.cfg.stale_claim_s,
+                )
+
+        return await self._write(claim)
+
+    async def _write(self, action: Callable[[], Awaitable[Any]]) -> Any:
+        """Run a write; embedded databases serialise claims in-process and retry when busy."""
+        if not self._embedded:
+            return await action()
+        async with store.process_lock(self.database):
+            return await store.with_retry(action)
+
+    async def _process(
+        self, batch: list[ProactiveOccurrence], now: datetime, report: TickReport
+    ) -> None:
+        async with self.database.session() as session:
+            people = await load_people(session, batch, now)
+        limit = asyncio.Semaphore(self.cfg.send_concurrency)
+
+        async def one(occ: ProactiveOccurrence) -> None:
+            async with limit:
+                await self._handle(occ, people.get(occ.user_id), now, report)
+
+        await asyncio.gather(*(one(o) for o in batch))
+
+    async def _handle(
+        self, occ: ProactiveOccurrence, person: Person | None, now: datetime,
+        report: TickReport,
+    ) -> None:
+        verdict = decide(occ, person, now)
+        if verdict.action != "send" or person is None:
+            await self._close(occ, verdict, now)
+            report.count(verdict.reason)
+            return
+        cap = person.prefs.daily_cap
+
+        async def claim() -> str:
+            async with self.database.session() as session:
+                outcome = await store.claim_send(session, occ, now, cap, self.cfg.stale_claim_s)
+                if verdict.clear_unreachable and outcome == "won":
+                    await store.set_unreachable(session, occ.user_id, None)
+                return outcome
+
+        outcome = await self._write(claim)
+        if outcome != "won":
+            await self._close(occ, Verdict("skip", outcome), now)
+            report.count(outcome)
+            return
+        context = self._context(occ, person, verdict, now)
+        text = await self._text(context)
+        assert person.channel and person.conversation_id
+        try:
+            result = await self.deliverer.deliver(
+                occ.user_id, person.channel, person.conversation_id, OutboundMessage(text=text)
+            )
+        except Exception as exc:  # a deliverer must not break the tick
+            result = DeliveryResult.failed(f"{type(exc).__name__}: {exc}")
+        await self._finish(occ, person, text, result, now)
+        if result.status == "sent":
+            report.sent += 1
+        else:
+            report.count(result.status)
+
+    def _context(
+        self, occ: ProactiveOccurrence, person: Person, verdict: Verdict, now: datetime
+    ) -> TriggerContext:
+        return TriggerContext(
+            user_id=occ.user_id, trigger=occ.trigger, key=occ.key, local_date=occ.local_date,
+            local_time=local_now(now, person.timezone), name=person.name, goal=person.goal,
+            unit_system=person.unit_system, rhythm=person.rhythm.label(),
+            streak_weeks=person.streak_weeks, facts=verdict.facts,
+        )
+
+    async def _text(self, context: TriggerContext) -> str:
+        """The LLM's text when a compose hook is wired (after the claim), else a template."""
+        if self.compose is not None:
+            try:
+                text = (await self.compose(context)).strip()
+                if text:
+                    return text
+            except Exception as exc:
+                log.warning("proactive_compose_failed", key=context.key, error=str(exc))
+        return self.templates.render(context)
+
+    async def _finish(
+        self, occ: ProactiveOccurrence, person: Person, text: str, result: DeliveryResult,
+        now: datetime,
+    ) -> None:
+        retry = result.status == "failed" and occ.attempts < self.cfg.max_attempts
+        retry_at = now + timedelta(seconds=self.cfg.retry_after_s)
+        status = "pending" if retry else result.status
+
+        async def write() -> None:
+            async with self.database.session() as session:
+                await store.finish_send(
+                    session, occ.key, result.status, text=text, channel=person.channel,
+                    conversation_id=person.conversation_id, detail=result.detail, now=now,
+                )
+                await store.settle(session, occ.id, status, result.status,
+                                   due_at=retry_at if retry else None)
+                await store.write_audit(session, [store.audit_row(
+                    now, occ.user_id, occ.trigger, occ.key, result.status,
+                    "retry" if retry else "", result.detail or text, self.cfg.instance_id,
+                )])
+                if result.status == "blocked":
+                    await store.set_unreachable(session, occ.user_id, now)
+                if result.status == "sent" and self.cfg.log_outbound:
+                    assert person.channel and person.conversation_id
+                    await MessageHistory(session, occ.user_id).record(
+                        channel=person.channel, conversation_id=person.conversation_id,
+                        direction="out", text=text,
+                    )
+
+        await self._write(write)
+
+    async def _close(self, occ: ProactiveOccurrence, verdict: Verdict, now: datetime) -> None:
+        deferred = verdict.action == "defer"
+
+        async def write() -> None:
+            async with self.database.session() as session:
+                await store.settle(
+                    session, occ.id, "pending" if deferred else "skipped", verdict.reason,
+                    due_at=verdict.due_at if deferred else None,
+                )
+                await store.write_audit(session, [store.audit_row(
+                    now, occ.user_id, occ.trigger, occ.key,
+                    "deferred" if deferred else "skipped", verdict.reason,
+                    f"until {verdict.due_at.isoformat()}" if verdict.due_at else "",
+                    self.cfg.instance_id,
+                )])
+
+        await self._write(write)
