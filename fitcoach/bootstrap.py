@@ -10,6 +10,7 @@ from datetime import datetime
 
 import structlog
 
+from fitcoach.access import AccessPolicy
 from fitcoach.agent.coach import CoachAgent
 from fitcoach.agent.graph import build_agent_graph
 from fitcoach.agent.models import create_chat_model
@@ -80,6 +81,7 @@ async def open_services(
                 media_dir,
                 coordinator,
                 person_limit_per_min=settings.rate_limit_person_per_min,
+                access=AccessPolicy(settings.access_policy, settings.access_allowlist),
             )
             yield Services(
                 settings=settings,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Annotated, Any
 
 import typer
@@ -31,6 +32,8 @@ for sub, name in (
 ):
     app.add_typer(sub, name=name)
 app.add_typer(plan_app, name="plan")
+access_app = typer.Typer(help="Pairing approvals for channels with the pairing policy.")
+app.add_typer(access_app, name="access")
 
 console = Console()
 QueriesArg = Annotated[
@@ -319,3 +322,59 @@ def workout_parse(
         _emit(
             {"text": text, "entries": entries, "unmatched": list(parsed.unmatched)}, json_out, human
         )
+
+
+@access_app.command("list")
+def access_list() -> None:
+    """Pairing requests waiting for approval."""
+    from fitcoach.access import pending_pairings
+
+    async def run() -> None:
+        async with _database() as database, database.session() as session:
+            for grant in await pending_pairings(session):
+                console.print(
+                    f"{grant.pairing_code}  {grant.channel}:{grant.external_id}  "
+                    f"{grant.display_name or ''}  {grant.created_at:%Y-%m-%d %H:%M}"
+                )
+
+    asyncio.run(run())
+
+
+@access_app.command("approve")
+def access_approve(code: str) -> None:
+    """Let the person with this pairing code talk to the coach."""
+    _decide(code, approve=True)
+
+
+@access_app.command("block")
+def access_block(code: str) -> None:
+    """Refuse the person with this pairing code."""
+    _decide(code, approve=False)
+
+
+def _decide(code: str, *, approve: bool) -> None:
+    from fitcoach.access import decide_pairing
+
+    async def run() -> bool:
+        async with _database() as database, database.session() as session:
+            return await decide_pairing(session, code, approve, by="cli")
+
+    if not asyncio.run(run()):
+        console.print(f"[red]no pairing request with code {code}[/]")
+        raise typer.Exit(1)
+    console.print("approved" if approve else "blocked")
+
+
+@contextlib.asynccontextmanager
+async def _database() -> AsyncIterator[Any]:
+    from fitcoach.storage.database import Database
+    from fitcoach.storage.migrate import upgrade_database_async
+
+    settings = get_settings()
+    settings.ensure_data_dir()
+    await upgrade_database_async(settings.resolved_database_url)
+    database = Database(settings.resolved_database_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()

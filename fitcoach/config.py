@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     prompts_dir: Path | None = None
     max_body_bytes: int = 2 * 1024 * 1024
     rate_limit_person_per_min: int = 30
+    access_policy: dict[str, str] = Field(default_factory=dict)
+    """Per channel: open | allowlist | pairing, e.g. '{"telegram": "open"}' (JSON)."""
+    access_allowlist: set[str] = Field(default_factory=set)
+    """'channel:external_id' entries always allowed, e.g. '["telegram:12345"]' (JSON)."""
     rate_limit_ip_per_min: int = 60
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"
@@ -57,6 +61,14 @@ class Settings(BaseSettings):
         value = value.strip()
         if value not in ("auto", "offline") and ":" not in value:
             raise ValueError("FITCOACH_MODEL must be 'auto', 'offline' or 'provider:model'")
+        return value
+
+    @field_validator("access_policy")
+    @classmethod
+    def _check_policies(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = {k: v for k, v in value.items() if v not in ("open", "allowlist", "pairing")}
+        if bad:
+            raise ValueError(f"access policy must be open, allowlist or pairing: {bad}")
         return value
 
     @cached_property

@@ -17,6 +17,13 @@ from pathlib import Path
 
 import structlog
 
+from fitcoach.access import (
+    AccessPolicy,
+    approve_identity,
+    create_link_code,
+    parse_link_command,
+    redeem_link_code,
+)
 from fitcoach.agent.coach import AgentReply, AudioClip, CoachAgent
 from fitcoach.agent.context import CoachContext
 from fitcoach.channels.base import Button, InboundMessage, OutboundMessage
@@ -38,6 +45,14 @@ RATE_LIMITED_REPLY = (
     "You're sending messages faster than I can coach! Give me a few seconds and try again."
 )
 LEASE = timedelta(seconds=120)
+LINK_CODE = (
+    "Your link code is {code}. Send “/link {code}” from your other chat app within 15 minutes "
+    "and I'll treat both as you: history, plans and memory come along."
+)
+LINKED = "Linked! This chat now shares your history, plans and memory with your other account."
+LINK_FAILED = (
+    "That link code is unknown or has expired. Send /link in your other app for a new one."
+)
 
 Deliver = Callable[[InboundMessage, list[OutboundMessage]], Awaitable[None]]
 
@@ -53,12 +68,14 @@ class ConversationService:
         coordinator: Coordinator | None = None,
         *,
         person_limit_per_min: int = 30,
+        access: AccessPolicy | None = None,
     ) -> None:
         self.database = database
         self.agent = agent
         self.media_dir = media_dir
         self.coordinator = coordinator or LocalCoordinator()
         self.person_limit_per_min = person_limit_per_min
+        self.access = access or AccessPolicy({}, set())
         self.worker_id = uuid.uuid4().hex[:12]
         self.deliverers: dict[str, Deliver] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -135,6 +152,13 @@ class ConversationService:
         user_id: int | None = None
         status = "done"
         try:
+            gate = await self._gate(message)
+            if gate is not None:
+                reply, status = gate
+                MESSAGES.labels(message.channel, status).inc()
+                outbound = [to_outbound(reply)]
+                await self._close_turn(message, None, status, outbound)
+                return outbound
             context, photo_ids, audio = await self._open_turn(message)
             user_id = context.user_id
             person = f"person:{message.channel}:{message.external_user_id}"
@@ -160,6 +184,31 @@ class ConversationService:
             routes=reply.routes,
         )
         return outbound
+
+    async def _gate(self, message: InboundMessage) -> tuple[AgentReply, str] | None:
+        """Identity linking and the channel's access policy, before any coaching."""
+        is_link, code = parse_link_command(message.text)
+        async with self.database.session() as session:
+            if is_link and code:
+                user_id = await redeem_link_code(
+                    session, code, message.channel, message.external_user_id, utcnow()
+                )
+                if user_id is None:
+                    return AgentReply(text=LINK_FAILED), "link_failed"
+                await approve_identity(session, message.channel, message.external_user_id)
+                return AgentReply(text=LINKED), "linked"
+            decision = await self.access.check(
+                session, message.channel, message.external_user_id, message.user_name
+            )
+            if not decision.allowed:
+                return AgentReply(text=decision.reply), "denied"
+            if is_link:
+                user = await UserDirectory(session).resolve(
+                    message.channel, message.external_user_id, name=message.user_name
+                )
+                new = await create_link_code(session, user.id, utcnow())
+                return AgentReply(text=LINK_CODE.format(code=new)), "link_code"
+        return None
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)

@@ -47,6 +47,7 @@ def _gemini(settings: Settings, name: str) -> BaseChatModel:
         model=name,
         api_key=key,
         base_url=settings.model_base_url,
+        vertexai=False,
         timeout=settings.model_timeout_s,
         # The Google SDK reads 0 as "default retries"; 1 means a single attempt.
         max_retries=max(1, settings.model_max_retries + 1),

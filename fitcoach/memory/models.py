@@ -113,12 +113,13 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class Constraints:
-    """What plans and tools must respect: injuries, diet, allergies, dislikes."""
+    """What plans and tools must respect: injuries, diet, allergies, dislikes, conditions."""
 
     injuries: list[str] = field(default_factory=list)
     diet: list[str] = field(default_factory=list)
     allergies: list[str] = field(default_factory=list)
     dislikes: list[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
 
     @property
     def is_vegetarian(self) -> bool:
@@ -137,4 +138,5 @@ class Constraints:
             "diet": list(self.diet),
             "allergies": list(self.allergies),
             "dislikes": list(self.dislikes),
+            "conditions": list(self.conditions),
         }

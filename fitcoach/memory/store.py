@@ -232,6 +232,7 @@ class MemoryStore:
         diet: list[str] = []
         allergies: list[str] = []
         dislikes: list[str] = []
+        conditions: list[str] = []
         for memory in self.all():
             if "resolved" in memory.tags:
                 continue
@@ -245,11 +246,14 @@ class MemoryStore:
                     allergies.append(value)
                 elif kind == "dislike":
                     dislikes.append(value)
+                elif kind == "condition":
+                    conditions.append(value)
         return Constraints(
             injuries=_unique(injuries),
             diet=_unique(diet),
             allergies=_unique(allergies),
             dislikes=_unique(dislikes),
+            conditions=_unique(conditions),
         )
 
     # -- writes -------------------------------------------------------------------------

@@ -59,7 +59,7 @@ async def load_people(
         .outerjoin(ProactiveState, ProactiveState.user_id == User.id)
         .where(User.id.in_(ids))
     )
-    for user, pref, state in (await session.execute(stmt)).tuples():
+    for user, pref, state in await session.execute(stmt):
         people[user.id] = Person(
             user.id, user.name, user.goal, user.timezone or "UTC",
             user.unit_system or "metric", prefs_from_row(pref),

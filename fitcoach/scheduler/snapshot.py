@@ -139,7 +139,7 @@ async def _people(session: AsyncSession, ids: list[int]) -> list[UserSnapshot]:
         .where(User.id.in_(ids))
     )
     people = []
-    for user, pref, state in (await session.execute(stmt)).tuples():
+    for user, pref, state in await session.execute(stmt):
         people.append(
             UserSnapshot(
                 user_id=user.id,

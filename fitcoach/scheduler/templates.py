@@ -121,7 +121,8 @@ def present(trigger: str, facts: dict[str, Any], units: str) -> dict[str, Any]:
         streak = facts.get("streak_weeks_now") or 0
         volume = facts.get("volume_kg") or 0.0
         return {
-            "volume": weight_text(round(volume), units) if volume else "0 kg",
+            "volume": (f"{volume * LB_PER_KG:,.0f} lb" if units == "imperial"
+                       else f"{volume:,.0f} kg"),
             "kcal_part": f", and about {kcal:,.0f} kcal a day on the {facts.get('meal_days')} "
             "days you logged meals" if kcal else "",
             "streak_part": f" Week streak: {streak}." if streak >= 2 else "",

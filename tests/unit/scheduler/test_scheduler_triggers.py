@@ -117,7 +117,7 @@ async def test_meal_reminder_only_when_asked_and_missing(db: Database) -> None:
 
 
 async def test_weight_milestone_and_deadline(db: Database) -> None:
-    uid = await add_user(db, "Ivy", goal="get down to 75 kg by 2026-03-31")
+    uid = await add_user(db, "Ivy", goal="get down to 75 kg by 2026-04-01")
     await add_weight(db, uid, MON - timedelta(days=60), 85)
     await add_weight(db, uid, MON - timedelta(days=5), 80.5)
     await add_weight(db, uid, MON + timedelta(hours=7), 79.8)
@@ -126,7 +126,7 @@ async def test_weight_milestone_and_deadline(db: Database) -> None:
     await run_ticks(engine(db, clock, sent), clock, MON + timedelta(days=4))
     [milestone, deadline] = sent.deliveries
     assert "50%" in milestone.text and "75 kg" in milestone.text
-    assert deadline.at.date().isoformat() == "2026-03-03" and "28 days" in deadline.text
+    assert deadline.at.date().isoformat() == "2026-03-04" and "28 days" in deadline.text
 
 
 async def test_reminders_fire_at_local_time_uncapped(db: Database) -> None:

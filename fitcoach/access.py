@@ -1,0 +1,201 @@
+"""Who may talk to the coach on each channel, and joining identities across channels.
+
+Policies: ``open`` (anyone), ``allowlist`` (configured ids only), ``pairing`` (an unknown
+person gets a short code that an admin approves). Defaults: Telegram ``pairing`` (anyone can
+find a bot), Slack ``open`` (the workspace already authenticates people), web ``open``
+(anonymous, rate-limited sessions), console ``open`` (a local terminal)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fitcoach.storage.access import AccessGrant, LinkCode
+from fitcoach.storage.all_models import Base
+from fitcoach.storage.models import ChannelIdentity, User, utcnow
+
+DEFAULT_POLICIES = {"telegram": "pairing", "slack": "open", "web": "open", "console": "open"}
+POLICIES = ("open", "allowlist", "pairing")
+LINK_TTL = timedelta(minutes=15)
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no look-alikes (0/O, 1/I)
+_LINK = re.compile(r"^\s*/?link(?:@\w+)?(?:\s+([A-Za-z0-9]{4,16}))?\s*$", re.I)
+
+
+def new_code(length: int = 6) -> str:
+    """A short, unambiguous, unguessable code."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+@dataclass(frozen=True, slots=True)
+class AccessDecision:
+    """Whether to serve a message, and what to say when not."""
+
+    allowed: bool
+    reply: str = ""
+
+
+class AccessPolicy:
+    """Applies the channel's policy to an identity."""
+
+    def __init__(self, policies: dict[str, str], allowlist: set[str]) -> None:
+        self.policies = {**DEFAULT_POLICIES, **policies}
+        self.allowlist = allowlist
+
+    def policy_for(self, channel: str) -> str:
+        """The policy in force on a channel (``open`` for channels not listed)."""
+        return self.policies.get(channel, "open")
+
+    async def check(
+        self, session: AsyncSession, channel: str, external_id: str, name: str | None
+    ) -> AccessDecision:
+        """Decide for one inbound message; may create a pending pairing request."""
+        policy = self.policy_for(channel)
+        if policy == "open" or f"{channel}:{external_id}" in self.allowlist:
+            return AccessDecision(True)
+        if policy == "allowlist":
+            return AccessDecision(False, "Sorry, this coach is private and you're not on its list.")
+        grant = await self._grant(session, channel, external_id, name)
+        if grant.status == "approved":
+            return AccessDecision(True)
+        if grant.status == "blocked":
+            return AccessDecision(False, "Sorry, you can't use this coach.")
+        return AccessDecision(
+            False,
+            f"Hi! This coach needs an admin's approval first. Your pairing code is "
+            f"{grant.pairing_code} — send it to the admin; I'll be ready once it's approved.",
+        )
+
+    async def _grant(
+        self, session: AsyncSession, channel: str, external_id: str, name: str | None
+    ) -> AccessGrant:
+        stmt = select(AccessGrant).where(
+            AccessGrant.channel == channel, AccessGrant.external_id == external_id
+        )
+        grant = (await session.execute(stmt)).scalar_one_or_none()
+        if grant is not None:
+            return grant
+        grant = AccessGrant(
+            channel=channel, external_id=external_id, pairing_code=new_code(), display_name=name
+        )
+        try:
+            async with session.begin_nested():
+                session.add(grant)
+                await session.flush()
+        except IntegrityError:
+            return (await session.execute(stmt)).scalar_one()
+        return grant
+
+
+async def decide_pairing(session: AsyncSession, code: str, approve: bool, by: str) -> bool:
+    """Approve or block the pending request with this code; False if there is none."""
+    result = await session.execute(
+        update(AccessGrant)
+        .where(AccessGrant.pairing_code == code.strip().upper())
+        .values(status="approved" if approve else "blocked", decided_at=utcnow(), decided_by=by)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def pending_pairings(session: AsyncSession) -> list[AccessGrant]:
+    """Requests waiting for an admin."""
+    stmt = select(AccessGrant).where(AccessGrant.status == "pending").order_by(AccessGrant.id)
+    return list((await session.execute(stmt)).scalars())
+
+
+def parse_link_command(text: str) -> tuple[bool, str | None]:
+    """(is a /link command, the code given with it if any)."""
+    match = _LINK.match(text)
+    if match is None:
+        return False, None
+    return True, (match.group(1) or "").upper() or None
+
+
+async def create_link_code(session: AsyncSession, user_id: int, now: datetime) -> str:
+    """A one-time code for this user, valid for 15 minutes."""
+    code = new_code(8)
+    session.add(LinkCode(code=code, user_id=user_id, expires_at=now + LINK_TTL))
+    await session.flush()
+    return code
+
+
+async def approve_identity(session: AsyncSession, channel: str, external_id: str) -> None:
+    """Mark an identity approved (it proved it belongs to an approved person via a link code)."""
+    grant = (
+        await session.execute(
+            select(AccessGrant).where(
+                AccessGrant.channel == channel, AccessGrant.external_id == external_id
+            )
+        )
+    ).scalar_one_or_none()
+    if grant is None:
+        grant = AccessGrant(channel=channel, external_id=external_id, pairing_code=new_code())
+        session.add(grant)
+    grant.status, grant.decided_at, grant.decided_by = "approved", utcnow(), "link-code"
+    await session.flush()
+
+
+async def redeem_link_code(
+    session: AsyncSession, code: str, channel: str, external_id: str, now: datetime
+) -> int | None:
+    """Join this channel identity to the code's user (moving any data it had); the user id."""
+    link = await session.get(LinkCode, code)
+    if link is None:
+        return None
+    await session.delete(link)  # one-time, used or expired
+    if _aware(link.expires_at) < now:
+        return None
+    target = link.user_id
+    identity = (
+        await session.execute(
+            select(ChannelIdentity).where(
+                ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id
+            )
+        )
+    ).scalar_one_or_none()
+    if identity is None:
+        session.add(ChannelIdentity(user_id=target, channel=channel, external_id=external_id))
+    elif identity.user_id != target:
+        await merge_users(session, source=identity.user_id, target=target)
+    await session.flush()
+    return target
+
+
+async def merge_users(session: AsyncSession, *, source: int, target: int) -> None:
+    """Move every row owned by ``source`` to ``target`` and delete ``source``."""
+    for table in Base.metadata.sorted_tables:
+        if table.name == "users" or "user_id" not in table.c:
+            continue
+        try:
+            async with session.begin_nested():
+                await session.execute(
+                    update(table).where(table.c.user_id == source).values(user_id=target)
+                )
+        except IntegrityError:
+            # Rows unique per user (e.g. plan version numbers): the target's own ones win.
+            await session.execute(delete(table).where(table.c.user_id == source))
+    await session.execute(delete(User).where(User.id == source))
+    session.expire_all()
+
+
+def _aware(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+__all__ = [
+    "AccessDecision",
+    "AccessPolicy",
+    "create_link_code",
+    "decide_pairing",
+    "merge_users",
+    "parse_link_command",
+    "pending_pairings",
+    "redeem_link_code",
+]

@@ -1,0 +1,123 @@
+"""Extraction after each turn: durable facts from the person's message, stored and merged.
+
+With a chat model: structured output (``with_structured_output``) of :class:`ExtractedFacts`,
+merged with the offline rules (rules win on a shared slot). Without one: the rules alone."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Literal
+
+import structlog
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel, Field
+
+from fitcoach.memory.intents import detect_memory_intent
+from fitcoach.memory.models import Category, Change, Fact
+from fitcoach.memory.rules import extract_with_rules
+from fitcoach.memory.store import MemoryService
+
+log = structlog.get_logger(__name__)
+
+MIN_CONFIDENCE = 0.6
+ConstraintKind = Literal["injury", "diet", "allergy", "dislike", "condition"]
+
+EXTRACTION_PROMPT = """You maintain the long-term memory of a fitness coach.
+From the person's message, list only DURABLE facts worth remembering for months: profile
+(job, schedule, family), goals, training history, diet and food preferences, progress
+metrics (PRs, body fat), training preferences, motivations, and challenges (injuries,
+conditions, constraints). Ignore one-off logs ("had eggs for breakfast"), questions and
+small talk. Write each fact in the third person, short ("Has a bad left knee").
+key: a short slot name when a newer fact should REPLACE an older one (diet, goal:weight,
+injury:knee, training_time, attitude:running, work_schedule); null otherwise.
+constraint_kind/constraint_value: set for injuries (body part), diet (vegetarian, vegan,
+omnivore), allergies (food), dislikes (thing) and medical conditions.
+Return an empty list when there is nothing durable."""
+
+
+class ExtractedFact(BaseModel):
+    """One durable fact, as the model reports it."""
+
+    text: str = Field(description="The fact in the third person, under 20 words.")
+    category: Category
+    key: str | None = Field(default=None, description="Slot a newer fact replaces, or null.")
+    confidence: float = Field(default=0.7, ge=0.0, le=1.0)
+    constraint_kind: ConstraintKind | None = None
+    constraint_value: str | None = None
+
+
+class ExtractedFacts(BaseModel):
+    """Everything durable in one message."""
+
+    facts: list[ExtractedFact] = Field(default_factory=list)
+
+
+def _to_fact(item: ExtractedFact) -> Fact | None:
+    text = " ".join(item.text.split())
+    if len(text) < 3 or item.confidence < MIN_CONFIDENCE:
+        return None
+    key = None
+    if item.key:
+        key = re.sub(r"[^a-z0-9:_]+", "_", item.key.lower()).strip("_")[:60] or None
+    tags: tuple[str, ...] = ()
+    if item.constraint_kind and item.constraint_value:
+        value = item.constraint_value.strip().lower()[:60]
+        tags = (f"{item.constraint_kind}:{value}",)
+    return Fact(text[:300], item.category, key, item.confidence, tags)
+
+
+def is_durable_candidate(message: str) -> bool:
+    """False for memory commands (handled by the tools) and empty messages."""
+    return bool(message.strip()) and detect_memory_intent(message) is None
+
+
+async def extract_facts(message: str, model: BaseChatModel | None = None) -> list[Fact]:
+    """Facts in one message: the rules, plus the model's structured extraction if given."""
+    facts = extract_with_rules(message)
+    if model is None:
+        return facts
+    try:
+        extractor = model.with_structured_output(ExtractedFacts)
+        result = await extractor.ainvoke(
+            [SystemMessage(EXTRACTION_PROMPT), HumanMessage(message)]
+        )
+    except Exception as exc:  # the model is optional: rules still answer
+        log.warning("memory_extraction_model_failed", error_type=type(exc).__name__)
+        return facts
+    if not isinstance(result, ExtractedFacts):
+        return facts
+    keys = {f.key for f in facts if f.key}
+    for item in result.facts:
+        fact = _to_fact(item)
+        if fact is not None and (fact.key is None or fact.key not in keys):
+            facts.append(fact)
+            if fact.key:
+                keys.add(fact.key)
+    return facts
+
+
+class MemoryExtractor:
+    """Runs after each turn: extracts facts from the person's message and stores them."""
+
+    def __init__(self, service: MemoryService, model: BaseChatModel | None = None) -> None:
+        self.service = service
+        self.model = model
+
+    async def after_turn(self, user_id: int, message: str) -> list[Change]:
+        """Store the durable facts of this message for this person; never raises."""
+        if not is_durable_candidate(message):
+            return []
+        try:
+            facts = await extract_facts(message, self.model)
+            if not facts:
+                return []
+            store = self.service.for_user(user_id)
+            origin = "model" if self.model is not None else "rule"
+            return await asyncio.to_thread(
+                lambda: [store.add(f, source=message, origin=origin) for f in facts]
+            )
+        except Exception:
+            log.exception("memory_extraction_failed", user_id=user_id)
+            return []
