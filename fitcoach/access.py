@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -168,8 +168,11 @@ async def redeem_link_code(
 
 async def merge_users(session: AsyncSession, *, source: int, target: int) -> None:
     """Move every row owned by ``source`` to ``target`` and delete ``source``."""
+    existing = set(
+        await session.run_sync(lambda sync: inspect(sync.connection()).get_table_names())
+    )
     for table in Base.metadata.sorted_tables:
-        if table.name == "users" or "user_id" not in table.c:
+        if table.name == "users" or "user_id" not in table.c or table.name not in existing:
             continue
         try:
             async with session.begin_nested():

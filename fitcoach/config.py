@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     access_allowlist: set[str] = Field(default_factory=set)
     """'channel:external_id' entries always allowed, e.g. '["telegram:12345"]' (JSON)."""
     rate_limit_ip_per_min: int = 60
+    forwarded_allow_ips: str = "127.0.0.1"
+    """Proxies whose X-Forwarded-For is trusted for the client address (rate limits)."""
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"
 

@@ -7,6 +7,7 @@ collection reopened by a new client rebuilds its function from the stored config
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from typing import Any, Literal
 
@@ -22,9 +23,13 @@ DEFAULT_GEMINI_EMBEDDING_MODEL = "gemini-embedding-001"
 GEMINI_DIMS = 768
 
 _WORD_WEIGHT = 1.0
-_CONCEPT_WEIGHT = 0.45
+_CONCEPT_WEIGHT = 0.8
 _BIGRAM_WEIGHT = 0.5
-_CHARGRAM_WEIGHT = 0.55
+_CHARGRAM_WEIGHT = 0.4
+_LOW_INFORMATION = frozenset(
+    {"train", "food", "week", "day", "kg", "km", "go", "usually", "much", "many", "ok", "safe"}
+)
+"""Frequent words in a coach's memory: they count, but less than specific ones."""
 
 
 def _bucket(feature: str, dims: int) -> tuple[int, float]:
@@ -40,12 +45,13 @@ def offline_vector(text: str, dims: int = OFFLINE_DIMS) -> np.ndarray:
     words = tokens(text)
     features: dict[str, float] = {}
     for word in words:
-        features["w:" + word] = features.get("w:" + word, 0.0) + _WORD_WEIGHT
+        weight = _WORD_WEIGHT * (0.5 if word in _LOW_INFORMATION else 1.0)
+        features["w:" + word] = features.get("w:" + word, 0.0) + weight
         concept = CONCEPTS.get(word)
         if concept is not None and concept != word:
             key = "w:" + concept
             features[key] = features.get(key, 0.0) + _CONCEPT_WEIGHT
-    for left, right in zip(words, words[1:], strict=False):
+    for left, right in itertools.pairwise(words):
         features[f"b:{left}_{right}"] = _BIGRAM_WEIGHT
     for word in raw_words(text):
         padded = f"#{word}#"
@@ -111,29 +117,42 @@ class GeminiEmbeddingFunction(EmbeddingFunction[Documents]):
         base_url: str | None = None,
         dims: int = GEMINI_DIMS,
     ) -> None:
-        from langchain_google_genai import GoogleGenerativeAIEmbeddings
-        from pydantic import SecretStr
-
-        key = api_key or os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY")
-        if not key:
-            raise ValueError("Gemini embeddings need GOOGLE_API_KEY")
         self.model = model
         self.base_url = base_url
         self.dims = dims
-        self._client = GoogleGenerativeAIEmbeddings(
-            model=model,
-            google_api_key=SecretStr(key),
-            base_url=base_url,
-            vertexai=False,
-            output_dimensionality=dims,
-        )
+        self._api_key = api_key
+        self._client: Any = None
+
+    def _embeddings(self) -> Any:
+        """The LangChain client, built on first use (so a config rebuild needs no key)."""
+        if self._client is None:
+            from langchain_google_genai import GoogleGenerativeAIEmbeddings
+            from pydantic import SecretStr
+
+            key = (
+                self._api_key
+                or os.environ.get("GOOGLE_API_KEY")
+                or os.environ.get("GEMINI_API_KEY")
+            )
+            if not key:
+                raise ValueError("Gemini embeddings need GOOGLE_API_KEY")
+            self._client = GoogleGenerativeAIEmbeddings(
+                model=self.model,
+                api_key=SecretStr(key),
+                base_url=self.base_url,
+                vertexai=False,
+                output_dimensionality=self.dims,
+            )
+        return self._client
 
     def __call__(self, input: Documents) -> Embeddings:
-        vectors = self._client.embed_documents(list(input))
+        vectors = self._embeddings().embed_documents(list(input))
         return [np.asarray(v, dtype=np.float32) for v in vectors]
 
     def embed_query(self, input: Documents) -> Embeddings:
-        return [np.asarray(self._client.embed_query(text), dtype=np.float32) for text in input]
+        return [
+            np.asarray(self._embeddings().embed_query(text), dtype=np.float32) for text in input
+        ]
 
     @staticmethod
     def name() -> str:

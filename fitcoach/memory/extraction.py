@@ -80,9 +80,7 @@ async def extract_facts(message: str, model: BaseChatModel | None = None) -> lis
         return facts
     try:
         extractor = model.with_structured_output(ExtractedFacts)
-        result = await extractor.ainvoke(
-            [SystemMessage(EXTRACTION_PROMPT), HumanMessage(message)]
-        )
+        result = await extractor.ainvoke([SystemMessage(EXTRACTION_PROMPT), HumanMessage(message)])
     except Exception as exc:  # the model is optional: rules still answer
         log.warning("memory_extraction_model_failed", error_type=type(exc).__name__)
         return facts

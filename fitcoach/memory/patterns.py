@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import statistics
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
@@ -18,7 +19,6 @@ from fitcoach.memory.models import Change, Fact
 from fitcoach.memory.store import MemoryStore
 from fitcoach.storage.database import Database
 from fitcoach.storage.models import Meal, MealItem, User, Workout
-from fitcoach.tools.runtime import zone
 
 WINDOW_DAYS = 56
 MIN_WORKOUTS = 4
@@ -88,7 +88,7 @@ def training_facts(times: list[datetime], window_days: int) -> list[Fact]:
     if count >= 3 and count / len(times) >= 0.5:
         hours = sorted(t.hour + t.minute / 60 for t in times if _bucket(t.hour) == label)
         median = statistics.median(hours)
-        clock = f"{int(median):02d}:{int(round((median % 1) * 60)) % 60:02d}"
+        clock = f"{int(median):02d}:{round((median % 1) * 60) % 60:02d}"
         facts.append(
             Fact(
                 f"Usually trains {label} (around {clock})",
@@ -165,6 +165,12 @@ async def learn_patterns(
 
 
 def _aware(moment: datetime) -> datetime:
-    from datetime import UTC
-
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def zone(name: str) -> ZoneInfo:
+    """A timezone by IANA name, UTC when unknown."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

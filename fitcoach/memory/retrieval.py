@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from fitcoach.memory.models import Memory
-from fitcoach.memory.store import MemoryStore
+from fitcoach.memory.store import MemoryStore, constraints_from
 
 DEFAULT_BUDGET_TOKENS = 300
 RELEVANT_K = 8
@@ -15,12 +15,16 @@ MIN_RELEVANCE = 0.15
 HEADER = "Long-term memory about this person (use it, don't recite it):"
 
 
+def _strip_label(text: str) -> str:
+    return text.split(": ", 1)[1] if text.startswith(("Goal: ", "Goal weight: ")) else text
+
+
 def estimate_tokens(text: str) -> int:
     """A conservative token count: about 3.5 characters per token."""
     return math.ceil(len(text) / 3.5) if text else 0
 
 
-def _profile_lines(store: MemoryStore, memories: list[Memory]) -> tuple[list[str], set[str]]:
+def _profile_lines(memories: list[Memory]) -> tuple[list[str], set[str]]:
     """Goals, injuries/conditions and dietary constraints: always shown."""
     used: set[str] = set()
     goals = [m for m in memories if m.category == "goals"]
@@ -33,7 +37,7 @@ def _profile_lines(store: MemoryStore, memories: list[Memory]) -> tuple[list[str
     ]
     lines: list[str] = []
     if goals:
-        lines.append("Goals: " + "; ".join(m.text for m in goals[:3]))
+        lines.append("Goals: " + "; ".join(_strip_label(m.text) for m in goals[:3]))
         used.update(m.id for m in goals[:3])
     health = [m for m in constraints_mem if m.category == "challenges"]
     if health:
@@ -43,7 +47,7 @@ def _profile_lines(store: MemoryStore, memories: list[Memory]) -> tuple[list[str
     if diet:
         lines.append("Diet: " + "; ".join(m.text for m in diet))
         used.update(m.id for m in diet)
-    dislikes = store.constraints().dislikes
+    dislikes = constraints_from(memories).dislikes
     if dislikes:
         lines.append("Dislikes: " + ", ".join(dislikes))
         used.update(m.id for m in memories if any(t.startswith("dislike:") for t in m.tags))
@@ -57,7 +61,7 @@ def build_memory_context(
     memories = store.all()
     if not memories:
         return ""
-    profile, used = _profile_lines(store, memories)
+    profile, used = _profile_lines(memories)
     lines = [HEADER]
     for line in profile:
         candidate = "\n".join([*lines, line])

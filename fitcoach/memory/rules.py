@@ -45,10 +45,56 @@ _TRAIN = (
 )
 _ADVERB = r"(?:usually\s+|normally\s+|always\s+|mostly\s+|only\s+|generally\s+|tend\s+to\s+)?"
 _EXERCISE_WORDS = frozenset(
-    """run running jog jogging swim swimming cycling cycle bike biking spin burpee burpees
-    squat squats deadlift deadlifts bench lunges lunge pushups pullups push pull cardio hiit
-    yoga pilates crossfit rowing rower treadmill stairmaster sprints sprint plank planks
-    lifting weights gym classes class stretching climbing boxing hiking walking walks""".split()
+    [
+        "run",
+        "running",
+        "jog",
+        "jogging",
+        "swim",
+        "swimming",
+        "cycling",
+        "cycle",
+        "bike",
+        "biking",
+        "spin",
+        "burpee",
+        "burpees",
+        "squat",
+        "squats",
+        "deadlift",
+        "deadlifts",
+        "bench",
+        "lunges",
+        "lunge",
+        "pushups",
+        "pullups",
+        "push",
+        "pull",
+        "cardio",
+        "hiit",
+        "yoga",
+        "pilates",
+        "crossfit",
+        "rowing",
+        "rower",
+        "treadmill",
+        "stairmaster",
+        "sprints",
+        "sprint",
+        "plank",
+        "planks",
+        "lifting",
+        "weights",
+        "gym",
+        "classes",
+        "class",
+        "stretching",
+        "climbing",
+        "boxing",
+        "hiking",
+        "walking",
+        "walks",
+    ]
 )
 _CUT = re.compile(
     r"\s+(?:because|but|so|when|since|although|though|as|which|and\s+i|and\s+my)\b.*$|[,.;!?].*$",
@@ -184,9 +230,7 @@ def _injury_has(m: re.Match[str]) -> Fact:
 def _injury_hurts(m: re.Match[str]) -> Fact:
     phrase, key = _part(m, 1, 2)
     state = " ".join(m.group(3).lower().split())
-    return _fact(
-        f"Their {phrase} {state}", "challenges", f"injury:{key}", 0.85, (f"injury:{key}",)
-    )
+    return _fact(f"Their {phrase} {state}", "challenges", f"injury:{key}", 0.85, (f"injury:{key}",))
 
 
 def _injury_event(m: re.Match[str]) -> Fact:
@@ -236,8 +280,9 @@ def _goal(m: re.Match[str]) -> Fact | None:
     goal = _clip(m.group(1), 14)
     if len(goal) < 3:
         return None
-    key = "goal:weight" if re.search(r"\d\s*(kg|kilos?|lbs?|pounds?)\b", goal, re.I) else "goal"
-    return _fact(f"Goal: {third_person(goal)}", "goals", key, 0.9)
+    if re.search(r"\d\s*(kg|kilos?|lbs?|pounds?)\b", goal, re.I):
+        return _fact(f"Goal weight: {third_person(goal)}", "goals", "goal:weight", 0.9)
+    return _fact(f"Goal: {third_person(goal)}", "goals", "goal", 0.9)
 
 
 def _want(m: re.Match[str]) -> Fact | None:
@@ -315,9 +360,7 @@ def _like(m: re.Match[str]) -> Fact | None:
     if not thing or lowered.startswith(("to ", "it", "that", "this", "you", "the idea")):
         return None
     category: Category = "preferences" if _is_exercise(thing) else "nutrition_preferences"
-    return _fact(
-        f"Likes {third_person(lowered)}", category, f"attitude:{slug(lowered)}", 0.8
-    )
+    return _fact(f"Likes {third_person(lowered)}", category, f"attitude:{slug(lowered)}", 0.8)
 
 
 def _work(m: re.Match[str]) -> Fact:
@@ -513,7 +556,10 @@ RULES: tuple[Rule, ...] = (
         _condition,
     ),
     Rule(_rx(r"\bI_AM\s+(?:\d+\s+(?:weeks|months)\s+)?pregnant\b"), _pregnant),
-    Rule(_rx(r"\bmy\s+(?:main\s+|primary\s+|big\s+|new\s+|current\s+)?goal\s+is\s+(?:to\s+)?(.+)"), _goal),
+    Rule(
+        _rx(r"\bmy\s+(?:main\s+|primary\s+|big\s+|new\s+|current\s+)?goal\s+is\s+(?:to\s+)?(.+)"),
+        _goal,
+    ),
     Rule(
         _rx(
             r"\bi\s+(?:want|would\s+like|need|hope|plan|'d\s+like)\s+to\s+((?:lose|gain|drop|"
@@ -525,24 +571,39 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(_rx(r"\bI_AM\s+training\s+for\s+((?:a|an|the|my)\s+.+)"), _training_for),
     Rule(
-        _rx(r"\bi\s+" + _ADVERB + r"(?:prefer\s+to\s+|like\s+to\s+)?" + _TRAIN
-            + r"\s+(?:\w+\s+){0,2}?" + _WHEN),
+        _rx(
+            r"\bi\s+"
+            + _ADVERB
+            + r"(?:prefer\s+to\s+|like\s+to\s+)?"
+            + _TRAIN
+            + r"\s+(?:\w+\s+){0,2}?"
+            + _WHEN
+        ),
         _train_time,
     ),
     Rule(
-        _rx(r"\bi\s+(?:usually\s+|can\s+(?:only\s+)?|only\s+|normally\s+)?" + _TRAIN
-            + r"\s+(?:\w+\s+){0,3}?(?:on\s+|every\s+)((?:" + _DAYS + r")(?:(?:\s*,\s*|\s+and\s+"
-            r"|\s*&\s*|\s*/\s*)(?:" + _DAYS + r"))*)"),
+        _rx(
+            r"\bi\s+(?:usually\s+|can\s+(?:only\s+)?|only\s+|normally\s+)?"
+            + _TRAIN
+            + r"\s+(?:\w+\s+){0,3}?(?:on\s+|every\s+)((?:"
+            + _DAYS
+            + r")(?:(?:\s*,\s*|\s+and\s+"
+            r"|\s*&\s*|\s*/\s*)(?:" + _DAYS + r"))*)"
+        ),
         _train_days,
     ),
     Rule(
-        _rx(r"\bi\s+(?:usually\s+|can\s+(?:only\s+)?|only\s+)?" + _TRAIN + r"\s+(\d|one|two|three|"
-            r"four|five|six|seven)\s+(times|days)\s+(?:a|per|each)\s+week"),
+        _rx(
+            r"\bi\s+(?:usually\s+|can\s+(?:only\s+)?|only\s+)?" + _TRAIN + r"\s+(\d|one|two|three|"
+            r"four|five|six|seven)\s+(times|days)\s+(?:a|per|each)\s+week"
+        ),
         _train_frequency,
     ),
     Rule(
-        _rx(r"\bi\s+" + _ADVERB + r"(?:train|work\s*out|exercise)\s+(at\s+home|at\s+the\s+gym|"
-            r"outdoors|outside|in\s+my\s+garage)"),
+        _rx(
+            r"\bi\s+" + _ADVERB + r"(?:train|work\s*out|exercise)\s+(at\s+home|at\s+the\s+gym|"
+            r"outdoors|outside|in\s+my\s+garage)"
+        ),
         _train_place,
     ),
     Rule(
@@ -550,98 +611,139 @@ RULES: tuple[Rule, ...] = (
         _no_longer_dislike,
     ),
     Rule(
-        _rx(r"\bi\s+(?:really\s+|absolutely\s+|just\s+|totally\s+)?(hate|dislike|can'?t\s+stand|"
+        _rx(
+            r"\bi\s+(?:really\s+|absolutely\s+|just\s+|totally\s+)?(hate|dislike|can'?t\s+stand|"
             r"detest|loathe|despise|don'?t\s+like|do\s+not\s+like|don'?t\s+enjoy|"
-            r"am\s+not\s+a\s+fan\s+of)\s+(.+)"),
+            r"am\s+not\s+a\s+fan\s+of)\s+(.+)"
+        ),
         _dislike,
     ),
     Rule(
-        _rx(r"\bi\s+(?:really\s+|absolutely\s+|just\s+|totally\s+)?(love|enjoy|like|adore)\s+"
-            r"(?!to\b)(.+)"),
+        _rx(
+            r"\bi\s+(?:really\s+|absolutely\s+|just\s+|totally\s+)?(love|enjoy|like|adore)\s+"
+            r"(?!to\b)(.+)"
+        ),
         _like,
     ),
     Rule(
-        _rx(r"\bi\s+(?:no\s+longer|don'?t|do\s+not)\s+work\s+(night\s+shifts?|nights|"
-            r"(?:rotating\s+|early\s+|late\s+)?shifts?)"),
+        _rx(
+            r"\bi\s+(?:no\s+longer|don'?t|do\s+not)\s+work\s+(night\s+shifts?|nights|"
+            r"(?:rotating\s+|early\s+|late\s+)?shifts?)"
+        ),
         _no_longer_work,
     ),
     Rule(
-        _rx(r"\bi\s+(?:usually\s+|often\s+|now\s+)?work\s+(night\s+shifts?|nights|(?:rotating\s+|"
+        _rx(
+            r"\bi\s+(?:usually\s+|often\s+|now\s+)?work\s+(night\s+shifts?|nights|(?:rotating\s+|"
             r"early\s+|late\s+|long\s+|12[- ]hour\s+|double\s+)?shifts?|from\s+home|remotely|"
             r"long\s+hours|weekends|nine\s+to\s+five|9\s*(?:-|to)\s*5|full[- ]time|"
-            r"part[- ]time|in\s+an\s+office|at\s+a\s+desk|on\s+my\s+feet\s+all\s+day)"),
+            r"part[- ]time|in\s+an\s+office|at\s+a\s+desk|on\s+my\s+feet\s+all\s+day)"
+        ),
         _work,
     ),
     Rule(_rx(r"\bi\s+work\s+as\s+(?:a|an)\s+(.+)"), _occupation),
     Rule(
-        _rx(r"\bi\s+have\s+(a|one|two|three|four|five|\d)\s+(kids?|children|sons?|daughters?|"
-            r"babies|baby|toddlers?|newborn)\b"),
+        _rx(
+            r"\bi\s+have\s+(a|one|two|three|four|five|\d)\s+(kids?|children|sons?|daughters?|"
+            r"babies|baby|toddlers?|newborn)\b"
+        ),
         _family,
     ),
     Rule(
-        _rx(r"\bi\s+(?:only\s+|usually\s+)?(?:sleep|get)\s+(?:about\s+|around\s+|maybe\s+)?"
-            r"(\d+(?:\.\d)?)\s+hours?\s*(?:of\s+sleep|a\s+night|per\s+night|sleep)"),
+        _rx(
+            r"\bi\s+(?:only\s+|usually\s+)?(?:sleep|get)\s+(?:about\s+|around\s+|maybe\s+)?"
+            r"(\d+(?:\.\d)?)\s+hours?\s*(?:of\s+sleep|a\s+night|per\s+night|sleep)"
+        ),
         _sleep,
     ),
     Rule(
-        _rx(r"\bi\s+(?:only\s+)?have\s+((?:a\s+pair\s+of\s+|some\s+|a\s+set\s+of\s+)?(?:adjustable\s+)?"
+        _rx(
+            r"\bi\s+(?:only\s+)?have\s+((?:a\s+pair\s+of\s+|some\s+|a\s+set\s+of\s+)?(?:adjustable\s+)?"
             r"(?:dumbbells|kettlebells?|a\s+barbell|resistance\s+bands|a\s+pull[- ]?up\s+bar|"
             r"a\s+home\s+gym|a\s+treadmill|an?\s+(?:exercise\s+|spin\s+)?bike|a\s+rower|"
-            r"a\s+rowing\s+machine|a\s+squat\s+rack))"),
+            r"a\s+rowing\s+machine|a\s+squat\s+rack))"
+        ),
         _equipment,
     ),
     Rule(_rx(r"\bi\s+(don'?t\s+|do\s+not\s+)?have\s+a\s+gym\s+membership"), _gym_access),
     Rule(
-        _rx(r"\bi\s+(?:only\s+)?have\s+(?:about\s+|around\s+)?(\d+)\s+(?:minutes|mins?)\s+"
-            r"(?:a\s+day|per\s+day|to\s+train|per\s+session|for\s+(?:a\s+)?workouts?|a\s+session)"),
+        _rx(
+            r"\bi\s+(?:only\s+)?have\s+(?:about\s+|around\s+)?(\d+)\s+(?:minutes|mins?)\s+"
+            r"(?:a\s+day|per\s+day|to\s+train|per\s+session|for\s+(?:a\s+)?workouts?|a\s+session)"
+        ),
         _session_time,
     ),
-    Rule(_rx(r"\bi\s+(?:don'?t|do\s+not)\s+have\s+(?:much|a\s+lot\s+of|enough)\s+time\b"), _no_time),
+    Rule(
+        _rx(r"\bi\s+(?:don'?t|do\s+not)\s+have\s+(?:much|a\s+lot\s+of|enough)\s+time\b"), _no_time
+    ),
     Rule(_rx(r"\bmy\s+(?:biggest\s+|main\s+)?motivation\s+is\s+(?:to\s+)?(.+)"), _motivation),
     Rule(_rx(r"\bI_AM\s+doing\s+this\s+((?:for|because)\s+.+)"), _motivation),
     Rule(
-        _rx(r"\bi\s+want\s+to\s+((?:be\s+able\s+to|keep\s+up\s+with|feel|look|be\s+(?:healthy|"
-            r"fit|strong|around|a\s+role\s+model))\b.+)"),
+        _rx(
+            r"\bi\s+want\s+to\s+((?:be\s+able\s+to|keep\s+up\s+with|feel|look|be\s+(?:healthy|"
+            r"fit|strong|around|a\s+role\s+model))\b.+)"
+        ),
         _wants_ability,
     ),
     Rule(
-        _rx(r"\b(?:for|before)\s+my\s+(wedding|holiday|vacation|honeymoon|reunion|birthday|"
-            r"beach\s+trip)\b"),
+        _rx(
+            r"\b(?:for|before)\s+my\s+(wedding|holiday|vacation|honeymoon|reunion|birthday|"
+            r"beach\s+trip)\b"
+        ),
         _event_motivation,
     ),
     Rule(
-        _rx(r"\bi\s+(?:really\s+|always\s+)?(struggle|am\s+struggling|find\s+it\s+hard|have\s+"
-            r"trouble|have\s+a\s+hard\s+time)\s+(?:with\s+|to\s+)?(.+)"),
+        _rx(
+            r"\bi\s+(?:really\s+|always\s+)?(struggle|am\s+struggling|find\s+it\s+hard|have\s+"
+            r"trouble|have\s+a\s+hard\s+time)\s+(?:with\s+|to\s+)?(.+)"
+        ),
         _struggle,
     ),
     Rule(
-        _rx(r"\bi(?:'ve|\s+have)\s+been\s+(lifting|training|running|swimming|cycling|climbing|"
-            r"going\s+to\s+the\s+gym|doing\s+\w+)\s+for\s+(.+)"),
+        _rx(
+            r"\bi(?:'ve|\s+have)\s+been\s+(lifting|training|running|swimming|cycling|climbing|"
+            r"going\s+to\s+the\s+gym|doing\s+\w+)\s+for\s+(.+)"
+        ),
         _experience,
     ),
-    Rule(_rx(r"\bi\s+used\s+to\s+((?:play|run|lift|swim|do|be|compete|cycle|row|box)\b.+)"), _used_to),
     Rule(
-        _rx(r"\bI_AM\s+(?:a\s+|an\s+)?(?:complete\s+|total\s+|absolute\s+)?(beginner|novice|"
-            r"intermediate|advanced)\b"),
+        _rx(r"\bi\s+used\s+to\s+((?:play|run|lift|swim|do|be|compete|cycle|row|box)\b.+)"), _used_to
+    ),
+    Rule(
+        _rx(
+            r"\bI_AM\s+(?:a\s+|an\s+)?(?:complete\s+|total\s+|absolute\s+)?(beginner|novice|"
+            r"intermediate|advanced)\b"
+        ),
         _level,
     ),
     Rule(
-        _rx(r"\bi\s+(?:ran|completed|finished|did)\s+(?:a|an|my\s+first)\s+(marathon|half[- ]"
-            r"marathon|10k|5k|triathlon|ironman|ultra(?:marathon)?)"),
+        _rx(
+            r"\bi\s+(?:ran|completed|finished|did)\s+(?:a|an|my\s+first)\s+(marathon|half[- ]"
+            r"marathon|10k|5k|triathlon|ironman|ultra(?:marathon)?)"
+        ),
         _completed,
     ),
     Rule(
-        _rx(r"\bmy\s+(?:(" + _LIFTS + r")\s+(?:1rm|max|pr|pb|personal\s+best|best)|(?:1rm|max|pr|"
+        _rx(
+            r"\bmy\s+(?:(" + _LIFTS + r")\s+(?:1rm|max|pr|pb|personal\s+best|best)|(?:1rm|max|pr|"
             r"pb|personal\s+best|best)\s+(?:on|for|in)\s+(?:the\s+)?(" + _LIFTS + r"))\s+is\s+"
-            r"(\d+(?:\.\d+)?)\s*(kg|lbs?)"),
+            r"(\d+(?:\.\d+)?)\s*(kg|lbs?)"
+        ),
         _lift_max,
     ),
-    Rule(_rx(r"\bmy\s+(?:body\s*fat|bf)(?:\s+percentage)?\s+is\s+(?:about\s+|around\s+)?"
-             r"(\d+(?:\.\d+)?)\s*%"), _body_fat),
+    Rule(
+        _rx(
+            r"\bmy\s+(?:body\s*fat|bf)(?:\s+percentage)?\s+is\s+(?:about\s+|around\s+)?"
+            r"(\d+(?:\.\d+)?)\s*%"
+        ),
+        _body_fat,
+    ),
     Rule(_rx(r"\bmy\s+resting\s+heart\s+rate\s+is\s+(?:about\s+|around\s+)?(\d+)"), _resting_hr),
     Rule(
-        _rx(r"\bmy\s+(?:best\s+)?(5k|10k|half[- ]marathon|marathon|mile)\s+(?:time\s+|pb\s+|pr\s+|"
-            r"best\s+)?is\s+(\d{1,2}:\d{2}(?::\d{2})?)"),
+        _rx(
+            r"\bmy\s+(?:best\s+)?(5k|10k|half[- ]marathon|marathon|mile)\s+(?:time\s+|pb\s+|pr\s+|"
+            r"best\s+)?is\s+(\d{1,2}:\d{2}(?::\d{2})?)"
+        ),
         _race_time,
     ),
 )

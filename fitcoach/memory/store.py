@@ -9,6 +9,8 @@ keeps queries fast: a metadata filter over one shared 100k collection measured ~
 
 from __future__ import annotations
 
+import contextlib
+import re
 import threading
 import uuid
 from collections import OrderedDict
@@ -125,10 +127,8 @@ class MemoryService:
         """Drop one person's collection (GDPR delete)."""
         with self._lock:
             self._collections.pop(user_id, None)
-        try:
+        with contextlib.suppress(NotFoundError, ValueError):
             self.client.delete_collection(self.collection_name(user_id))
-        except (NotFoundError, ValueError):
-            pass
 
     def memory_collections(self) -> list[Collection]:
         """Every memory collection in the database, whatever its embedder."""
@@ -227,34 +227,8 @@ class MemoryStore:
         return sorted(found, key=lambda m: -(m.score or 0.0))
 
     def constraints(self) -> Constraints:
-        """Injuries, diet, allergies and dislikes, from the tags of stored memories."""
-        injuries: list[str] = []
-        diet: list[str] = []
-        allergies: list[str] = []
-        dislikes: list[str] = []
-        conditions: list[str] = []
-        for memory in self.all():
-            if "resolved" in memory.tags:
-                continue
-            for tag in memory.tags:
-                kind, _, value = tag.partition(":")
-                if kind == "injury":
-                    injuries.append(memory.text)
-                elif kind == "diet":
-                    diet.append(value)
-                elif kind == "allergy":
-                    allergies.append(value)
-                elif kind == "dislike":
-                    dislikes.append(value)
-                elif kind == "condition":
-                    conditions.append(value)
-        return Constraints(
-            injuries=_unique(injuries),
-            diet=_unique(diet),
-            allergies=_unique(allergies),
-            dislikes=_unique(dislikes),
-            conditions=_unique(conditions),
-        )
+        """Injuries, diet, allergies, dislikes and conditions still in force."""
+        return constraints_from(self.all())
 
     # -- writes -------------------------------------------------------------------------
     def add(self, fact: Fact, *, source: str = "", origin: str = "rule") -> Change:
@@ -371,6 +345,26 @@ class MemoryStore:
         return memories
 
 
+def constraints_from(memories: Sequence[Memory]) -> Constraints:
+    """Constraints from the tags of memories; resolved ones (healed injuries) are left out."""
+    found: dict[str, list[str]] = {k: [] for k in ("injury", "diet", "allergy", "dislike")}
+    found["condition"] = []
+    for memory in memories:
+        if "resolved" in memory.tags:
+            continue
+        for tag in memory.tags:
+            kind, _, value = tag.partition(":")
+            if kind in found:
+                found[kind].append(memory.text if kind == "injury" else value)
+    return Constraints(
+        injuries=_unique(found["injury"]),
+        diet=_unique(found["diet"]),
+        allergies=_unique(found["allergy"]),
+        dislikes=_unique(found["dislike"]),
+        conditions=_unique(found["condition"]),
+    )
+
+
 def _memory(memory_id: str, text: str, meta: dict[str, Any], score: float | None) -> Memory:
     category = str(meta.get("category", "preferences"))
     tags = tuple(t for t in str(meta.get("tags", "")).split(",") if t)
@@ -403,6 +397,9 @@ def _new_id(key: str | None) -> str:
 
 
 def _same_text(a: str, b: str) -> bool:
+    squash = re.compile(r"[^a-z0-9]+")
+    if squash.sub("", a.lower()) == squash.sub("", b.lower()):
+        return True
     return tokens(a) == tokens(b)
 
 

@@ -7,7 +7,119 @@ import re
 _WORD = re.compile(r"[a-z0-9]+")
 
 STOPWORDS = frozenset(
-    ["a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "by", "from", "as", "is", "am", "are", "was", "were", "be", "been", "being", "i", "me", "my", "mine", "myself", "you", "your", "we", "our", "it", "its", "this", "that", "these", "those", "there", "here", "do", "does", "did", "have", "has", "had", "having", "so", "very", "really", "just", "also", "too", "than", "then", "what", "which", "who", "whom", "when", "where", "how", "why", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "about", "into", "over", "under", "again", "any", "some", "all", "each", "more", "most", "other", "such", "no", "nor", "not", "only", "own", "same", "s", "t", "d", "ll", "m", "re", "ve", "user", "person", "they", "their", "them", "he", "she", "his", "her", "im", "ive", "id", "get", "got"]
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "by",
+        "from",
+        "as",
+        "is",
+        "am",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "i",
+        "me",
+        "my",
+        "mine",
+        "myself",
+        "you",
+        "your",
+        "we",
+        "our",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "had",
+        "having",
+        "so",
+        "very",
+        "really",
+        "just",
+        "also",
+        "too",
+        "than",
+        "then",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "where",
+        "how",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "about",
+        "into",
+        "over",
+        "under",
+        "again",
+        "any",
+        "some",
+        "all",
+        "each",
+        "more",
+        "most",
+        "other",
+        "such",
+        "no",
+        "nor",
+        "not",
+        "only",
+        "own",
+        "same",
+        "s",
+        "t",
+        "d",
+        "ll",
+        "m",
+        "re",
+        "ve",
+        "user",
+        "person",
+        "they",
+        "their",
+        "them",
+        "he",
+        "she",
+        "his",
+        "her",
+        "im",
+        "ive",
+        "id",
+        "get",
+        "got",
+    ]
 )
 
 # Word -> canonical form. Keeps paraphrases ("veggie", "meat-free") on one feature.
@@ -51,8 +163,6 @@ SYNONYMS: dict[str, str] = {
     "loves": "like",
     "enjoy": "like",
     "enjoys": "like",
-    "prefer": "like",
-    "prefers": "like",
     "favourite": "like",
     "favorite": "like",
     "fond": "like",
@@ -61,11 +171,9 @@ SYNONYMS: dict[str, str] = {
     "running": "run",
     "runs": "run",
     "ran": "run",
-    "cardio": "run",
     "lifting": "lift",
     "weights": "lift",
     "weightlifting": "lift",
-    "gym": "lift",
     "workout": "train",
     "workouts": "train",
     "training": "train",
@@ -98,7 +206,9 @@ SYNONYMS: dict[str, str] = {
     "losing": "loss",
     "drop": "loss",
     "cut": "loss",
-    "fat": "loss",
+    "lean": "fat",
+    "shredded": "fat",
+    "bodyfat": "fat",
     "bulk": "gain",
     "gaining": "gain",
     "build": "gain",
@@ -139,10 +249,45 @@ SYNONYMS: dict[str, str] = {
     "weigh": "weight",
     "weighs": "weight",
     "bodyweight": "weight",
-    "marathon": "race",
-    "10k": "race",
-    "5k": "race",
-    "halfmarathon": "race",
+    "races": "race",
+    "event": "race",
+    "competition": "race",
+    "meatfree": "vegetarian",
+    "pregnancy": "pregnant",
+    "prenatal": "pregnant",
+    "expecting": "pregnant",
+    "hypertension": "pressure",
+    "breathing": "breath",
+    "breathe": "breath",
+    "lungs": "lung",
+    "skipping": "skip",
+    "skipped": "skip",
+    "skips": "skip",
+    "consistency": "consistent",
+    "inconsistent": "consistent",
+    "experienced": "experience",
+    "novice": "beginner",
+    "newbie": "beginner",
+    "equipment": "equipment",
+    "machines": "machine",
+    "dumbbell": "dumbbells",
+    "kilometres": "km",
+    "kilometers": "km",
+    "kilometre": "km",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "when": "time",
+    "seafood": "fish",
+    "shrimp": "shellfish",
+    "prawns": "shellfish",
+    "prawn": "shellfish",
+    "nuts": "nut",
+    "peanuts": "peanut",
     "bike": "cycle",
     "biking": "cycle",
     "cycling": "cycle",
@@ -174,12 +319,9 @@ CONCEPTS: dict[str, str] = {
     "hamstring": "injury",
     "vegetarian": "food",
     "vegan": "food",
-    "pescatarian": "food",
     "meat": "food",
     "allergic": "food",
-    "peanut": "food",
     "gluten": "food",
-    "lactose": "food",
     "dairy": "food",
     "kcal": "food",
     "calorie": "food",
@@ -199,8 +341,6 @@ CONCEPTS: dict[str, str] = {
     "weekday": "day",
     "morning": "time",
     "evening": "time",
-    "lunchtime": "time",
-    "afternoon": "time",
     "run": "train",
     "lift": "train",
     "swim": "train",
@@ -210,38 +350,106 @@ CONCEPTS: dict[str, str] = {
     "deadlift": "lift",
     "bench": "lift",
     "race": "goal",
+    "marathon": "race",
+    "10k": "race",
+    "5k": "race",
     "loss": "goal",
     "gain": "goal",
+    "gym": "train",
+    "cardio": "run",
+    "keto": "carb",
+    "ketogenic": "carb",
+    "carbs": "carb",
+    "milk": "dairy",
+    "lactose": "dairy",
+    "cheese": "dairy",
+    "yogurt": "dairy",
+    "bread": "gluten",
+    "wheat": "gluten",
+    "salmon": "fish",
+    "tuna": "fish",
+    "cod": "fish",
+    "shellfish": "fish",
+    "pescatarian": "fish",
+    "peanut": "nut",
+    "almond": "nut",
+    "asthma": "breath",
+    "lung": "breath",
+    "blood": "pressure",
+    "beginner": "experience",
+    "intermediate": "experience",
+    "advanced": "experience",
+    "level": "experience",
+    "new": "experience",
+    "dumbbells": "equipment",
+    "kettlebell": "equipment",
+    "barbell": "equipment",
+    "treadmill": "equipment",
+    "rower": "equipment",
+    "machine": "equipment",
+    "bands": "equipment",
+    "minute": "duration",
+    "minutes": "duration",
+    "min": "duration",
+    "hour": "duration",
+    "time": "duration",
+    "skip": "consistent",
+    "lunchtime": "time",
+    "afternoon": "time",
 }
 
-_SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ied", "ies", "ed", "es", "ly", "s")
+_SUFFIXES = ("ations", "ation", "ings", "ing", "edly", "ed", "ly")
+_VOWELS = frozenset("aeiou")
 
 
 def stem(word: str) -> str:
     """A crude suffix stripper: enough to join "squats"/"squat", "allergies"/"allergy"."""
-    if word.isdigit() or len(word) <= 4:
+    if word.isdigit() or len(word) <= 3:
         return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             base = word[: -len(suffix)]
-            if suffix in ("ies", "ied"):
-                return base + "y"
+            if len(base) > 3 and base[-1] == base[-2] and base[-1] not in _VOWELS | {"l", "s"}:
+                base = base[:-1]
             return base
     return word
+
+
+_TARGETS = frozenset(SYNONYMS.values()) | frozenset(CONCEPTS)
 
 
 def canonical(word: str) -> str:
     """The canonical form of one lower-case word (synonym, else stem)."""
     if word in SYNONYMS:
         return SYNONYMS[word]
+    if word in _TARGETS:
+        return word
     stemmed = stem(word)
     return SYNONYMS.get(stemmed, stemmed)
 
 
+_NEGATIONS = frozenset({"not", "dont", "never", "doesnt", "cant"})
+_NEGATED = {"like": "dislike", "enjoy": "dislike", "love": "dislike"}
+
+
 def tokens(text: str) -> list[str]:
-    """Canonical content words of a text, in order."""
+    """Canonical content words of a text, in order ("not like" becomes "dislike")."""
     cleaned = text.lower().replace("'", "").replace("’", "").replace("-", "")
-    return [canonical(w) for w in _WORD.findall(cleaned) if w not in STOPWORDS]
+    words: list[str] = []
+    previous = ""
+    for word in _WORD.findall(cleaned):
+        if word in _NEGATED and previous in _NEGATIONS:
+            words.append("dislike")
+        elif word not in STOPWORDS:
+            words.append(canonical(word))
+        previous = word
+    return words
 
 
 def raw_words(text: str) -> list[str]:

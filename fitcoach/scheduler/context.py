@@ -152,10 +152,14 @@ def weekly_facts(person: Person, week_start: date, now: datetime) -> dict[str, A
         if start <= at < now:
             kcal_by_day[local_now(at, person.timezone).date()] += kcal
     days = len(kcal_by_day)
+    trained = {local_now(at, person.timezone).date() for at, _ in workouts}
+    streak = person.streak_weeks
+    if person.rhythm.known and len(trained) >= len(person.rhythm.days):
+        streak += 1  # this week is complete too
     return {
         "workouts": len(workouts),
         "volume_kg": round(sum(kg for _, kg in workouts), 1),
         "avg_kcal": round(sum(kcal_by_day.values()) / days) if days else None,
         "meal_days": days,
-        "streak_weeks_now": person.streak_weeks,
+        "streak_weeks_now": streak,
     }

@@ -24,7 +24,6 @@ from fitcoach.scheduler.timeutil import local_now
 from fitcoach.scheduler.triggers import TriggerContext
 from fitcoach.storage.database import Database
 from fitcoach.storage.models import utcnow
-from fitcoach.storage.repositories import MessageHistory
 from fitcoach.storage.scheduling import ProactiveOccurrence
 
 log = structlog.get_logger(__name__)
@@ -144,41 +143,45 @@ class TickEngine:
     async def _process(
         self, batch: list[ProactiveOccurrence], now: datetime, report: TickReport
     ) -> None:
+        """Decide all, settle skips in bulk, claim keys in bulk, deliver, store outcomes."""
         async with self.database.session() as session:
             people = await load_people(session, batch, now)
+        verdicts = {o.id: decide(o, people.get(o.user_id), now) for o in batch}
+        closing = [(o, verdicts[o.id]) for o in batch if verdicts[o.id].action != "send"]
+        to_send = [o for o in batch if verdicts[o.id].action == "send"]
+        outcomes: dict[str, str] = {}
+        if to_send:
+            items = [(o, people[o.user_id].prefs.daily_cap) for o in to_send]
+
+            async def claim() -> dict[str, str]:
+                async with self.database.session() as session:
+                    return dict(await store.claim_sends(session, items, now,
+                                                        self.cfg.stale_claim_s))
+
+            outcomes = await self._write(claim)
+        closing += [(o, Verdict("skip", outcomes[o.key])) for o in to_send
+                    if outcomes[o.key] != "won"]
+        won = [o for o in to_send if outcomes[o.key] == "won"]
+        for _, verdict in closing:
+            report.count(verdict.reason)
         limit = asyncio.Semaphore(self.cfg.send_concurrency)
 
-        async def one(occ: ProactiveOccurrence) -> None:
+        async def one(occ: ProactiveOccurrence) -> _Outcome:
             async with limit:
-                await self._handle(occ, people.get(occ.user_id), now, report)
+                return await self._deliver(occ, people[occ.user_id], verdicts[occ.id], now)
 
-        await asyncio.gather(*(one(o) for o in batch))
+        results = await asyncio.gather(*(one(o) for o in won))
+        for result in results:
+            if result.result.status == "sent":
+                report.sent += 1
+            else:
+                report.count(result.result.status)
+        await self._write(lambda: self._store(closing, results, people, now))
 
-    async def _handle(
-        self, occ: ProactiveOccurrence, person: Person | None, now: datetime,
-        report: TickReport,
-    ) -> None:
-        verdict = decide(occ, person, now)
-        if verdict.action != "send" or person is None:
-            await self._close(occ, verdict, now)
-            report.count(verdict.reason)
-            return
-        cap = person.prefs.daily_cap
-
-        async def claim() -> str:
-            async with self.database.session() as session:
-                outcome = await store.claim_send(session, occ, now, cap, self.cfg.stale_claim_s)
-                if verdict.clear_unreachable and outcome == "won":
-                    await store.set_unreachable(session, occ.user_id, None)
-                return outcome
-
-        outcome = await self._write(claim)
-        if outcome != "won":
-            await self._close(occ, Verdict("skip", outcome), now)
-            report.count(outcome)
-            return
-        context = self._context(occ, person, verdict, now)
-        text = await self._text(context)
+    async def _deliver(
+        self, occ: ProactiveOccurrence, person: Person, verdict: Verdict, now: datetime
+    ) -> _Outcome:
+        text = await self._text(self._context(occ, person, verdict, now))
         assert person.channel and person.conversation_id
         try:
             result = await self.deliverer.deliver(
@@ -186,11 +189,7 @@ class TickEngine:
             )
         except Exception as exc:  # a deliverer must not break the tick
             result = DeliveryResult.failed(f"{type(exc).__name__}: {exc}")
-        await self._finish(occ, person, text, result, now)
-        if result.status == "sent":
-            report.sent += 1
-        else:
-            report.count(result.status)
+        return _Outcome(occ, text, result)
 
     def _context(
         self, occ: ProactiveOccurrence, person: Person, verdict: Verdict, now: datetime
@@ -213,51 +212,60 @@ class TickEngine:
                 log.warning("proactive_compose_failed", key=context.key, error=str(exc))
         return self.templates.render(context)
 
-    async def _finish(
-        self, occ: ProactiveOccurrence, person: Person, text: str, result: DeliveryResult,
-        now: datetime,
+    async def _store(
+        self, closing: list[tuple[ProactiveOccurrence, Verdict]], results: list[_Outcome],
+        people: dict[int, Person], now: datetime,
     ) -> None:
-        retry = result.status == "failed" and occ.attempts < self.cfg.max_attempts
-        retry_at = now + timedelta(seconds=self.cfg.retry_after_s)
-        status = "pending" if retry else result.status
+        """One transaction for the whole batch: occurrences, ledger, audit, message log."""
+        me = self.cfg.instance_id
+        settles: list[dict[str, Any]] = []
+        audits: list[dict[str, Any]] = []
+        for occ, v in closing:
+            deferred = v.action == "defer"
+            settles.append({"b_id": occ.id, "status": "pending" if deferred else "skipped",
+                            "reason": v.reason, "due_at": v.due_at if deferred else occ.due_at})
+            audits.append(store.audit_row(
+                now, occ.user_id, occ.trigger, occ.key, "deferred" if deferred else "skipped",
+                v.reason, f"until {v.due_at.isoformat()}" if v.due_at else "", me))
+        sends: list[dict[str, Any]] = []
+        logs: list[dict[str, Any]] = []
+        blocked: set[int] = set()
+        cleared = {o.occurrence.user_id for o in results if o.result.status == "sent"}
+        for out in results:
+            occ, status, person = out.occurrence, out.result.status, people[out.occurrence.user_id]
+            retry = status == "failed" and occ.attempts < self.cfg.max_attempts
+            settles.append({
+                "b_id": occ.id, "status": "pending" if retry else status,
+                "reason": "retry" if retry else status,
+                "due_at": now + timedelta(seconds=self.cfg.retry_after_s) if retry else occ.due_at,
+            })
+            sends.append({"b_key": occ.key, "status": status, "text": out.text,
+                          "channel": person.channel, "conversation_id": person.conversation_id,
+                          "detail": out.result.detail[:500],
+                          "sent_at": now if status == "sent" else None})
+            audits.append(store.audit_row(now, occ.user_id, occ.trigger, occ.key, status,
+                                          "retry" if retry else "",
+                                          out.result.detail or out.text, me))
+            if status == "blocked":
+                blocked.add(occ.user_id)
+            if status == "sent" and self.cfg.log_outbound:
+                logs.append({"user_id": occ.user_id, "channel": person.channel,
+                             "conversation_id": person.conversation_id, "direction": "out",
+                             "text": out.text, "created_at": now})
+        async with self.database.session() as session:
+            await store.bulk_settle(session, settles)
+            await store.bulk_finish(session, sends)
+            await store.write_audit(session, audits)
+            await store.write_message_log(session, logs)
+            for user_id in blocked:
+                await store.set_unreachable(session, user_id, now)
+            for user_id in cleared - blocked:
+                if people[user_id].prefs.unreachable_since is not None:
+                    await store.set_unreachable(session, user_id, None)
 
-        async def write() -> None:
-            async with self.database.session() as session:
-                await store.finish_send(
-                    session, occ.key, result.status, text=text, channel=person.channel,
-                    conversation_id=person.conversation_id, detail=result.detail, now=now,
-                )
-                await store.settle(session, occ.id, status, result.status,
-                                   due_at=retry_at if retry else None)
-                await store.write_audit(session, [store.audit_row(
-                    now, occ.user_id, occ.trigger, occ.key, result.status,
-                    "retry" if retry else "", result.detail or text, self.cfg.instance_id,
-                )])
-                if result.status == "blocked":
-                    await store.set_unreachable(session, occ.user_id, now)
-                if result.status == "sent" and self.cfg.log_outbound:
-                    assert person.channel and person.conversation_id
-                    await MessageHistory(session, occ.user_id).record(
-                        channel=person.channel, conversation_id=person.conversation_id,
-                        direction="out", text=text,
-                    )
 
-        await self._write(write)
-
-    async def _close(self, occ: ProactiveOccurrence, verdict: Verdict, now: datetime) -> None:
-        deferred = verdict.action == "defer"
-
-        async def write() -> None:
-            async with self.database.session() as session:
-                await store.settle(
-                    session, occ.id, "pending" if deferred else "skipped", verdict.reason,
-                    due_at=verdict.due_at if deferred else None,
-                )
-                await store.write_audit(session, [store.audit_row(
-                    now, occ.user_id, occ.trigger, occ.key,
-                    "deferred" if deferred else "skipped", verdict.reason,
-                    f"until {verdict.due_at.isoformat()}" if verdict.due_at else "",
-                    self.cfg.instance_id,
-                )])
-
-        await self._write(write)
+@dataclass(slots=True)
+class _Outcome:
+    occurrence: ProactiveOccurrence
+    text: str
+    result: DeliveryResult

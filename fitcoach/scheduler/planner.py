@@ -20,7 +20,6 @@ from fitcoach.scheduler.rhythm import (
 )
 from fitcoach.scheduler.snapshot import UserSnapshot
 from fitcoach.scheduler.timeutil import WEEKDAY_NAMES, at_local, local_midnight, local_now
-from fitcoach.storage.scheduling import Reminder
 
 
 @dataclass(slots=True)
@@ -49,7 +48,7 @@ class DayPlan:
     planned: list[Planned]
     not_due: list[tuple[str, str]]
     rhythm: Rhythm
-    rhythm_refreshed: bool
+    rhythm_on: date | None
     streak_weeks: int
     streak_week: date
     next_plan_at: datetime
@@ -64,7 +63,8 @@ def plan_day(person: UserSnapshot, now: datetime, cfg: SchedulerSettings) -> Day
         refreshed = True
     streak, streak_week = _streak(person, rhythm, today, cfg)
     plan = DayPlan(
-        person.user_id, today, [], [], rhythm, refreshed, streak, streak_week,
+        person.user_id, today, [], [], rhythm, today if refreshed else person.rhythm_on,
+        streak, streak_week,
         local_midnight(today + timedelta(days=1), person.timezone),
     )
     ctx = _Ctx(person, today, cfg, plan)
@@ -109,9 +109,7 @@ class _Ctx:
         self.plan.not_due.append((trigger, reason))
 
 
-def plan_reminder(
-    reminder: Reminder, tz: str, day: date, cfg: SchedulerSettings
-) -> Planned | None:
+def plan_reminder(reminder: Any, tz: str, day: date, cfg: SchedulerSettings) -> Planned | None:
     """Today's occurrence of a reminder the person set, if it occurs today."""
     if not reminder.active or not reminder_occurs_on(reminder, day):
         return None

@@ -82,8 +82,9 @@ async def preview(
             due = local_now(planned.due_at, snap.timezone).strftime("%H:%M")
             existing = stored.get(planned.key)
             if existing is not None and existing.status not in ("pending", "claimed"):
-                rows.append(row(planned.trigger, "done", f"{existing.status} "
-                                f"{existing.reason}".strip(), due))
+                why = existing.status if existing.reason in ("", existing.status) else (
+                    f"{existing.status}: {existing.reason}")
+                rows.append(row(planned.trigger, "done", why, due))
                 continue
             if planned.status == "skipped":
                 rows.append(row(planned.trigger, "skip", planned.reason, due))

@@ -67,7 +67,8 @@ class UserSnapshot:
     history: list[datetime] | None = None
     prs: list[PersonalRecord] = field(default_factory=list)
     weights: list[tuple[datetime, float]] = field(default_factory=list)
-    reminders: list[Reminder] = field(default_factory=list)
+    reminders: list[Any] = field(default_factory=list)
+    """Active reminder rows (id, user_id, text, time_local, recurrence, weekdays, ...)."""
     meals_recently: bool = False
 
 
@@ -116,12 +117,12 @@ async def _load_chunk(
     await _history(session, stale, now, weeks)
     await _personal_records(session, people, now)
     await _weights(session, [p for p in people if parse_goal(p.goal, now.date()).target_kg], now)
-    for reminder in (
-        await session.execute(
-            select(Reminder).where(Reminder.user_id.in_(ids), Reminder.active.is_(True))
-        )
-    ).scalars():
-        by_id[reminder.user_id].reminders.append(reminder)
+    r = Reminder
+    for row in await session.execute(
+        select(r.id, r.user_id, r.text, r.time_local, r.recurrence, r.weekdays, r.once_date,
+               r.active).where(r.user_id.in_(ids), r.active.is_(True))
+    ):
+        by_id[row.user_id].reminders.append(row)
     for (user_id,) in await session.execute(
         select(Meal.user_id)
         .where(Meal.user_id.in_(ids), Meal.logged_at >= now - timedelta(days=8))
@@ -132,29 +133,25 @@ async def _load_chunk(
 
 
 async def _people(session: AsyncSession, ids: list[int]) -> list[UserSnapshot]:
+    p, st = CoachPreference, ProactiveState
     stmt = (
-        select(User, CoachPreference, ProactiveState)
-        .outerjoin(CoachPreference, CoachPreference.user_id == User.id)
-        .outerjoin(ProactiveState, ProactiveState.user_id == User.id)
+        select(User.id, User.name, User.goal, User.timezone, User.unit_system,
+               p.nudges_enabled, p.meal_reminders, p.quiet_start_min, p.quiet_end_min,
+               p.daily_cap, p.paused_until, p.unreachable_since, st.rhythm_days,
+               st.rhythm_hour, st.rhythm_on, st.streak_weeks, st.streak_week)
+        .outerjoin(p, p.user_id == User.id)
+        .outerjoin(st, st.user_id == User.id)
         .where(User.id.in_(ids))
     )
-    people = []
-    for user, pref, state in await session.execute(stmt):
-        people.append(
-            UserSnapshot(
-                user_id=user.id,
-                name=user.name,
-                goal=user.goal,
-                timezone=user.timezone or "UTC",
-                unit_system=user.unit_system or "metric",
-                prefs=prefs_from_row(pref),
-                rhythm=Rhythm.decode(state.rhythm_days, state.rhythm_hour) if state else Rhythm(),
-                rhythm_on=state.rhythm_on if state else None,
-                streak_weeks=(state.streak_weeks or 0) if state else 0,
-                streak_week=state.streak_week if state else None,
-            )
+    return [
+        UserSnapshot(
+            user_id=row.id, name=row.name, goal=row.goal, timezone=row.timezone or "UTC",
+            unit_system=row.unit_system or "metric", prefs=prefs_from_row(row),
+            rhythm=Rhythm.decode(row.rhythm_days, row.rhythm_hour), rhythm_on=row.rhythm_on,
+            streak_weeks=row.streak_weeks or 0, streak_week=row.streak_week,
         )
-    return people
+        for row in await session.execute(stmt)
+    ]
 
 
 def _rhythm_stale(person: UserSnapshot, now: datetime, refresh: int) -> bool:

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
-from sqlalchemy import DateTime, and_, literal, or_, select, update
+from sqlalchemy import DateTime, Table, and_, bindparam, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fitcoach.scheduler.planner import DayPlan, Planned
 from fitcoach.storage.database import Database
-from fitcoach.storage.models import User
+from fitcoach.storage.models import MessageLog, User
 from fitcoach.storage.scheduling import (
     CoachPreference,
     ProactiveAudit,
@@ -112,29 +112,20 @@ async def save_plans(
         await session.execute(_insert(session, ProactiveAudit), audits)
     updates = [
         {
-            "user_id": plan.user_id,
-            "next_plan_at": plan.next_plan_at,
-            "plan_date": plan.local_date,
-            "streak_weeks": plan.streak_weeks,
-            "streak_week": plan.streak_week,
-            **(
-                {"rhythm_days": plan.rhythm.encode(), "rhythm_hour": plan.rhythm.hour,
-                 "rhythm_on": plan.local_date}
-                if plan.rhythm_refreshed else {}
-            ),
+            "b_user_id": plan.user_id, "next_plan_at": plan.next_plan_at,
+            "plan_date": plan.local_date, "streak_weeks": plan.streak_weeks,
+            "streak_week": plan.streak_week, "rhythm_days": plan.rhythm.encode(),
+            "rhythm_hour": plan.rhythm.hour, "rhythm_on": plan.rhythm_on,
         }
         for plan in plans
     ]
-    for group in _by_keys(updates):
-        await session.execute(update(ProactiveState), group)
+    if updates:
+        table = cast(Table, ProactiveState.__table__)
+        stmt = table.update().where(table.c.user_id == bindparam("b_user_id")).values(
+            {name: bindparam(name) for name in updates[0] if name != "b_user_id"})
+        conn = await session.connection()
+        await conn.execute(stmt, updates)
     return len(inserted)
-
-
-def _by_keys(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(tuple(sorted(row)), []).append(row)
-    return groups.values()
 
 
 def _occurrence_row(p: Planned, now: datetime) -> dict[str, Any]:
@@ -217,6 +208,54 @@ async def claim_send(
     return "cap_reached"
 
 
+async def claim_sends(
+    session: AsyncSession, items: list[tuple[ProactiveOccurrence, int]], now: datetime,
+    stale_s: float,
+) -> dict[str, ClaimOutcome]:
+    """Bulk :func:`claim_send`: insert keys with ON CONFLICT DO NOTHING, slot by slot."""
+    outcome: dict[str, ClaimOutcome] = {}
+    waiting = list(items)
+    slot = 0
+    while waiting:
+        rows = []
+        for occ, cap in waiting:
+            if occ.unsolicited and slot >= cap:
+                continue
+            rows.append({
+                "key": occ.key, "user_id": occ.user_id, "trigger": occ.trigger,
+                "local_date": occ.local_date, "status": "claimed", "claimed_at": now,
+                "created_at": now, "text": "", "detail": "", "attempts": 1,
+                "cap_slot": f"{occ.user_id}:{occ.local_date}:{slot}" if occ.unsolicited
+                else None,
+            })
+        if not rows:
+            break
+        stmt = _insert(session, ProactiveSend).on_conflict_do_nothing().returning(
+            ProactiveSend.key)
+        won = {r[0] for r in await session.execute(stmt, rows)}
+        outcome.update(dict.fromkeys(won, "won"))
+        tried = {r["key"] for r in rows}
+        existing = {
+            row.key: row for row in (await session.execute(
+                select(ProactiveSend).where(ProactiveSend.key.in_(tried - won))
+            )).scalars()
+        } if tried - won else {}
+        still = []
+        for occ, cap in waiting:
+            if occ.key in won:
+                continue
+            if occ.key in existing:
+                outcome[occ.key] = await _retake(session, existing[occ.key], now, stale_s)
+            elif occ.unsolicited and slot + 1 < cap:
+                still.append((occ, cap))
+            else:
+                outcome[occ.key] = "cap_reached"
+        waiting, slot = still, slot + 1
+    for occ, _ in items:
+        outcome.setdefault(occ.key, "cap_reached")
+    return outcome
+
+
 async def _retake(
     session: AsyncSession, send: ProactiveSend, now: datetime, stale_s: float
 ) -> ClaimOutcome:
@@ -278,3 +317,28 @@ async def sends_on(session: AsyncSession, user_id: int, day: date) -> list[Proac
                                     ProactiveSend.local_date == day)
     )
     return list(rows.scalars())
+
+
+async def bulk_settle(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Settle (or re-queue) many occurrences: rows of b_id, status, reason, due_at."""
+    if rows:
+        table = cast(Table, ProactiveOccurrence.__table__)
+        stmt = table.update().where(table.c.id == bindparam("b_id")).values(
+            status=bindparam("status"), reason=bindparam("reason"),
+            due_at=bindparam("due_at"), claimed_by=None)
+        await (await session.connection()).execute(stmt, rows)
+
+
+async def bulk_finish(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Store many delivery outcomes: rows of b_key, status, text, channel, ..."""
+    if rows:
+        table = cast(Table, ProactiveSend.__table__)
+        stmt = table.update().where(table.c.key == bindparam("b_key")).values(
+            {name: bindparam(name) for name in rows[0] if name != "b_key"})
+        await (await session.connection()).execute(stmt, rows)
+
+
+async def write_message_log(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Record sent proactive messages in the message log (direction "out")."""
+    if rows:
+        await session.execute(_insert(session, MessageLog), rows)

@@ -55,7 +55,7 @@ class CoachPreference(Base):
     quiet_end_min: Mapped[int] = mapped_column(
         Integer, default=DEFAULT_QUIET_END_MIN, server_default=str(DEFAULT_QUIET_END_MIN)
     )
-    daily_cap: Mapped[int] = mapped_column(Integer, default=1, server_default=true())
+    daily_cap: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     paused_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     unreachable_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(

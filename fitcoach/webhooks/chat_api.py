@@ -1,21 +1,26 @@
-"""POST /api/chat: the web chat's HTTP endpoint (also handy for scripts)."""
+"""POST /api/chat: the web chat's HTTP endpoint (the widget's fallback, handy for scripts).
+
+Its router also carries the rest of the web chat (:mod:`fitcoach.webhooks.web_chat`): the
+socket, history, photo upload and CORS preflight."""
 
 from __future__ import annotations
 
-import re
-import secrets
-import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field
 
-from fitcoach.channels.base import InboundMessage, OutboundMessage
+from fitcoach.channels.web.cors import WebRoute
+from fitcoach.channels.web.identity import MAX_CLIENT_MESSAGE_ID
+from fitcoach.channels.web.protocol import MAX_TEXT
+from fitcoach.channels.web.tokens import SESSION_PATTERN
+from fitcoach.webhooks import web_chat
 from fitcoach.webhooks.deps import ServicesDep
+from fitcoach.webhooks.web_chat import ChatResponse, client_ip, enforce_ip_limit, identify
 
-router = APIRouter(tags=["web chat"])
+__all__ = ["SESSION_PATTERN", "ChatRequest", "ChatResponse", "router"]
 
-SESSION_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
-MAX_TEXT = 4000
+router = APIRouter(tags=["web chat"], route_class=WebRoute)
 
 
 class ChatRequest(BaseModel):
@@ -23,33 +28,21 @@ class ChatRequest(BaseModel):
 
     text: str = Field(min_length=1, max_length=MAX_TEXT)
     session_id: str | None = None
-    message_id: str | None = Field(default=None, max_length=128)
-
-
-class ChatResponse(BaseModel):
-    """The replies, and the session to send with the next message."""
-
-    session_id: str
-    replies: list[OutboundMessage]
+    message_id: str | None = Field(default=None, max_length=MAX_CLIENT_MESSAGE_ID)
 
 
 @router.post("/api/chat", response_model=ChatResponse)
-async def chat(body: ChatRequest, request: Request, services: ServicesDep) -> ChatResponse:
-    """Send a message as the (anonymous, server-issued) web session and get the replies."""
-    client_ip = request.client.host if request.client else "unknown"
-    limit = services.settings.rate_limit_ip_per_min
-    if not await services.coordinator.allow(f"ip:{client_ip}", limit, 60):
-        raise HTTPException(status_code=429, detail="too many requests, slow down")
-    session_id = body.session_id or secrets.token_urlsafe(24)
-    if not SESSION_PATTERN.match(session_id):
-        raise HTTPException(status_code=422, detail="session_id must be one the server issued")
-    message = InboundMessage(
-        channel="web",
-        external_user_id=session_id,
-        conversation_id=session_id,
-        # Client-chosen ids are namespaced by session: one session can never hit another's.
-        message_id=f"{session_id}:{body.message_id or uuid.uuid4().hex}",
-        text=body.text.strip(),
-    )
-    replies = await services.conversation.handle(message)
-    return ChatResponse(session_id=session_id, replies=replies)
+async def chat(
+    body: ChatRequest,
+    request: Request,
+    services: ServicesDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> ChatResponse:
+    """Send a message as the anonymous session, or as ``Authorization: Bearer <user token>``."""
+    await enforce_ip_limit(services, client_ip(request))
+    identity = identify(services, body.session_id, authorization)
+    replies = await services.conversation.handle(identity.inbound(body.text, body.message_id))
+    return ChatResponse(session_id=identity.session_id, replies=replies)
+
+
+router.include_router(web_chat.router)
