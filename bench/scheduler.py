@@ -117,7 +117,7 @@ async def main(people: int, admin_url: str) -> None:
         # Every local midnight has passed by MON+14h: first tick plans all 100k (cold).
         await tick("cold planning tick (all people, rhythm)", MON + timedelta(hours=14))
         await tick("steady tick (+1 min)", MON + timedelta(hours=14, minutes=1))
-        await tick("sending tick (20:30 Berlin reminders...)", MON + timedelta(hours=19, minutes=31))
+        await tick("sending tick (Berlin 20:30 reminders)", MON + timedelta(hours=19, minutes=31))
         await tick("warm planning tick (next day, all people)", MON + timedelta(days=1, hours=14))
         await tick("steady tick (+1 min)", MON + timedelta(days=1, hours=14, minutes=1))
     finally:

@@ -21,11 +21,13 @@ from fitcoach.conversation import ConversationService
 from fitcoach.coordination import Coordinator, create_coordinator
 from fitcoach.domain.exercise.catalog import get_exercise_catalog
 from fitcoach.domain.nutrition.foods import get_food_database
+from fitcoach.memory import MemoryExtractor, MemoryService
 from fitcoach.storage.checkpoints import open_checkpointer
 from fitcoach.storage.database import Database
 from fitcoach.storage.migrate import upgrade_database_async
 from fitcoach.storage.models import utcnow
 from fitcoach.tools import ToolServices, build_tools
+from fitcoach.tools.memory import build_memory_tools
 
 log = structlog.get_logger(__name__)
 
@@ -39,6 +41,7 @@ class Services:
     agent: CoachAgent
     conversation: ConversationService
     coordinator: Coordinator
+    memory: MemoryService
 
 
 def warm_up() -> None:
@@ -64,7 +67,8 @@ async def open_services(
             model = create_chat_model(settings)
             remote = None if isinstance(model, OfflineChatModel) else model
             media_dir = settings.data_dir / "media"
-            tools = build_tools(
+            memory = MemoryService.from_settings(settings)
+            tools = build_memory_tools(memory) + build_tools(
                 ToolServices(
                     database=database, clock=clock, media_dir=media_dir, vision_model=remote
                 )
@@ -82,6 +86,8 @@ async def open_services(
                 coordinator,
                 person_limit_per_min=settings.rate_limit_person_per_min,
                 access=AccessPolicy(settings.access_policy, settings.access_allowlist),
+                memory=memory,
+                extractor=MemoryExtractor(memory, remote),
             )
             yield Services(
                 settings=settings,
@@ -89,6 +95,7 @@ async def open_services(
                 agent=agent,
                 conversation=conversation,
                 coordinator=coordinator,
+                memory=memory,
             )
     finally:
         await coordinator.close()

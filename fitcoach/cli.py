@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from fitcoach.cli_memory import memory_app
 from fitcoach.cli_plans import plan_app
 from fitcoach.config import get_settings
 from fitcoach.observability import configure_logging
@@ -32,6 +33,7 @@ for sub, name in (
 ):
     app.add_typer(sub, name=name)
 app.add_typer(plan_app, name="plan")
+app.add_typer(memory_app, name="memory")
 access_app = typer.Typer(help="Pairing approvals for channels with the pairing policy.")
 app.add_typer(access_app, name="access")
 

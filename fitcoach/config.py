@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     slack_api_url: str | None = None
     admin_token: SecretStr | None = None
 
+    embedder: Literal["auto", "offline", "gemini"] = "auto"
+    """Memory embeddings: Gemini with a key (auto), or the offline embedder."""
     prompts_dir: Path | None = None
     max_body_bytes: int = 2 * 1024 * 1024
     rate_limit_person_per_min: int = 30

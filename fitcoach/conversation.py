@@ -8,6 +8,7 @@ claimed by a replica that died is taken over once its lease expires."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 import uuid
@@ -28,6 +29,7 @@ from fitcoach.agent.coach import AgentReply, AudioClip, CoachAgent
 from fitcoach.agent.context import CoachContext
 from fitcoach.channels.base import Button, InboundMessage, OutboundMessage
 from fitcoach.coordination import Coordinator, LocalCoordinator
+from fitcoach.memory import MemoryExtractor, MemoryService
 from fitcoach.metrics import DUPLICATES, ERRORS, IN_FLIGHT, MESSAGE_LATENCY, MESSAGES
 from fitcoach.storage.database import Database
 from fitcoach.storage.inbox import Inbox
@@ -69,6 +71,8 @@ class ConversationService:
         *,
         person_limit_per_min: int = 30,
         access: AccessPolicy | None = None,
+        memory: MemoryService | None = None,
+        extractor: MemoryExtractor | None = None,
     ) -> None:
         self.database = database
         self.agent = agent
@@ -76,9 +80,11 @@ class ConversationService:
         self.coordinator = coordinator or LocalCoordinator()
         self.person_limit_per_min = person_limit_per_min
         self.access = access or AccessPolicy({}, set())
+        self.memory = memory
+        self.extractor = extractor
         self.worker_id = uuid.uuid4().hex[:12]
         self.deliverers: dict[str, Deliver] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Future[object]] = set()
 
     def register_deliverer(self, channel: str, deliver: Deliver) -> None:
         """How replies of this channel are sent (used for background and recovered work)."""
@@ -161,6 +167,11 @@ class ConversationService:
                 return outbound
             context, photo_ids, audio = await self._open_turn(message)
             user_id = context.user_id
+            if self.memory is not None and message.text:
+                block = await asyncio.to_thread(
+                    self.memory.memory_context, context.user_id, message.text
+                )
+                context = dataclasses.replace(context, memory_context=block)
             person = f"person:{message.channel}:{message.external_user_id}"
             if not await self.coordinator.allow(person, self.person_limit_per_min, 60):
                 reply, status = AgentReply(text=RATE_LIMITED_REPLY), "rate_limited"
@@ -175,6 +186,12 @@ class ConversationService:
         MESSAGES.labels(message.channel, status).inc()
         outbound = [to_outbound(reply)]
         await self._close_turn(message, user_id, status, outbound)
+        if self.extractor is not None and user_id is not None and status == "done" and message.text:
+            # Durable facts ("I'm vegetarian") are remembered after the reply, off the hot path;
+            # the model helps only on turns where it answered (not fast-path logs, not outages).
+            self._spawn(
+                self.extractor.after_turn(user_id, message.text, use_model="model" in reply.routes)
+            )
         log.info(
             "message_handled",
             channel=message.channel,
@@ -210,7 +227,7 @@ class ConversationService:
                 return AgentReply(text=LINK_CODE.format(code=new)), "link_code"
         return None
 
-    def _spawn(self, work: Awaitable[None]) -> None:
+    def _spawn(self, work: Awaitable[object]) -> None:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -17,3 +17,4 @@ class CoachContext:
     timezone: str = "UTC"
     unit_system: str = "metric"
     profile_summary: str = ""
+    memory_context: str = ""

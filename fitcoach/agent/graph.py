@@ -35,6 +35,7 @@ from fitcoach.agent.context import CoachContext
 from fitcoach.agent.intents import detect_intent
 from fitcoach.agent.offline_model import OfflineChatModel, _text
 from fitcoach.agent.prompts import CoachPrompt
+from fitcoach.memory.intents import detect_memory_intent
 
 log = structlog.get_logger(__name__)
 
@@ -60,8 +61,10 @@ class CoachRouting(AgentMiddleware[Any, CoachContext, Any]):
     ) -> ModelResponse[Any]:
         context = request.runtime.context if request.runtime else None
         summary = context.profile_summary if isinstance(context, CoachContext) else ""
+        memory = context.memory_context if isinstance(context, CoachContext) else ""
+        system = self.prompt.render(summary) + (f"\n\n{memory}" if memory else "")
         request = request.override(
-            system_message=SystemMessage(self.prompt.render(summary)),
+            system_message=SystemMessage(system),
             messages=cast("list[AnyMessage]", trim_history(request.messages)),
         )
         if not self.remote:
@@ -87,7 +90,10 @@ def _fast_path(messages: Sequence[BaseMessage]) -> bool:
                 isinstance(b, dict) and b.get("type") != "text" for b in message.content
             ):
                 return False
-            intent = detect_intent(_text(message))
+            text = _text(message)
+            if detect_memory_intent(text):
+                return True
+            intent = detect_intent(text)
             return intent is not None and intent.certain
     return False
 

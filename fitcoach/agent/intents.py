@@ -62,6 +62,11 @@ _TIMEZONE = re.compile(
 _GOAL = re.compile(
     r"\bmy goal is (?:to )?(.{3,160})|\bi want to ((?:lose|gain|build|get|run|be)\b.{2,160})", re.I
 )
+_HABIT = re.compile(
+    r"^\s*i\s+(?:usually\s+|always\s+|never\s+|don'?t\s+|do not\s+|no longer\s+|"
+    r"can'?t\s+|cannot\s+|prefer to\s+|like to\s+|love to\s+)?(?:eat|drink)\b(?!\s+(?:ate|had))",
+    re.I,
+)
 _MEAL_WORDS = re.compile(
     r"\b(ate|eat|eaten|had|having|breakfast|lunch|dinner|snack|drank|drink)\b", re.I
 )
@@ -93,6 +98,8 @@ def detect_intent(text: str) -> Intent | None:
     if _PROGRESS.search(stripped):
         period = "week" if _WEEK.search(stripped) else "today"
         return Intent("check_progress", {"period": period}, certain=True)
+    if _HABIT.search(stripped):
+        return None  # "I eat meat again" describes a habit (memory), not a meal to log
     workout = parse_workout(stripped)
     if workout.confident:
         return Intent("log_workout", {"description": stripped}, certain=True)

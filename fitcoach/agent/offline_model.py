@@ -22,6 +22,8 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from fitcoach.agent.intents import Intent, detect_intent, pick_option
 from fitcoach.agent.replies import render_tool_result
+from fitcoach.memory.intents import detect_memory_intent
+from fitcoach.memory.rules import extract_with_rules
 
 HELP_TEXT = (
     "I'm your fitness coach. Tell me what you eat and how you train, and I'll keep the numbers "
@@ -99,7 +101,12 @@ class OfflineChatModel(BaseChatModel):
         text = _text(human).strip()
         if not text and _has_block(human, "audio"):
             return AIMessage(content=VOICE_NEEDS_MODEL)
-        intent = _follow_up(messages[:last_human], text) or detect_intent(text)
+        memory = detect_memory_intent(text)
+        intent = (
+            _follow_up(messages[:last_human], text)
+            or (Intent(memory[0], memory[1], certain=True) if memory else None)
+            or detect_intent(text)
+        )
         if intent is not None and intent.tool in self.tool_names:
             return AIMessage(
                 content="",
@@ -116,6 +123,10 @@ class OfflineChatModel(BaseChatModel):
 
 
 def _small_talk(text: str) -> str:
+    facts = extract_with_rules(text)
+    if facts:
+        noted = "; ".join(fact.text[0].lower() + fact.text[1:] for fact in facts)
+        return f"Thanks for telling me, I'll keep that in mind: {noted}."
     if _GREETING.search(text):
         return "Hi! " + HELP_TEXT
     if _THANKS.search(text):

@@ -103,16 +103,20 @@ class MemoryExtractor:
         self.service = service
         self.model = model
 
-    async def after_turn(self, user_id: int, message: str) -> list[Change]:
-        """Store the durable facts of this message for this person; never raises."""
+    async def after_turn(
+        self, user_id: int, message: str, *, use_model: bool = True
+    ) -> list[Change]:
+        """Store the durable facts of this message for this person; never raises.
+
+        ``use_model=False`` keeps to the rules (the turn needed no model, or it is failing)."""
         if not is_durable_candidate(message):
             return []
         try:
-            facts = await extract_facts(message, self.model)
+            facts = await extract_facts(message, self.model if use_model else None)
             if not facts:
                 return []
             store = self.service.for_user(user_id)
-            origin = "model" if self.model is not None else "rule"
+            origin = "model" if self.model is not None and use_model else "rule"
             return await asyncio.to_thread(
                 lambda: [store.add(f, source=message, origin=origin) for f in facts]
             )

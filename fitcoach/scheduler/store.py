@@ -35,9 +35,10 @@ def dialect_of(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-def _insert(session: AsyncSession, table: Any) -> Any:
+def _insert(session: AsyncSession, model: Any) -> Any:
+    """A dialect INSERT on the model's Core table (skips the slower ORM bulk path)."""
     module: Any = postgresql if dialect_of(session) == "postgresql" else sqlite
-    return module.insert(table)
+    return module.insert(getattr(model, "__table__", model))
 
 
 def process_lock(database: Database) -> asyncio.Lock:
@@ -100,7 +101,7 @@ async def save_plans(
     inserted: set[str] = set()
     if rows:
         stmt = _insert(session, ProactiveOccurrence).on_conflict_do_nothing(
-            index_elements=["key"]).returning(ProactiveOccurrence.key)
+            index_elements=["key"]).returning(ProactiveOccurrence.__table__.c.key)
         for start in range(0, len(rows), 2000):
             result = await session.execute(stmt, rows[start : start + 2000])
             inserted.update(r[0] for r in result)
@@ -140,7 +141,7 @@ def _occurrence_row(p: Planned, now: datetime) -> dict[str, Any]:
 async def insert_planned(session: AsyncSession, planned: Planned, now: datetime) -> bool:
     """Add one occurrence (e.g. a reminder set today); False when the key exists."""
     stmt = _insert(session, ProactiveOccurrence).on_conflict_do_nothing(index_elements=["key"])
-    result = await session.execute(stmt.returning(ProactiveOccurrence.key),
+    result = await session.execute(stmt.returning(ProactiveOccurrence.__table__.c.key),
                                    [_occurrence_row(planned, now)])
     return bool(result.all())
 
@@ -231,7 +232,7 @@ async def claim_sends(
         if not rows:
             break
         stmt = _insert(session, ProactiveSend).on_conflict_do_nothing().returning(
-            ProactiveSend.key)
+            ProactiveSend.__table__.c.key)
         won = {r[0] for r in await session.execute(stmt, rows)}
         outcome.update(dict.fromkeys(won, "won"))
         tried = {r["key"] for r in rows}

@@ -5,6 +5,7 @@ the ``playwright`` Python package (no ``playwright install``: the system browser
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -38,6 +39,9 @@ CHROMIUM_ARGS = [
 SCREENSHOT = Path("/tmp/widget.png")
 PHONE_SCREENSHOT = Path("/tmp/widget-phone.png")
 MEAL = "had 2 large eggs and a banana"
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+)
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
@@ -207,4 +211,23 @@ def test_quick_reply_buttons_send_their_value(
     expect(conversation).to_contain_text("You picked the medium one.", timeout=30_000)
     expect(choices).to_be_hidden()
     assert seen == ["had an apple", "2"]
+    context.close()
+
+
+def test_photo_upload_from_the_widget(live_server: LiveServer, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(live_server.url)
+    open_widget(page)
+    files_dir = live_server.app.state.services.settings.data_dir / "files" / "web"
+    before = set(files_dir.glob("*")) if files_dir.exists() else set()
+    page.locator("[data-fitcoach-widget] .fc-file").set_input_files(
+        files=[{"name": "plate.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    expect(page.get_by_role("img", name="Your photo")).to_be_visible(timeout=15_000)
+    coach = page.locator("[data-fitcoach-widget] .fc-coach:not([aria-busy])")
+    expect(coach).to_have_count(1, timeout=30_000)
+    expect(page.locator("[data-fitcoach-widget] .fc-error")).to_have_count(0)
+    stored = set(files_dir.glob("*")) - before
+    assert len(stored) == 1 and next(iter(stored)).suffix == ".jpg"  # shrunk to JPEG
     context.close()

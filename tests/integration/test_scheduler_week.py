@@ -146,7 +146,7 @@ async def test_simulated_week(tmp_path: Path) -> None:
         assert all(r.reason for r in explained)
         reasons = Counter(f"{a.decision}:{a.reason}" for a in audit)
         for d in sent.deliveries:
-            if "week" in d.text and "streak" in d.text.lower() or "in a row" in d.text:
+            if ("week" in d.text and "streak" in d.text.lower()) or "in a row" in d.text:
                 print("  ", local_now(d.at, by_id[d.user_id].tz).strftime("%a %H:%M"), d.text)
         print("\nsimulated week:", dict(sorted(kinds.items())), "deliveries", len(sends))
         print("audit:", dict(sorted(reasons.items())))

@@ -1,1 +1,1 @@
-"""The web chat channel: demo page and static assets."""
+"""The web chat channel: embeddable widget (static/), tokens, origins, photos, protocol."""

@@ -18,7 +18,7 @@ from fitcoach.storage.models import (
     Workout,
     WorkoutSet,
 )
-from fitcoach.storage.scheduling import CoachPreference, Reminder  # noqa: F401  (registers tables)
+from fitcoach.storage.scheduling import CoachPreference, Reminder
 
 
 @dataclass
