@@ -114,12 +114,17 @@ async def main(people: int, admin_url: str) -> None:
                   f"sent={deliverer.sent - before:>6}  (plan {report.plan_s:.2f} s, "
                   f"send {report.send_s:.2f} s)")
 
-        # Every local midnight has passed by MON+14h: first tick plans all 100k (cold).
-        await tick("cold planning tick (all people, rhythm)", MON + timedelta(hours=14))
-        await tick("steady tick (+1 min)", MON + timedelta(hours=14, minutes=1))
+        # By MON+14h every local Monday has begun: everyone needs planning (cold: rhythm
+        # learned from 6 weeks of history). Each tick plans at most plan_batch_size people.
+        start = MON + timedelta(hours=14)
+        for i in range(12):
+            await tick(f"planning tick {i + 1} (cold)", start + timedelta(minutes=i))
+        await tick("steady tick (100k people, nothing new)", start + timedelta(minutes=15))
         await tick("sending tick (Berlin 20:30 reminders)", MON + timedelta(hours=19, minutes=31))
-        await tick("warm planning tick (next day, all people)", MON + timedelta(days=1, hours=14))
-        await tick("steady tick (+1 min)", MON + timedelta(days=1, hours=14, minutes=1))
+        nxt = MON + timedelta(days=1, hours=14)
+        for i in range(12):
+            await tick(f"planning tick {i + 1} (warm, rhythm cached)", nxt + timedelta(minutes=i))
+        await tick("steady tick (100k people, nothing new)", nxt + timedelta(minutes=15))
     finally:
         await database.dispose()
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

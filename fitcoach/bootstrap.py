@@ -22,6 +22,7 @@ from fitcoach.coordination import Coordinator, create_coordinator
 from fitcoach.domain.exercise.catalog import get_exercise_catalog
 from fitcoach.domain.nutrition.foods import get_food_database
 from fitcoach.memory import MemoryExtractor, MemoryService
+from fitcoach.privacy import PrivacyService
 from fitcoach.storage.checkpoints import open_checkpointer
 from fitcoach.storage.database import Database
 from fitcoach.storage.migrate import upgrade_database_async
@@ -88,6 +89,7 @@ async def open_services(
                 access=AccessPolicy(settings.access_policy, settings.access_allowlist),
                 memory=memory,
                 extractor=MemoryExtractor(memory, remote),
+                privacy=PrivacyService(database, memory, saver, settings.data_dir),
             )
             yield Services(
                 settings=settings,

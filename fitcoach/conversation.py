@@ -27,10 +27,17 @@ from fitcoach.access import (
 )
 from fitcoach.agent.coach import AgentReply, AudioClip, CoachAgent
 from fitcoach.agent.context import CoachContext
-from fitcoach.channels.base import Button, InboundMessage, OutboundMessage
+from fitcoach.channels.base import Attachment, Button, InboundMessage, OutboundMessage
 from fitcoach.coordination import Coordinator, LocalCoordinator
 from fitcoach.memory import MemoryExtractor, MemoryService
 from fitcoach.metrics import DUPLICATES, ERRORS, IN_FLIGHT, MESSAGE_LATENCY, MESSAGES
+from fitcoach.privacy import (
+    CANCELLED,
+    DELETE_QUESTION,
+    DELETED,
+    PrivacyService,
+    parse_privacy_command,
+)
 from fitcoach.storage.database import Database
 from fitcoach.storage.inbox import Inbox
 from fitcoach.storage.media import MediaStore
@@ -73,6 +80,7 @@ class ConversationService:
         access: AccessPolicy | None = None,
         memory: MemoryService | None = None,
         extractor: MemoryExtractor | None = None,
+        privacy: PrivacyService | None = None,
     ) -> None:
         self.database = database
         self.agent = agent
@@ -82,6 +90,7 @@ class ConversationService:
         self.access = access or AccessPolicy({}, set())
         self.memory = memory
         self.extractor = extractor
+        self.privacy = privacy
         self.worker_id = uuid.uuid4().hex[:12]
         self.deliverers: dict[str, Deliver] = {}
         self._tasks: set[asyncio.Future[object]] = set()
@@ -164,6 +173,9 @@ class ConversationService:
                 MESSAGES.labels(message.channel, status).inc()
                 outbound = [to_outbound(reply)]
                 await self._close_turn(message, None, status, outbound)
+                if status == "deleted":
+                    async with self.database.session() as session:
+                        await Inbox(session).redact(message.channel, message.message_id)
                 return outbound
             context, photo_ids, audio = await self._open_turn(message)
             user_id = context.user_id
@@ -219,12 +231,50 @@ class ConversationService:
             )
             if not decision.allowed:
                 return AgentReply(text=decision.reply), "denied"
+        privacy = await self._privacy_gate(message)
+        if privacy is not None:
+            return privacy
+        async with self.database.session() as session:
             if is_link:
                 user = await UserDirectory(session).resolve(
                     message.channel, message.external_user_id, name=message.user_name
                 )
                 new = await create_link_code(session, user.id, utcnow())
                 return AgentReply(text=LINK_CODE.format(code=new)), "link_code"
+        return None
+
+    async def _privacy_gate(self, message: InboundMessage) -> tuple[AgentReply, str] | None:
+        """/export and /delete (with confirmation), handled without the agent."""
+        if self.privacy is None:
+            return None
+        command = parse_privacy_command(message.text)
+        async with self.database.session() as session:
+            user = await UserDirectory(session).find(message.channel, message.external_user_id)
+        if user is None:
+            return None
+        pending = await self.privacy.take_pending_deletion(user.id)
+        if command == "confirm_delete" and pending:
+            report = await self.privacy.delete(user.id)
+            log.info(
+                "person_deleted",
+                rows=sum(report.rows.values()),
+                memories=report.memories,
+                threads=report.threads,
+                files=report.files,
+            )
+            return AgentReply(text=DELETED), "deleted"
+        if command == "delete":
+            await self.privacy.request_deletion(user.id)
+            return AgentReply(text=DELETE_QUESTION, options=["yes, delete everything"]), "done"
+        if command == "export":
+            files = await self.privacy.export(user.id)
+            text = (
+                "Here is everything I hold about you: the full export (JSON) and your log "
+                "(CSV): " + ", ".join(p.name for p in files)
+            )
+            return AgentReply(text=text, files=files), "done"
+        if pending:
+            return AgentReply(text=CANCELLED), "done"
         return None
 
     def _spawn(self, work: Awaitable[object]) -> None:
@@ -337,4 +387,15 @@ def to_outbound(reply: AgentReply) -> OutboundMessage:
     buttons = [
         Button(label=f"{i}. {name}", value=str(i)) for i, name in enumerate(reply.options, 1)
     ]
-    return OutboundMessage(text=reply.text, buttons=buttons)
+    files = [
+        Attachment(
+            kind="file",
+            mime_type=FILE_TYPES.get(path.suffix, "application/octet-stream"),
+            ref=str(path),
+        )
+        for path in reply.files
+    ]
+    return OutboundMessage(text=reply.text, buttons=buttons, files=files)
+
+
+FILE_TYPES = {".json": "application/json", ".csv": "text/csv", ".png": "image/png"}

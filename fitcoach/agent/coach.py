@@ -39,6 +39,7 @@ class AgentReply:
     tools_called: list[str] = field(default_factory=list)
     routes: list[str] = field(default_factory=list)
     transcript: str | None = None
+    files: list[Path] = field(default_factory=list)
 
     @property
     def used_fallback(self) -> bool:

@@ -44,6 +44,8 @@ class OutboundMessage(BaseModel):
     text: str
     buttons: list[Button] = Field(default_factory=list)
     images: list[Attachment] = Field(default_factory=list)
+    files: list[Attachment] = Field(default_factory=list)
+    """Documents to send (e.g. a data export); text-only channels list their names."""
 
     def plain_text(self) -> str:
         """The whole message as text, buttons listed as numbered options."""

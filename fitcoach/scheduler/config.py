@@ -20,7 +20,8 @@ class SchedulerSettings:
 
     tick_seconds: float = 60.0
     batch_size: int = 500
-    plan_batch_size: int = 200_000
+    plan_batch_size: int = 10_000
+    """People planned per tick at most; the rest continue on the next ticks."""
     send_concurrency: int = 16
     stale_claim_s: float = 300.0
     max_attempts: int = 3

@@ -114,8 +114,7 @@ class TickEngine:
 
             report.planned_occurrences += await self._write(save)
             report.planned_people += len(ids)
-            if len(ids) < self.cfg.plan_batch_size:
-                return
+            return  # at most one planning batch per tick keeps every tick bounded
 
     async def _claim_planning(self, now: datetime) -> list[int]:
         async with self.database.session() as session:

@@ -59,6 +59,14 @@ class Inbox:
             )
         )
 
+    async def redact(self, channel: str, message_id: str) -> None:
+        """Drop the stored payload (after the person was deleted: keep no personal data)."""
+        await self.session.execute(
+            update(InboxMessage)
+            .where(InboxMessage.channel == channel, InboxMessage.message_id == message_id)
+            .values(payload="{}", reply=None)
+        )
+
     async def claim(
         self, channel: str, message_id: str, worker: str, stale_before: datetime
     ) -> bool:

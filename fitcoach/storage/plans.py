@@ -104,8 +104,13 @@ class PlanStore:
     async def logged_sets(self, since: datetime) -> list[LoggedSetRow]:
         """The user's strength sets with a catalog id logged since ``since``."""
         rows = await self.session.execute(
-            select(WorkoutSet.exercise_id, WorkoutSet.reps, WorkoutSet.weight_kg,
-                   Workout.id, Workout.logged_at)
+            select(
+                WorkoutSet.exercise_id,
+                WorkoutSet.reps,
+                WorkoutSet.weight_kg,
+                Workout.id,
+                Workout.logged_at,
+            )
             .join(Workout, WorkoutSet.workout_id == Workout.id)
             .where(
                 WorkoutSet.user_id == self.user_id,

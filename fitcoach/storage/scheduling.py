@@ -166,7 +166,11 @@ class ProactiveAudit(Base):
 SCHEDULING_TABLES: list[Table] = [
     Base.metadata.tables[name]
     for name in (
-        "coach_preferences", "proactive_state", "reminders", "proactive_occurrences",
-        "proactive_sends", "proactive_audit",
+        "coach_preferences",
+        "proactive_state",
+        "reminders",
+        "proactive_occurrences",
+        "proactive_sends",
+        "proactive_audit",
     )
 ]
