@@ -72,23 +72,22 @@ async def ensure_state_rows(session: AsyncSession) -> None:
 async def claim_planning(
     session: AsyncSession, now: datetime, limit: int, lease_s: float
 ) -> list[int]:
-    """Users whose next local day must be planned; leased so other replicas skip them."""
+    """Users whose next local day must be planned; leased so other replicas skip them.
+
+    Two steps in one transaction: lock the due rows (SKIP LOCKED: rows another replica holds
+    are left to it), then move their ``next_plan_at`` forward by the lease."""
+    st = ProactiveState
     due = (
-        select(ProactiveState.user_id)
-        .where(ProactiveState.next_plan_at <= now)
-        .order_by(ProactiveState.next_plan_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+        select(st.user_id).where(st.next_plan_at <= now).order_by(st.next_plan_at)
+        .limit(limit).with_for_update(skip_locked=True)
     )
+    ids = list((await session.execute(due)).scalars())
+    if not ids:
+        return []
     stmt = (
-        update(ProactiveState)
-        .where(
-            ProactiveState.user_id.in_(due.scalar_subquery()),
-            ProactiveState.next_plan_at <= now,
-        )
+        update(st).where(st.user_id.in_(ids), st.next_plan_at <= now)
         .values(next_plan_at=now + timedelta(seconds=lease_s))
-        .returning(ProactiveState.user_id)
-        .execution_options(synchronize_session=False)
+        .returning(st.user_id).execution_options(synchronize_session=False)
     )
     return [row[0] for row in await session.execute(stmt)]
 
@@ -160,9 +159,12 @@ async def claim_due(
         select(Occ.id).where(ready).order_by(Occ.due_at).limit(limit)
         .with_for_update(skip_locked=True)
     )
+    ids = list((await session.execute(due)).scalars())
+    if not ids:
+        return []
     stmt = (
         update(Occ)
-        .where(Occ.id.in_(due.scalar_subquery()), ready)
+        .where(Occ.id.in_(ids), ready)
         .values(status="claimed", claimed_by=instance, claimed_at=now, attempts=Occ.attempts + 1)
         .returning(Occ)
         .execution_options(synchronize_session=False)

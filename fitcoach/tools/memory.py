@@ -12,7 +12,7 @@ from langchain_core.tools import BaseTool, tool
 
 from fitcoach.agent.context import CoachContext
 from fitcoach.memory.models import CATEGORIES, Category, Change, Fact, Memory
-from fitcoach.memory.rules import extract_with_rules, third_person
+from fitcoach.memory.rules import clauses, extract_with_rules, third_person
 from fitcoach.memory.store import MemoryService, MemoryStore
 from fitcoach.memory.text import tokens
 from fitcoach.tools.runtime import encode, trusted_context
@@ -66,11 +66,15 @@ def _store(memory: MemoryService, runtime: ToolRuntime[CoachContext, Any]) -> Me
 
 def remember_text(store: MemoryStore, text: str, category: str | None = None) -> list[Change]:
     """Store what the person asked us to remember: rule facts, else the text itself."""
-    facts = [Fact(f.text, f.category, f.key, 1.0, f.tags) for f in extract_with_rules(text)]
-    if not facts:
-        chosen: Category = category if category in CATEGORIES else guess_category(text)
-        cleaned = third_person(text.strip().rstrip(".!"))
-        facts = [Fact(cleaned[:1].upper() + cleaned[1:], chosen, None, 1.0)]
+    facts: list[Fact] = []
+    for clause in clauses(text) or [text]:
+        found = [Fact(f.text, f.category, f.key, 1.0, f.tags) for f in extract_with_rules(clause)]
+        if not found:
+            # Nothing a rule understands: keep the person's own words, every clause of them.
+            chosen: Category = category if category in CATEGORIES else guess_category(clause)
+            cleaned = third_person(clause.strip().rstrip(".!"))
+            found = [Fact(cleaned[:1].upper() + cleaned[1:], chosen, None, 1.0)]
+        facts.extend(found)
     return [store.add(f, source=text, origin="explicit") for f in facts]
 
 

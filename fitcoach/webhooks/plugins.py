@@ -27,5 +27,7 @@ class ChannelPlugin:
 
 
 def default_plugins() -> list[ChannelPlugin]:
-    """The platform channels shipped with fitcoach."""
-    return []
+    """The platform channels shipped with fitcoach (each starts only when configured)."""
+    from fitcoach.webhooks import slack
+
+    return [slack.plugin]

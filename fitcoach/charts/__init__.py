@@ -1,0 +1,1 @@
+"""Progress charts: user-scoped series (``data``), plain values (``series``), PNGs (``render``)."""
