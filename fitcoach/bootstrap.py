@@ -74,7 +74,11 @@ async def open_services(
                     database=database, clock=clock, media_dir=media_dir, vision_model=remote
                 )
             )
-            agent = CoachAgent(build_agent_graph(model, tools, prompt, saver), transcriber=remote)
+            agent = CoachAgent(
+                build_agent_graph(model, tools, prompt, saver),
+                transcriber=remote,
+                media_root=media_dir,
+            )
             log.info(
                 "services_ready",
                 model=settings.resolved_model,

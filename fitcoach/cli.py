@@ -108,11 +108,12 @@ async def _chat(user: str, *, interactive: bool) -> None:
                     console.print(f"[bold cyan]coach>[/] {reply.text}")
                     for button in reply.buttons:
                         console.print(f"  [dim]{button.label}[/]")
-                    for file in reply.files:
+                    for file in [*reply.images, *reply.files]:
                         console.print(f"  📎 {file.ref}")
                 else:
                     # Piped: each reply is a block without blank lines, then one blank line.
-                    lines = [*reply.text.splitlines(), *(f"📎 {f.ref}" for f in reply.files)]
+                    attached = [*reply.images, *reply.files]
+                    lines = [*reply.text.splitlines(), *(f"📎 {f.ref}" for f in attached)]
                     body = "\n".join(ln for ln in lines if ln.strip())
                     sys.stdout.write(body + "\n\n")
                     sys.stdout.flush()

@@ -79,7 +79,12 @@ async def run_polling(
 ) -> None:
     """Open the services and the bot, then poll until ``stop`` is set (or SIGINT/SIGTERM)."""
     from fitcoach.bootstrap import open_services
-    from fitcoach.channels.telegram import TelegramChannel, build_application, poll_updates
+    from fitcoach.channels.telegram import (
+        CHANNEL,
+        TelegramChannel,
+        build_application,
+        poll_updates,
+    )
 
     if stop is None:
         stop = asyncio.Event()
@@ -94,6 +99,7 @@ async def run_polling(
             channel = TelegramChannel(
                 application.bot, services.conversation, settings.data_dir / "files" / "telegram"
             )
+            services.conversation.register_deliverer(CHANNEL, channel.deliver)
             console.print(f"polling as @{channel.me.username}; Ctrl+C to stop")
             try:
                 await poll_updates(application.bot, channel.handle_update, stop, timeout=timeout)

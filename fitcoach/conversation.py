@@ -395,7 +395,7 @@ def to_outbound(reply: AgentReply) -> OutboundMessage:
         )
         for path in reply.files
     ]
-    return OutboundMessage(text=reply.text, buttons=buttons, files=files)
+    return OutboundMessage(text=reply.text, buttons=buttons, files=files, images=list(reply.images))
 
 
 FILE_TYPES = {".json": "application/json", ".csv": "text/csv", ".png": "image/png"}

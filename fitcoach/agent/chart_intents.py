@@ -20,6 +20,11 @@ _VOLUME_ALONE = re.compile(
     r"\bweekly\s+(?:training\s+)?volume\b|\bmuscle[- ]group\s+volume\b",
     re.I,
 )
+_STRONG_VOLUME = re.compile(
+    r"\b(?:volume|tonnage|muscles?|muscle groups?|weight[- ]?(?:training|lifting)|"
+    r"weightlifting)\b",
+    re.I,
+)
 _SUBJECTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("calories", re.compile(r"\b(?:calories|calorie|kcal|cals?|intake|eating|food|diet)\b", re.I)),
     ("weight", re.compile(r"\b(?:body\s*weight|weight|weigh-?ins?|scale|weighing)\b", re.I)),
@@ -60,7 +65,10 @@ def detect_chart_intent(text: str) -> tuple[str, dict[str, Any]] | None:
 
 
 def _kind(text: str) -> str | None:
-    """The subject mentioned first wins ("weight and calories chart" -> weight)."""
+    """Volume words win ("weight training volume"); otherwise the first subject mentioned
+    ("weight and calories chart" -> weight)."""
+    if _STRONG_VOLUME.search(text):
+        return "volume"
     found = [(m.start(), kind) for kind, p in _SUBJECTS if (m := p.search(text))]
     return min(found)[1] if found else None
 

@@ -50,6 +50,14 @@ def _volume(s: dict[str, Any], units: str) -> str:
 
 
 def _weight(s: dict[str, Any], units: str) -> str:
+    if s.get("points") == 1:
+        lines = [
+            f"Your first weigh-in on the chart: {_mass(s['latest_kg'], units, 1)} "
+            f"({_day(s['last_date'])}). Log a few more and the 7-day average will show the trend."
+        ]
+        if s.get("goal_kg") is not None:
+            lines.append(f"Goal: {_mass(s['goal_kg'], units, 1)}.")
+        return "\n".join(lines)
     lines = [
         f"Your body-weight trend since {_day(s['first_date'])}: 7-day average "
         f"{_mass(s['average_kg'], units, 1)} (latest weigh-in {_mass(s['latest_kg'], units, 1)}, "

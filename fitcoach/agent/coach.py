@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +14,12 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langgraph.types import Command
 
+from fitcoach.agent.chart_replies import images_from_turn
 from fitcoach.agent.context import CoachContext
 from fitcoach.agent.graph import ROUTE_KEY
 from fitcoach.agent.offline_model import VOICE_NEEDS_MODEL, _text
 from fitcoach.agent.voice import transcribe
+from fitcoach.channels.base import Attachment
 from fitcoach.domain.safety.screening import screen_message
 from fitcoach.metrics import FALLBACKS, MODEL_CALLS, MODEL_TOKENS, SAFETY_FLAGS, TOOL_CALLS
 
@@ -40,6 +42,7 @@ class AgentReply:
     routes: list[str] = field(default_factory=list)
     transcript: str | None = None
     files: list[Path] = field(default_factory=list)
+    images: list[Attachment] = field(default_factory=list)
 
     @property
     def used_fallback(self) -> bool:
@@ -58,9 +61,15 @@ class AudioClip:
 class CoachAgent:
     """A thin runner around the compiled graph: one thread per conversation."""
 
-    def __init__(self, graph: Any, transcriber: BaseChatModel | None = None) -> None:
+    def __init__(
+        self,
+        graph: Any,
+        transcriber: BaseChatModel | None = None,
+        media_root: Path | None = None,
+    ) -> None:
         self.graph = graph
         self.transcriber = transcriber
+        self.media_root = media_root
 
     async def respond(
         self,
@@ -108,14 +117,9 @@ class CoachAgent:
             turn = messages_after(result["messages"], message_id)
         record_metrics(turn)
         reply = summarize_turn(turn, result.get("__interrupt__") or ())
+        reply = replace(reply, images=images_from_turn(turn, allowed_root=self.media_root))
         if transcript is not None:
-            reply = AgentReply(
-                text=f"🎙 “{transcript}”\n\n{reply.text}",
-                options=reply.options,
-                tools_called=reply.tools_called,
-                routes=reply.routes,
-                transcript=transcript,
-            )
+            reply = replace(reply, text=f"🎙 “{transcript}”\n\n{reply.text}", transcript=transcript)
         return reply
 
 

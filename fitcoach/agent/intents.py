@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from fitcoach.agent.chart_intents import detect_chart_intent
 from fitcoach.agent.plan_intents import detect_plan_intent
 from fitcoach.domain.exercise.workouts import parse_workout
 from fitcoach.domain.nutrition.meals import parse_meal
@@ -86,6 +87,8 @@ def detect_intent(text: str) -> Intent | None:
         return None
     if _UNDO.search(stripped):
         return Intent("undo_last_entry", certain=True)
+    if chart := detect_chart_intent(stripped):
+        return Intent(chart[0], chart[1], certain=True)
     weight = _body_weight(stripped)
     if weight is not None:
         return weight

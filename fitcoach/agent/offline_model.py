@@ -33,6 +33,7 @@ HELP_TEXT = (
     "• “I weigh 80 kg”\n"
     "• “how am I doing today?” or “this week”\n"
     "• “make me a plan, 3 days a week with dumbbells” and “what's my workout today?”\n"
+    "• “show my weight trend” or “chart my calories”\n"
     "• “undo” to remove the last entry"
 )
 _GREETING = re.compile(

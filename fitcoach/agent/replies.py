@@ -189,7 +189,8 @@ _RENDERERS = {
 
 def renderers() -> dict[str, Callable[[dict[str, Any]], str]]:
     """Every tool's renderer: the core ones plus those of plans (and later features)."""
+    from fitcoach.agent.chart_replies import CHART_RENDERERS
     from fitcoach.agent.memory_replies import MEMORY_RENDERERS
     from fitcoach.agent.plan_replies import PLAN_RENDERERS
 
-    return {**_RENDERERS, **PLAN_RENDERERS, **MEMORY_RENDERERS}
+    return {**_RENDERERS, **PLAN_RENDERERS, **MEMORY_RENDERERS, **CHART_RENDERERS}

@@ -8,12 +8,12 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, num2date
+from matplotlib.dates import AutoDateLocator, date2num, num2date
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -52,26 +52,55 @@ def render_volume(series: VolumeSeries, unit_system: str = "metric") -> bytes:
         colours = _muscle_colours(list(series.by_muscle))
         for muscle, values in series.by_muscle.items():
             heights = [v * factor for v in values]
-            ax.bar(x, heights, 0.68, bottom=bottom, color=colours[muscle], label=muscle.title(),
-                   edgecolor="white", linewidth=1.2, zorder=3)
+            ax.bar(
+                x,
+                heights,
+                0.68,
+                bottom=bottom,
+                color=colours[muscle],
+                label=muscle.title(),
+                edgecolor="white",
+                linewidth=1.2,
+                zorder=3,
+            )
             bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
         top = max(bottom)
         for xi, total in zip(x, bottom, strict=True):
             if total > 0:
-                ax.text(xi, total + top * 0.015, _short(total), ha="center", va="bottom",
-                        fontsize=NOTE_SIZE, color=INK, zorder=4)
+                ax.text(
+                    xi,
+                    total + top * 0.015,
+                    _short(total),
+                    ha="center",
+                    va="bottom",
+                    fontsize=NOTE_SIZE,
+                    color=INK,
+                    zorder=4,
+                )
         ax.set_ylim(0, top * 1.42)
-        ax.set_xticks(x, [_week_label(d, i == len(x) - 1) for i, d in enumerate(series.week_starts)])
+        ax.set_xticks(
+            x, [_week_label(d, i == len(x) - 1) for i, d in enumerate(series.week_starts)]
+        )
         ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _thousands(v)))
         ax.set_ylabel(f"Volume ({unit}) = reps × load", fontsize=LABEL_SIZE, color=INK)
         ax.set_xlabel(f"Week starting (Mon, {series.timezone})", fontsize=LABEL_SIZE, color=INK)
-        ax.legend(loc="upper left", ncol=min(4, len(series.by_muscle)), fontsize=NOTE_SIZE,
-                  frameon=False, handlelength=1.2, columnspacing=1.2, borderaxespad=0.2)
+        ax.legend(
+            loc="upper left",
+            ncol=min(4, len(series.by_muscle)),
+            fontsize=NOTE_SIZE,
+            frameon=False,
+            handlelength=1.2,
+            columnspacing=1.2,
+            borderaxespad=0.2,
+        )
         summary = series.summary()
-        _titles(fig, "Weekly training volume by muscle",
-                f"Last {summary['weeks']} weeks · {_short(summary['total_kg'] * factor)} {unit} "
-                f"in {summary['sets']} sets")
+        _titles(
+            fig,
+            "Weekly training volume by muscle",
+            f"Last {summary['weeks']} weeks · {_short(summary['total_kg'] * factor)} {unit} "
+            f"in {summary['sets']} sets",
+        )
         return _png(fig)
 
 
@@ -82,44 +111,83 @@ def render_weight(series: WeightSeries, unit_system: str = "metric") -> bytes:
     factor, unit = _mass_unit(unit_system)
     with _LOCK:
         fig, ax = _figure()
-        times = [_naive(p.at) for p in series.points]
+        times = [float(date2num(_naive(p.at))) for p in series.points]
         raw = [p.kg * factor for p in series.points]
         avg = [p.avg_kg * factor for p in series.points]
-        ax.scatter(times, raw, s=70, color=PALETTE[4], alpha=0.75, edgecolor="white",
-                   linewidth=1, label="Weigh-in", zorder=3)
-        ax.plot(times, avg, color=PALETTE[0], linewidth=4.5, solid_capstyle="round",
-                label="7-day average", zorder=4)
+        ax.scatter(
+            times,
+            raw,
+            s=70,
+            color=PALETTE[4],
+            alpha=0.75,
+            edgecolor="white",
+            linewidth=1,
+            label="Weigh-in",
+            zorder=3,
+        )
+        ax.plot(
+            times,
+            avg,
+            color=PALETTE[0],
+            linewidth=4.5,
+            solid_capstyle="round",
+            label="7-day average",
+            zorder=4,
+        )
         values = raw + avg
         goal = series.goal_kg * factor if series.goal_kg is not None else None
         if goal is not None:
-            ax.axhline(goal, color=PALETTE[2], linewidth=3, linestyle=(0, (6, 4)), zorder=2,
-                       label=f"Goal {goal:.1f} {unit}")
+            ax.axhline(
+                goal,
+                color=PALETTE[2],
+                linewidth=3,
+                linestyle=(0, (6, 4)),
+                zorder=2,
+                label=f"Goal {goal:.1f} {unit}",
+            )
             values.append(goal)
         low, high = min(values), max(values)
         pad = max((high - low) * 0.18, 0.8 * factor)
         ax.set_ylim(low - pad, high + pad * 1.6)
         start, end = min(times), max(times)
-        if end - start < timedelta(days=7):
-            middle = start + (end - start) / 2
-            start, end = middle - timedelta(days=3.5), middle + timedelta(days=3.5)
+        if end - start < 7:  # matplotlib dates are days: show at least a week
+            start = end - 7
         margin = (end - start) * 0.06
         ax.set_xlim(start - margin, end + margin * 2.2)
         last = series.points[-1]
-        ax.annotate(f"{last.avg_kg * factor:.1f}", (times[-1], avg[-1]), xytext=(10, 10),
-                    textcoords="offset points", fontsize=NOTE_SIZE + 1, fontweight="bold",
-                    color=PALETTE[0], zorder=5)
+        ax.annotate(
+            f"{last.avg_kg * factor:.1f}",
+            (times[-1], avg[-1]),
+            xytext=(10, 10),
+            textcoords="offset points",
+            fontsize=NOTE_SIZE + 1,
+            fontweight="bold",
+            color=PALETTE[0],
+            zorder=5,
+        )
         locator = AutoDateLocator(minticks=3, maxticks=7)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _day(num2date(v).date())))
         ax.yaxis.set_major_locator(MaxNLocator(6))
         ax.set_ylabel(f"Body weight ({unit})", fontsize=LABEL_SIZE, color=INK)
         ax.set_xlabel(f"Date ({series.timezone})", fontsize=LABEL_SIZE, color=INK)
-        ax.legend(loc="upper left", ncol=3, fontsize=NOTE_SIZE, frameon=False,
-                  borderaxespad=0.2, handlelength=1.6)
+        ax.legend(
+            loc="upper left",
+            ncol=3,
+            fontsize=NOTE_SIZE,
+            frameon=False,
+            borderaxespad=0.2,
+            handlelength=1.6,
+        )
         summary = series.summary()
         change = summary["change_kg"] * factor
-        subtitle = (f"Average {summary['average_kg'] * factor:.1f} {unit} · "
-                    f"{_signed(change)} {unit} since {_day(series.points[0].at.date())}")
+        if len(series.points) == 1:
+            subtitle = "One weigh-in so far: log a few more to see the trend"
+        else:
+            subtitle = (
+                f"Average {summary['average_kg'] * factor:.1f} {unit} · "
+                f"{_signed(change)} {unit} since {_day(series.points[0].at.date())}"
+            )
         _titles(fig, "Body-weight trend", subtitle)
         return _png(fig)
 
@@ -139,31 +207,65 @@ def render_calories(series: CaloriesSeries) -> bytes:
         size = NOTE_SIZE if len(x) <= 10 else NOTE_SIZE - 2
         for xi, value in zip(x, series.kcal, strict=True):
             if value is None:
-                ax.text(xi, top * 0.012, "–", ha="center", va="bottom", fontsize=NOTE_SIZE,
-                        color=GREY, zorder=4)
+                ax.text(
+                    xi,
+                    top * 0.012,
+                    "no\nlog",
+                    ha="center",
+                    va="bottom",
+                    fontsize=NOTE_SIZE - 3,
+                    linespacing=1.0,
+                    color=GREY,
+                    zorder=4,
+                )
             else:
-                ax.text(xi, value + top * 0.015, f"{value:,.0f}", ha="center", va="bottom",
-                        fontsize=size, color=INK, zorder=6,
-                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+                ax.text(
+                    xi,
+                    value + top * 0.015,
+                    f"{value:,.0f}",
+                    ha="center",
+                    va="bottom",
+                    fontsize=size,
+                    color=INK,
+                    zorder=6,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 2.5},
+                )
         handles: list[Artist] = [Patch(color=PALETTE[0], label="Eaten")]
         if target:
             # Behind the bars and their labels: the bars stay readable, the line shows between.
-            line = ax.axhline(target, color=INK, linewidth=2.5, linestyle=(0, (6, 4)), zorder=2,
-                              label=f"Target {target:,} kcal")
+            line = ax.axhline(
+                target,
+                color=INK,
+                linewidth=2.5,
+                linestyle=(0, (6, 4)),
+                zorder=2,
+                label=f"Target {target:,} kcal",
+            )
             handles = [handles[0], Patch(color=PALETTE[1], label="> 10% over"), line]
-        ax.legend(handles=handles, loc="upper left", ncol=len(handles), fontsize=NOTE_SIZE,
-                  frameon=False, borderaxespad=0.2, handlelength=1.6)
+        ax.legend(
+            handles=handles,
+            loc="upper left",
+            ncol=len(handles),
+            fontsize=NOTE_SIZE,
+            frameon=False,
+            borderaxespad=0.2,
+            handlelength=1.6,
+        )
         ax.set_ylim(0, top * 1.3)
         ax.set_xlim(-0.6, len(x) - 0.4)
         ax.set_xticks(x, [_day_label(d, i == len(x) - 1) for i, d in enumerate(series.days)])
         ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.set_ylabel("Energy eaten (kcal)", fontsize=LABEL_SIZE, color=INK)
-        ax.set_xlabel(f"{_day(series.days[0])} – {_day(series.days[-1])} ({series.timezone})",
-                      fontsize=LABEL_SIZE, color=INK)
+        ax.set_xlabel(
+            f"{_day(series.days[0])} – {_day(series.days[-1])} ({series.timezone})",
+            fontsize=LABEL_SIZE,
+            color=INK,
+        )
         summary = series.summary()
-        subtitle = (f"Average {summary['average_kcal']:,} kcal over {summary['days_logged']} "
-                    f"logged day(s)")
+        subtitle = (
+            f"Average {summary['average_kcal']:,} kcal over {summary['days_logged']} logged day(s)"
+        )
         if target and "days_on_target" in summary:
             subtitle += f" · {summary['days_on_target']} within ±10% of target"
         _titles(fig, "Daily calories", subtitle)

@@ -127,8 +127,7 @@ class CaloriesSeries:
             "end": self.days[-1].isoformat() if self.days else None,
             "days_logged": len(logged),
             "average_kcal": round(sum(logged) / len(logged)) if logged else None,
-            "today_kcal": round(self.kcal[-1]) if self.kcal and self.kcal[-1] is not None
-            else None,
+            "today_kcal": round(self.kcal[-1]) if self.kcal and self.kcal[-1] is not None else None,
             "target_kcal": self.target_kcal,
             "care_mode": self.care_mode,
         }

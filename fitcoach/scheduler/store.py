@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, TypeVar, cast
 
-from sqlalchemy import DateTime, Table, and_, bindparam, literal, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,15 +58,23 @@ async def with_retry(action: Callable[[], Awaitable[T]], attempts: int = 8) -> T
     raise RuntimeError("unreachable")
 
 
-async def ensure_state_rows(session: AsyncSession) -> None:
-    """One proactive_state row per user (set-based; new users are planned at once)."""
-    missing = (
-        select(User.id, literal(EPOCH, DateTime(timezone=True)))
-        .outerjoin(ProactiveState, ProactiveState.user_id == User.id)
-        .where(ProactiveState.user_id.is_(None))
-    )
-    stmt = _insert(session, ProactiveState).from_select(["user_id", "next_plan_at"], missing)
-    await session.execute(stmt.on_conflict_do_nothing())
+async def ensure_state_rows(session: AsyncSession) -> int:
+    """One proactive_state row per user (new users are planned at once).
+
+    The missing ids are read first and inserted as values: an INSERT … SELECT anti-joining
+    the table it fills degrades quadratically on PostgreSQL when that table starts empty."""
+    users = (await session.execute(select(func.count()).select_from(User))).scalar_one()
+    known = (await session.execute(select(func.count()).select_from(ProactiveState))).scalar_one()
+    if users == known:
+        return 0
+    missing = list((await session.execute(
+        select(User.id).where(User.id.not_in(select(ProactiveState.user_id)))
+    )).scalars())
+    stmt = _insert(session, ProactiveState).on_conflict_do_nothing()
+    for start in range(0, len(missing), 5000):
+        await session.execute(stmt, [{"user_id": uid, "next_plan_at": EPOCH, "streak_weeks": 0}
+                                     for uid in missing[start : start + 5000]])
+    return len(missing)
 
 
 async def claim_planning(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from langchain_core.tools import BaseTool
 
+from fitcoach.tools.charts import make_show_chart
 from fitcoach.tools.meals import make_log_meal
 from fitcoach.tools.photos import make_analyze_food_photo
 from fitcoach.tools.plans import make_plan_tools
@@ -26,4 +27,5 @@ def build_tools(services: ToolServices) -> list[BaseTool]:
         make_update_profile(services),
         make_analyze_food_photo(services),
         *make_plan_tools(services),
+        make_show_chart(services),
     ]

@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from telegram import Update
 
 from fitcoach.bootstrap import Services
-from fitcoach.channels.telegram import TelegramChannel, build_application
+from fitcoach.channels.telegram import CHANNEL, TelegramChannel, build_application
 from fitcoach.config import Settings
 from fitcoach.webhooks.deps import ServicesDep
 from fitcoach.webhooks.plugins import ChannelPlugin
@@ -77,6 +77,8 @@ async def lifespan(app: FastAPI, services: Services) -> AsyncIterator[None]:
         application.bot, services.conversation, settings.data_dir / "files" / "telegram"
     )
     app.state.telegram = channel
+    # Messages recovered from the inbox after a crash are answered through the same channel.
+    services.conversation.register_deliverer(CHANNEL, channel.deliver)
     log.info("telegram_ready", bot=channel.me.username)
     try:
         yield

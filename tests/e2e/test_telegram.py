@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from fitcoach.app import create_app
 from fitcoach.bootstrap import Services
 from fitcoach.channels.base import Attachment, Button, InboundMessage, OutboundMessage
-from fitcoach.channels.telegram import TelegramChannel, api_urls
+from fitcoach.channels.telegram import TelegramChannel, TelegramDeliverer, api_urls
 from fitcoach.channels.telegram.text import split_text, utf16_len
 from fitcoach.cli_telegram import run_polling, telegram_app
 from fitcoach.config import Settings, get_settings
@@ -67,6 +67,7 @@ def tg_settings(tmp_path: Path, fake_telegram: FakeTelegram) -> Settings:
         telegram_bot_token=DEFAULT_TOKEN,
         telegram_webhook_secret=SECRET,
         telegram_api_url=fake_telegram.url,
+        access_policy={"telegram": "open"},  # pairing (the default) has its own test
     )
 
 
@@ -591,3 +592,45 @@ def test_api_urls_have_the_forms_ptb_expects() -> None:
         "http://127.0.0.1:8081/file/bot",
     )
     assert api_urls("https://api.telegram.org/bot")[1] == "https://api.telegram.org/file/bot"
+
+
+def test_by_default_a_new_person_gets_a_pairing_code(
+    tg_settings: Settings, fake_telegram: FakeTelegram
+) -> None:
+    settings = tg_settings.model_copy(update={"access_policy": {}})
+    with TestClient(create_app(settings, plugins=[plugin])) as client:
+        post(client, update(message("had 2 large eggs and a banana")))
+        [reply] = fake_telegram.wait_for("sendMessage")
+        drain(client)
+    assert "pairing code" in reply.params["text"]
+
+
+def test_files_are_sent_as_documents(
+    tg: TestClient, tmp_path: Path, fake_telegram: FakeTelegram
+) -> None:
+    export = tmp_path / "export.json"
+    export.write_text('{"meals": []}')
+    reply = OutboundMessage(
+        text="Your export.",
+        files=[Attachment(kind="file", mime_type="application/json", ref=str(export))],
+    )
+    assert tg.portal is not None
+    tg.portal.call(channel_of(tg).deliver, _inbound(), [reply])
+    [document] = fake_telegram.sent("sendDocument")
+    assert document.files["document"].content == b'{"meals": []}'
+    assert document.files["document"].filename == "export.json"
+    assert [c.params["text"] for c in fake_telegram.sent("sendMessage")] == ["Your export."]
+
+
+def test_proactive_messages_report_sent_and_blocked(
+    tg: TestClient, fake_telegram: FakeTelegram
+) -> None:
+    deliverer = TelegramDeliverer(channel_of(tg).sender)
+    nudge = OutboundMessage(text="Time for a walk?")
+    assert tg.portal is not None
+    sent = tg.portal.call(deliverer.deliver, 1, "telegram", f"{GROUP}:{USER}", nudge)
+    assert sent.status == "sent"
+    assert fake_telegram.sent("sendMessage")[0].params["chat_id"] == GROUP
+    fake_telegram.fail_next("sendMessage", error_code=403)
+    blocked = tg.portal.call(deliverer.deliver, 1, "telegram", str(USER), nudge)
+    assert blocked.status == "blocked"

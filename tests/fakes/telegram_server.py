@@ -3,7 +3,7 @@
 The REAL python-telegram-bot client talks to it when built with
 ``base_url=f"{fake.url}/bot"`` and ``base_file_url=f"{fake.url}/file/bot"`` (what
 ``FITCOACH_TELEGRAM_API_URL=fake.url`` gives). It implements what fitcoach uses:
-getMe, sendMessage, sendPhoto (multipart), sendChatAction, answerCallbackQuery,
+getMe, sendMessage, sendPhoto and sendDocument (multipart), sendChatAction, answerCallbackQuery,
 editMessageReplyMarkup, getFile + the file download endpoint, setWebhook, deleteWebhook,
 setMyCommands, getUpdates.
 
@@ -475,6 +475,14 @@ class FakeTelegram:
             raise _BadRequest("there is no photo in the request")
         size = {"file_id": "sent-photo", "file_unique_id": "sent", "width": 2, "height": 2}
         return self._message(params, photo=[size])
+
+    def _m_senddocument(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
+        if "document" not in files and not isinstance(params.get("document"), str):
+            raise _BadRequest("there is no document in the request")
+        name = files["document"].filename if "document" in files else "file"
+        return self._message(
+            params, document={"file_id": "sent-doc", "file_unique_id": "doc", "file_name": name}
+        )
 
     def _m_sendchataction(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
         if "chat_id" not in params or "action" not in params:

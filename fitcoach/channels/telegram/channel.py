@@ -91,7 +91,7 @@ class TelegramChannel:
             log.error("telegram_send_failed", error=type(error).__name__, detail=detail)
 
     async def send(self, chat_id: int, message: OutboundMessage) -> None:
-        """Send a proactive message (scheduler, admin) to a chat."""
+        """Send a proactive message (admin, scripts) to a chat; raises on API errors."""
         await self.sender.send(chat_id, message)
 
     async def close(self) -> None:

@@ -59,8 +59,9 @@ class TelegramSender:
         reply_to: int | None = None,
         thread_id: int | None = None,
     ) -> list[Message]:
-        """Images first (sendPhoto), then the text split at 4096 units; the keyboard rides on
-        the last chunk. ``reply_to`` quotes the person's message (used in groups)."""
+        """Images (sendPhoto) and files (sendDocument) first, then the text split at 4096
+        units; the keyboard rides on the last chunk. ``reply_to`` quotes the person's message
+        (used in groups)."""
         sent: list[Message] = []
         quote = (
             ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
@@ -71,6 +72,11 @@ class TelegramSender:
             photo = await self._send_photo(chat_id, image, quote, thread_id)
             if photo is not None:
                 sent.append(photo)
+                quote = None
+        for document in message.files:
+            sent_document = await self._send_document(chat_id, document, quote, thread_id)
+            if sent_document is not None:
+                sent.append(sent_document)
                 quote = None
         chunks = split_text(text_for(message))
         keyboard = keyboard_for(message)
@@ -105,6 +111,25 @@ class TelegramSender:
             log.warning("telegram_image_missing", name=path.name)
             return None
         return await self.bot.send_photo(
+            chat_id,
+            path.read_bytes(),
+            filename=path.name,
+            reply_parameters=quote,
+            message_thread_id=thread_id,
+        )
+
+    async def _send_document(
+        self,
+        chat_id: int,
+        document: Attachment,
+        quote: ReplyParameters | None,
+        thread_id: int | None,
+    ) -> Message | None:
+        path = Path(document.ref)
+        if not path.is_file():
+            log.warning("telegram_document_missing", name=path.name)
+            return None
+        return await self.bot.send_document(
             chat_id,
             path.read_bytes(),
             filename=path.name,
