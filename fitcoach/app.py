@@ -12,6 +12,8 @@ from fastapi import FastAPI
 
 from fitcoach.bootstrap import Services, open_services
 from fitcoach.config import Settings, get_settings
+from fitcoach.proactive import ChannelDeliverer
+from fitcoach.scheduler import ProactiveScheduler, SchedulerSettings
 from fitcoach.storage.models import utcnow
 from fitcoach.webhooks import chat_api, health, metrics, web_page
 from fitcoach.webhooks.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -37,10 +39,16 @@ def create_app(
             for plugin in enabled:
                 await stack.enter_async_context(plugin.lifespan(app, services))
             sweeper = asyncio.create_task(_recovery_loop(services))
+            scheduler = _start_scheduler(services, clock)
             try:
                 yield
             finally:
+                # Stop background work and wait for it *before* the database closes: a task
+                # cancelled mid-query must finish its rollback while connections still exist.
                 sweeper.cancel()
+                await asyncio.gather(sweeper, return_exceptions=True)
+                if scheduler is not None:
+                    await scheduler.shutdown()
                 await services.conversation.drain()
 
     app = FastAPI(title="fitcoach", version="0.1.0", lifespan=lifespan)
@@ -53,6 +61,21 @@ def create_app(
     for plugin in enabled:
         app.include_router(plugin.router)
     return app
+
+
+def _start_scheduler(
+    services: Services, clock: Callable[[], datetime]
+) -> ProactiveScheduler | None:
+    if not services.settings.scheduler_enabled:
+        return None
+    scheduler = ProactiveScheduler(
+        services.database,
+        ChannelDeliverer(services.proactive),
+        clock=clock,
+        settings=SchedulerSettings.from_settings(services.settings),
+    )
+    scheduler.start()
+    return scheduler
 
 
 RECOVERY_INTERVAL_S = 30.0

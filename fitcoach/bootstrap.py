@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
@@ -23,6 +23,7 @@ from fitcoach.domain.exercise.catalog import get_exercise_catalog
 from fitcoach.domain.nutrition.foods import get_food_database
 from fitcoach.memory import MemoryExtractor, MemoryService
 from fitcoach.privacy import PrivacyService
+from fitcoach.scheduler.delivery import Deliverer
 from fitcoach.storage.checkpoints import open_checkpointer
 from fitcoach.storage.database import Database
 from fitcoach.storage.migrate import upgrade_database_async
@@ -43,6 +44,8 @@ class Services:
     conversation: ConversationService
     coordinator: Coordinator
     memory: MemoryService
+    proactive: dict[str, Deliverer] = field(default_factory=dict)
+    """Channels that can send messages nobody asked for (the scheduler's delivery)."""
 
 
 def warm_up() -> None:
@@ -95,14 +98,17 @@ async def open_services(
                 extractor=MemoryExtractor(memory, remote),
                 privacy=PrivacyService(database, memory, saver, settings.data_dir),
             )
-            yield Services(
-                settings=settings,
-                database=database,
-                agent=agent,
-                conversation=conversation,
-                coordinator=coordinator,
-                memory=memory,
-            )
+            try:
+                yield Services(
+                    settings=settings,
+                    database=database,
+                    agent=agent,
+                    conversation=conversation,
+                    coordinator=coordinator,
+                    memory=memory,
+                )
+            finally:
+                await conversation.drain()  # background turns end before their database does
     finally:
         await coordinator.close()
         await database.dispose()

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from fitcoach.cli_memory import memory_app
 from fitcoach.cli_plans import plan_app
+from fitcoach.cli_scheduler import scheduler_app
 from fitcoach.config import get_settings
 from fitcoach.observability import configure_logging
 
@@ -34,6 +35,7 @@ for sub, name in (
     app.add_typer(sub, name=name)
 app.add_typer(plan_app, name="plan")
 app.add_typer(memory_app, name="memory")
+app.add_typer(scheduler_app, name="scheduler")
 access_app = typer.Typer(help="Pairing approvals for channels with the pairing policy.")
 app.add_typer(access_app, name="access")
 
@@ -54,13 +56,16 @@ def main() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    scheduler: Annotated[
+        bool, typer.Option(help="Run the proactive scheduler here (off: use `fitcoach worker`).")
+    ] = True,
 ) -> None:
     """Run the HTTP server (webhooks, web chat, admin API) on embedded defaults."""
     import uvicorn
 
     from fitcoach.app import create_app
 
-    settings = get_settings()
+    settings = get_settings(scheduler_enabled=scheduler)
     configure_logging(settings.log_level, settings.log_format)
     uvicorn.run(
         create_app(settings),
@@ -127,6 +132,24 @@ def _read_line(interactive: bool) -> str | None:
             return None
     line = sys.stdin.readline()
     return line if line else None
+
+
+@app.command()
+def worker() -> None:
+    """Run the proactive scheduler and channel clients without serving HTTP (a separate process
+    for deployments that split web and background work)."""
+    from fitcoach.app import create_app
+
+    settings = get_settings(scheduler_enabled=True)
+    configure_logging(settings.log_level, settings.log_format)
+    application = create_app(settings)
+
+    async def run() -> None:
+        async with application.router.lifespan_context(application):
+            await asyncio.Event().wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
 
 
 @db_app.command("upgrade")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_GEMINI_MODEL = "gemini-2.5-flash"
 
@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     access_allowlist: set[str] = Field(default_factory=set)
     """'channel:external_id' entries always allowed, e.g. '["telegram:12345"]' (JSON)."""
     rate_limit_ip_per_min: int = 60
+    scheduler_enabled: bool = False
+    """Run the proactive scheduler in this process (``fitcoach serve`` turns it on)."""
+    scheduler_tick_seconds: float | None = None
+    scheduler_batch_size: int | None = None
+    scheduler_plan_batch_size: int | None = None
+    web_user_secret: SecretStr | None = None
+    """HMAC secret for host-signed web chat user tokens."""
+    web_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Origins allowed to embed the web chat (comma-separated); same-origin always works."""
+    web_max_photo_bytes: int = 1_500_000
     forwarded_allow_ips: str = "127.0.0.1"
     """Proxies whose X-Forwarded-For is trusted for the client address (rate limits)."""
     log_level: str = "INFO"
@@ -65,6 +75,13 @@ class Settings(BaseSettings):
         value = value.strip()
         if value not in ("auto", "offline") and ":" not in value:
             raise ValueError("FITCOACH_MODEL must be 'auto', 'offline' or 'provider:model'")
+        return value
+
+    @field_validator("web_allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
     @field_validator("access_policy")

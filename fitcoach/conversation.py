@@ -127,9 +127,15 @@ class ConversationService:
         return True
 
     async def drain(self, timeout: float = 30.0) -> None:
-        """Wait for background work in flight (graceful shutdown)."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=timeout)
+        """Wait for background work in flight (graceful shutdown); cancel what outlives it."""
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.warning("drain_cancelled_tasks", count=len(pending))
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def recover(self) -> int:
         """Process messages whose worker died (lease expired) or that were never started."""

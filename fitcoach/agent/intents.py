@@ -10,6 +10,7 @@ from fitcoach.agent.chart_intents import detect_chart_intent
 from fitcoach.agent.plan_intents import detect_plan_intent
 from fitcoach.domain.exercise.workouts import parse_workout
 from fitcoach.domain.nutrition.meals import parse_meal
+from fitcoach.scheduler.intents import detect_reminder_intent
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,8 @@ def detect_intent(text: str) -> Intent | None:
         return None
     if _UNDO.search(stripped):
         return Intent("undo_last_entry", certain=True)
+    if reminder := detect_reminder_intent(stripped):
+        return Intent(reminder[0], reminder[1], certain=True)
     if chart := detect_chart_intent(stripped):
         return Intent(chart[0], chart[1], certain=True)
     weight = _body_weight(stripped)

@@ -192,5 +192,12 @@ def renderers() -> dict[str, Callable[[dict[str, Any]], str]]:
     from fitcoach.agent.chart_replies import CHART_RENDERERS
     from fitcoach.agent.memory_replies import MEMORY_RENDERERS
     from fitcoach.agent.plan_replies import PLAN_RENDERERS
+    from fitcoach.agent.reminder_replies import REMINDER_RENDERERS
 
-    return {**_RENDERERS, **PLAN_RENDERERS, **MEMORY_RENDERERS, **CHART_RENDERERS}
+    return {
+        **_RENDERERS,
+        **PLAN_RENDERERS,
+        **MEMORY_RENDERERS,
+        **CHART_RENDERERS,
+        **REMINDER_RENDERERS,
+    }

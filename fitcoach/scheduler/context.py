@@ -154,8 +154,8 @@ def weekly_facts(person: Person, week_start: date, now: datetime) -> dict[str, A
     days = len(kcal_by_day)
     trained = {local_now(at, person.timezone).date() for at, _ in workouts}
     streak = person.streak_weeks
-    if person.rhythm.known and len(trained) >= len(person.rhythm.days):
-        streak += 1  # this week is complete too
+    if person.rhythm.known:  # the summary closes the week: it extends or breaks the streak
+        streak = streak + 1 if len(trained) >= len(person.rhythm.days) else 0
     return {
         "workouts": len(workouts),
         "volume_kg": round(sum(kg for _, kg in workouts), 1),

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar, cast
 
 from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fitcoach.scheduler.planner import DayPlan, Planned
@@ -180,45 +180,6 @@ async def claim_due(
     return list((await session.execute(stmt)).scalars().all())
 
 
-async def settle(
-    session: AsyncSession, occurrence_id: int, status: str, reason: str,
-    due_at: datetime | None = None,
-) -> None:
-    """Close (or, with ``due_at``, re-queue) a claimed occurrence."""
-    values: dict[str, Any] = {"status": status, "reason": reason, "claimed_by": None}
-    if due_at is not None:
-        values["due_at"] = due_at
-    await session.execute(
-        update(ProactiveOccurrence).where(ProactiveOccurrence.id == occurrence_id).values(**values)
-    )
-
-
-async def claim_send(
-    session: AsyncSession, occ: ProactiveOccurrence, now: datetime, cap: int, stale_s: float
-) -> ClaimOutcome:
-    """Insert the idempotency key (and a cap slot for unsolicited nudges): the insert wins."""
-    slots: list[str | None] = (
-        [f"{occ.user_id}:{occ.local_date}:{i}" for i in range(max(cap, 0))]
-        if occ.unsolicited else [None]
-    )
-    for slot in slots:
-        try:
-            async with session.begin_nested():
-                session.add(ProactiveSend(
-                    key=occ.key, cap_slot=slot, user_id=occ.user_id, trigger=occ.trigger,
-                    local_date=occ.local_date, status="claimed", claimed_at=now, created_at=now,
-                ))
-                await session.flush()
-            return "won"
-        except IntegrityError:
-            existing = (await session.execute(
-                select(ProactiveSend).where(ProactiveSend.key == occ.key)
-            )).scalar_one_or_none()
-            if existing is not None:
-                return await _retake(session, existing, now, stale_s)
-    return "cap_reached"
-
-
 async def claim_sends(
     session: AsyncSession, items: list[tuple[ProactiveOccurrence, int]], now: datetime,
     stale_s: float,
@@ -282,19 +243,6 @@ async def _retake(
     return "won" if getattr(result, "rowcount", 0) == 1 else "duplicate"
 
 
-async def finish_send(
-    session: AsyncSession, key: str, status: str, *, text: str, channel: str | None,
-    conversation_id: str | None, detail: str, now: datetime,
-) -> None:
-    """Store the delivery outcome with the key."""
-    await session.execute(
-        update(ProactiveSend).where(ProactiveSend.key == key).values(
-            status=status, text=text, channel=channel, conversation_id=conversation_id,
-            detail=detail[:500], sent_at=now if status == "sent" else None,
-        )
-    )
-
-
 async def set_unreachable(session: AsyncSession, user_id: int, since: datetime | None) -> None:
     """Mark (or with None, clear) a person as unreachable (they blocked the bot)."""
     stmt = _insert(session, CoachPreference).values(
@@ -319,15 +267,6 @@ async def write_audit(session: AsyncSession, rows: list[dict[str, Any]]) -> None
     """Append audit rows."""
     if rows:
         await session.execute(_insert(session, ProactiveAudit), rows)
-
-
-async def sends_on(session: AsyncSession, user_id: int, day: date) -> list[ProactiveSend]:
-    """Send-ledger rows of one person's local day."""
-    rows = await session.execute(
-        select(ProactiveSend).where(ProactiveSend.user_id == user_id,
-                                    ProactiveSend.local_date == day)
-    )
-    return list(rows.scalars())
 
 
 async def bulk_settle(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

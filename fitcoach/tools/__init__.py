@@ -10,6 +10,7 @@ from fitcoach.tools.photos import make_analyze_food_photo
 from fitcoach.tools.plans import make_plan_tools
 from fitcoach.tools.profile import make_log_body_weight, make_update_profile
 from fitcoach.tools.progress import make_check_progress, make_undo_last_entry
+from fitcoach.tools.reminders import make_reminder_tools
 from fitcoach.tools.runtime import ToolServices
 from fitcoach.tools.workouts import make_log_workout
 
@@ -28,4 +29,5 @@ def build_tools(services: ToolServices) -> list[BaseTool]:
         make_analyze_food_photo(services),
         *make_plan_tools(services),
         make_show_chart(services),
+        *make_reminder_tools(services),
     ]

@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 
 from fitcoach.bootstrap import Services
 from fitcoach.channels.slack import SlackChannel, open_slack_channel
+from fitcoach.channels.slack.proactive import CHANNEL, SlackDeliverer
 from fitcoach.config import Settings
 from fitcoach.webhooks.plugins import ChannelPlugin
 
@@ -43,9 +44,11 @@ async def lifespan(app: FastAPI, services: Services) -> AsyncIterator[None]:
     """Start the Slack client and bolt app; keep the channel on ``app.state.slack``."""
     async with open_slack_channel(services.settings, services.conversation) as channel:
         app.state.slack = channel
+        services.proactive[CHANNEL] = SlackDeliverer(channel.delivery)
         try:
             yield
         finally:
+            services.proactive.pop(CHANNEL, None)
             app.state.slack = None
 
 
