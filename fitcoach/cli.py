@@ -16,6 +16,7 @@ from rich.console import Console
 from fitcoach.cli_memory import memory_app
 from fitcoach.cli_plans import plan_app
 from fitcoach.cli_scheduler import scheduler_app
+from fitcoach.cli_telegram import telegram_app
 from fitcoach.config import get_settings
 from fitcoach.observability import configure_logging
 
@@ -36,6 +37,7 @@ for sub, name in (
 app.add_typer(plan_app, name="plan")
 app.add_typer(memory_app, name="memory")
 app.add_typer(scheduler_app, name="scheduler")
+app.add_typer(telegram_app, name="telegram")
 access_app = typer.Typer(help="Pairing approvals for channels with the pairing policy.")
 app.add_typer(access_app, name="access")
 

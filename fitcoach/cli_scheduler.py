@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -14,33 +12,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from fitcoach.channels.base import OutboundMessage
 from fitcoach.config import Settings, get_settings
-from fitcoach.scheduler.delivery import Deliverer, DeliveryResult
 from fitcoach.storage.database import Database
 
 scheduler_app = typer.Typer(help="Proactive coach scheduler.", no_args_is_help=True)
 console = Console()
-DelivererFactory = Callable[[Settings, Database], Deliverer]
-_factory: DelivererFactory | None = None
-
-
-def set_deliverer_factory(factory: DelivererFactory) -> None:
-    """Wire the real deliverer (channel adapters) used by ``worker``."""
-    global _factory
-    _factory = factory
-
-
-class ConsoleDeliverer:
-    """Prints messages instead of sending them (the default until channels are wired)."""
-
-    async def deliver(
-        self, user_id: int, channel: str, conversation_id: str, message: OutboundMessage
-    ) -> DeliveryResult:
-        """Print one line per message."""
-        sys.stdout.write(f"[{channel}:{conversation_id}] user {user_id}: {message.text}\n")
-        sys.stdout.flush()
-        return DeliveryResult.sent("printed")
 
 
 async def open_database(settings: Settings) -> Database:
@@ -66,8 +42,9 @@ def _parse_at(value: str | None) -> datetime:
 
 @scheduler_app.command("preview")
 def preview_command(
-    at: Annotated[str | None, typer.Option("--at", help="ISO time (default: now; naive = UTC).")]
-    = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="ISO time (default: now; naive = UTC).")
+    ] = None,
     user: Annotated[int | None, typer.Option("--user", help="Only this user id.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
     all_rows: Annotated[bool, typer.Option("--all", help="Also list not-due triggers.")] = False,
@@ -82,9 +59,13 @@ def preview_command(
     async def run() -> list[dict[str, str | int]]:
         database = await open_database(settings)
         try:
-            rows = await preview(database, moment, user_id=user,
-                                 settings=SchedulerSettings.from_settings(settings),
-                                 include_not_due=all_rows)
+            rows = await preview(
+                database,
+                moment,
+                user_id=user,
+                settings=SchedulerSettings.from_settings(settings),
+                include_not_due=all_rows,
+            )
             return [r.as_dict() for r in rows]
         finally:
             await database.dispose()
@@ -96,37 +77,21 @@ def preview_command(
         return
     table = Table("user", "local time", "trigger", "decision", "why", "due", "message")
     for row in rows:
-        table.add_row(f"{row['user_id']} {row['name']}", str(row["local_time"]),
-                      str(row["trigger"]), str(row["decision"]), str(row["reason"]),
-                      str(row["due_local"]), str(row["text"]))
+        table.add_row(
+            f"{row['user_id']} {row['name']}",
+            str(row["local_time"]),
+            str(row["trigger"]),
+            str(row["decision"]),
+            str(row["reason"]),
+            str(row["due_local"]),
+            str(row["text"]),
+        )
     console.print(table)
 
 
 @scheduler_app.command("worker")
 def worker_command() -> None:
-    """Run the proactive scheduler loop until interrupted (safe to run several replicas)."""
-    from fitcoach.observability import configure_logging
+    """Same as ``fitcoach worker``: the scheduler with the real channel clients, no HTTP."""
+    from fitcoach.cli import worker
 
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    asyncio.run(_worker(settings))
-
-
-async def _worker(settings: Settings) -> None:
-    from fitcoach.scheduler import ProactiveScheduler, SchedulerSettings
-
-    database = await open_database(settings)
-    deliverer = _factory(settings, database) if _factory else ConsoleDeliverer()
-    scheduler = ProactiveScheduler(database, deliverer,
-                                   settings=SchedulerSettings.from_settings(settings))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    scheduler.start()
-    console.print("[bold green]scheduler[/] running; Ctrl-C to stop.")
-    try:
-        await stop.wait()
-    finally:
-        await scheduler.shutdown()
-        await database.dispose()
+    worker()

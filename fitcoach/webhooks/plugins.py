@@ -28,6 +28,6 @@ class ChannelPlugin:
 
 def default_plugins() -> list[ChannelPlugin]:
     """The platform channels shipped with fitcoach (each starts only when configured)."""
-    from fitcoach.webhooks import slack
+    from fitcoach.webhooks import slack, telegram
 
-    return [slack.plugin]
+    return [telegram.plugin, slack.plugin]

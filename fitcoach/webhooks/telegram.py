@@ -16,6 +16,7 @@ from telegram import Update
 
 from fitcoach.bootstrap import Services
 from fitcoach.channels.telegram import CHANNEL, TelegramChannel, build_application
+from fitcoach.channels.telegram.proactive import TelegramDeliverer
 from fitcoach.config import Settings
 from fitcoach.webhooks.deps import ServicesDep
 from fitcoach.webhooks.plugins import ChannelPlugin
@@ -79,10 +80,12 @@ async def lifespan(app: FastAPI, services: Services) -> AsyncIterator[None]:
     app.state.telegram = channel
     # Messages recovered from the inbox after a crash are answered through the same channel.
     services.conversation.register_deliverer(CHANNEL, channel.deliver)
+    services.proactive[CHANNEL] = TelegramDeliverer(channel.sender)
     log.info("telegram_ready", bot=channel.me.username)
     try:
         yield
     finally:
+        services.proactive.pop(CHANNEL, None)
         await channel.close()
         await services.conversation.drain()  # albums flushed just now are answered too
         await application.shutdown()
