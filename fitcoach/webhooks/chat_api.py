@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from fitcoach.channels.web.cors import WebRoute
 from fitcoach.channels.web.identity import MAX_CLIENT_MESSAGE_ID
-from fitcoach.channels.web.protocol import MAX_TEXT
+from fitcoach.channels.web.protocol import MAX_TEXT, browser_safe
 from fitcoach.channels.web.tokens import SESSION_PATTERN
 from fitcoach.webhooks import web_chat
 from fitcoach.webhooks.deps import ServicesDep
@@ -42,7 +42,9 @@ async def chat(
     await enforce_ip_limit(services, client_ip(request))
     identity = identify(services, body.session_id, authorization)
     replies = await services.conversation.handle(identity.inbound(body.text, body.message_id))
-    return ChatResponse(session_id=identity.session_id, replies=replies)
+    return ChatResponse(
+        session_id=identity.session_id, replies=[browser_safe(reply) for reply in replies]
+    )
 
 
 router.include_router(web_chat.router)

@@ -125,3 +125,14 @@ def test_message_ids_are_scoped_to_the_session(client: TestClient) -> None:
     assert bob["session_id"] != alice["session_id"]
     assert "banana" not in bob["replies"][0]["text"].lower()
     assert "haven't logged anything" in bob["replies"][0]["text"]
+
+
+def test_charts_reach_the_web_as_inline_images_not_server_paths(client: TestClient) -> None:
+    session, _ = say(client, "I weigh 82 kg")
+    say(client, "had 2 large eggs", session)
+    data = client.post(
+        "/api/chat", json={"text": "chart my calories", "session_id": session}
+    ).json()
+    [image] = data["replies"][0]["images"]
+    assert image["ref"].startswith("data:image/png;base64,")
+    assert "/media/" not in str(data)

@@ -7,8 +7,10 @@ future token-streaming agent) use one code path."""
 
 from __future__ import annotations
 
+import base64
 import re
 import uuid
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -92,6 +94,30 @@ def public_images(reply: OutboundMessage) -> list[dict[str, str]]:
     """Images a browser can load; server file paths are never sent to the client."""
     return [
         {"url": image.ref, "mime_type": image.mime_type}
-        for image in reply.images
+        for image in browser_safe(reply).images
         if image.ref.startswith(("https://", "http://", "data:image/"))
     ]
+
+
+MAX_INLINE_IMAGE_BYTES = 1_000_000
+
+
+def browser_safe(reply: OutboundMessage) -> OutboundMessage:
+    """The reply with local images (charts) inlined as data URLs and file paths removed.
+
+    Local images come only from our own tools, which write under the person's media folder."""
+    images = []
+    for image in reply.images:
+        if image.ref.startswith(("https://", "http://", "data:image/")):
+            images.append(image)
+            continue
+        path = Path(image.ref)
+        if image.mime_type.startswith("image/") and path.is_file():
+            data = path.read_bytes()
+            if len(data) <= MAX_INLINE_IMAGE_BYTES:
+                encoded = base64.b64encode(data).decode("ascii")
+                images.append(
+                    image.model_copy(update={"ref": f"data:{image.mime_type};base64,{encoded}"})
+                )
+    files = [f.model_copy(update={"ref": Path(f.ref).name}) for f in reply.files]
+    return reply.model_copy(update={"images": images, "files": files})
