@@ -35,8 +35,31 @@ def ensure_telegram_plugin() -> str | None:
     return "telegram plugin registered (missing from default_plugins)"
 
 
+def pg_boolean_default_shim() -> None:
+    """Work around migration 0008 (committed): ``sa.Boolean`` columns with
+    ``server_default=sa.text("1")`` / ``"0"`` fail on PostgreSQL ("column is of type boolean
+    but default expression is of type integer"), so ``fitcoach serve`` cannot start on
+    PostgreSQL. Rewrite those defaults to true/false while migrating (bench only)."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    create_table = op.create_table
+
+    def patched(name, *columns, **kw):  # type: ignore[no-untyped-def]
+        for col in columns:
+            default = getattr(col, "server_default", None)
+            text = str(getattr(default, "arg", ""))
+            if isinstance(getattr(col, "type", None), sa.Boolean) and text in ("1", "0"):
+                default.arg = sa.true() if text == "1" else sa.false()
+        return create_table(name, *columns, **kw)
+
+    op.create_table = patched
+
+
 def apply_overrides() -> list[str]:
     applied = []
+    if os.environ.get("BENCH_PG_BOOL_SHIM", "1") == "1":
+        pg_boolean_default_shim()
     if note := ensure_telegram_plugin():
         applied.append(note)
     if lease := os.environ.get("BENCH_LEASE_S"):

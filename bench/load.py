@@ -410,7 +410,10 @@ async def run_fitcoach(
             argv = [sys.executable, str(Path(__file__).with_name("_replica.py"))]
             argv += ["--host", "127.0.0.1", "--port", str(port)]
             replicas.append(h.spawn(f"replica{i}", argv, env, port, work))
-        await asyncio.gather(*(h.wait_ready(r) for r in replicas))
+            # Started one after the other: replicas starting together deadlock in PostgreSQL on
+            # the checkpoint setup (pg_advisory_lock vs CREATE INDEX CONCURRENTLY), see
+            # docs/operations.md.
+            await h.wait_ready(replicas[-1])
         load = Load(
             name, replicas, args.conversations, args.messages, args.inflight,
             args.dup_rate if faults else 0.0, deadline, args.seed,
@@ -645,8 +648,8 @@ def verdict(clean: Figures | None, faults: Figures | None, echo: Figures | None,
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--conversations", type=int, default=300)
-    p.add_argument("--messages", type=int, default=8, help="messages per conversation")
+    p.add_argument("--conversations", type=int, default=200)
+    p.add_argument("--messages", type=int, default=5, help="messages per conversation")
     p.add_argument("--inflight", type=int, default=2, help="unanswered messages per conversation")
     p.add_argument("--model-delay", type=float, default=1.0, help="seconds per model answer")
     p.add_argument("--replicas", type=int, default=2)

@@ -21,6 +21,7 @@ _SUPPORTIVE = re.compile(
 )
 _DATA = re.compile(
     r"\bjust (?:give me )?(?:the )?(?:data|numbers|stats|facts)\b"
+    r"(?!\s+(?:for|from|of|on|about)\b)"
     r"|\b(?:data|numbers) only\b|\bonly (?:the )?(?:data|numbers)\b"
     r"|\bbe (?:more )?data[- ]driven\b|\bstick to the (?:data|numbers)\b"
     r"|\b(?:no|skip the|less) (?:fluff|pep talks?|chit-?chat|small talk)\b",

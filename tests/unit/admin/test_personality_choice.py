@@ -55,6 +55,7 @@ def test_personality_requests_are_detected(text: str, personality: str) -> None:
         "my data plan ran out lol",
         "I weigh 80 kg",
         "it was hard",
+        "just give me the numbers for today",
     ],
 )
 def test_ordinary_messages_are_not_personality_requests(text: str) -> None:
