@@ -173,6 +173,11 @@ def mutate(rng: random.Random, obj: Any, depth: int = 0) -> Any:
 # ---- Slack ----------------------------------------------------------------------------------
 
 
+def _utf8(text: str) -> str:
+    """Form fields must be encodable: drop lone surrogates (JSON bodies keep them escaped)."""
+    return text.encode("utf-8", "ignore").decode("utf-8")
+
+
 def slack_sign(body: bytes, ts: int | None = None, secret: str = SLACK_SECRET) -> dict[str, str]:
     stamp = str(int(time.time()) if ts is None else ts)
     base = b"v0:" + stamp.encode() + b":" + body
@@ -213,7 +218,7 @@ def slack_request(rng: random.Random, n: int) -> tuple[bytes, dict[str, str], st
                 "trigger_id": "t"}  # fmt: skip
         if rng.random() < 0.3:
             form = {k: v for k, v in form.items() if rng.random() > 0.3}
-        body = urlencode(form).encode()
+        body = urlencode({k: _utf8(v) for k, v in form.items()}).encode()
         content_type = "application/x-www-form-urlencoded"
     else:
         payload: Any = {
@@ -228,7 +233,7 @@ def slack_request(rng: random.Random, n: int) -> tuple[bytes, dict[str, str], st
         if rng.random() < 0.4:
             payload = mutate(rng, payload)
         raw = json.dumps(payload) if rng.random() < 0.9 else rand_text(rng)
-        body = urlencode({"payload": raw}).encode()
+        body = urlencode({"payload": _utf8(raw)}).encode()
         content_type = "application/x-www-form-urlencoded"
     headers = {"Content-Type": content_type}
     sig = rng.random()

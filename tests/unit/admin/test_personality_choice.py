@@ -98,7 +98,8 @@ async def _call(tool: Any, user_id: int, **args: Any) -> dict[str, Any]:
 async def test_the_tool_stores_the_choice_for_the_trusted_user_only(database: Database) -> None:
     service = PromptService(database)
     tool = make_set_personality(ToolServices(database=database), service)
-    assert "runtime" not in tool.tool_call_schema.model_json_schema()["properties"]
+    schema: Any = tool.tool_call_schema
+    assert "runtime" not in schema.model_json_schema()["properties"]  # the model can't set it
     ann = await add_person(database, "ann")
     bo = await add_person(database, "bo")
     result = await _call(tool, ann, personality="tough love")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from langchain.agents import create_agent
@@ -157,9 +157,9 @@ async def test_an_edited_persona_changes_the_next_model_calls_system_prompt(
 
     agent = create_agent(model, [], middleware=[RenderPrompt()], context_schema=CoachContext)
     user_id = await add_person(database, "u1")
-    await agent.ainvoke({"messages": [("user", "hi")]}, context=context(user_id))
+    await agent.ainvoke(cast(Any, {"messages": [("user", "hi")]}), context=context(user_id))
     await service.set_fields("coach", {"persona": "You are fitcoach, Coach Kim speaking."}, ANN)
-    await agent.ainvoke({"messages": [("user", "hi again")]}, context=context(user_id))
+    await agent.ainvoke(cast(Any, {"messages": [("user", "hi again")]}), context=context(user_id))
     assert model.systems[0].startswith("You are fitcoach, a warm")
     assert model.systems[1].startswith("You are fitcoach, Coach Kim speaking.")
 

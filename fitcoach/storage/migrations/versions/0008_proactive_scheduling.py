@@ -21,8 +21,8 @@ def upgrade() -> None:
     op.create_table(
         "coach_preferences",
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("nudges_enabled", sa.Boolean(), server_default=sa.text("1"), nullable=False),
-        sa.Column("meal_reminders", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("nudges_enabled", sa.Boolean(), server_default=sa.true(), nullable=False),
+        sa.Column("meal_reminders", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("quiet_start_min", sa.Integer(), server_default="1320", nullable=False),
         sa.Column("quiet_end_min", sa.Integer(), server_default="480", nullable=False),
         sa.Column("daily_cap", sa.Integer(), server_default="1", nullable=False),
