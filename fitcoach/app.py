@@ -15,7 +15,7 @@ from fitcoach.config import Settings, get_settings
 from fitcoach.proactive import ChannelDeliverer
 from fitcoach.scheduler import ProactiveScheduler, SchedulerSettings
 from fitcoach.storage.models import utcnow
-from fitcoach.webhooks import chat_api, health, metrics, web_page
+from fitcoach.webhooks import admin, chat_api, health, metrics, web_page
 from fitcoach.webhooks.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from fitcoach.webhooks.plugins import ChannelPlugin, default_plugins
 
@@ -58,6 +58,7 @@ def create_app(
     app.include_router(metrics.router)
     app.include_router(chat_api.router)
     app.include_router(web_page.router)
+    app.include_router(admin.router)
     for plugin in enabled:
         app.include_router(plugin.router)
     return app

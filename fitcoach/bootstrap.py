@@ -11,6 +11,7 @@ from datetime import datetime
 import structlog
 
 from fitcoach.access import AccessPolicy
+from fitcoach.admin.prompt_service import PromptService
 from fitcoach.agent.coach import CoachAgent
 from fitcoach.agent.graph import build_agent_graph
 from fitcoach.agent.models import create_chat_model
@@ -43,6 +44,7 @@ class Services:
     agent: CoachAgent
     conversation: ConversationService
     coordinator: Coordinator
+    prompts: PromptService
     memory: MemoryService
     proactive: dict[str, Deliverer] = field(default_factory=dict)
     """Channels that can send messages nobody asked for (the scheduler's delivery)."""
@@ -66,6 +68,8 @@ async def open_services(
     coordinator = create_coordinator(settings.redis_url)
     await asyncio.to_thread(warm_up)
     prompt = coach_prompt(settings.prompts_dir or DEFAULT_PROMPTS_DIR)
+    prompts = PromptService(database, settings.prompts_dir)
+    await prompts.start()  # creates missing admin tables; loads files + overrides
     try:
         async with open_checkpointer(settings) as saver:
             model = create_chat_model(settings)
@@ -75,10 +79,11 @@ async def open_services(
             tools = build_memory_tools(memory) + build_tools(
                 ToolServices(
                     database=database, clock=clock, media_dir=media_dir, vision_model=remote
-                )
+                ),
+                prompts=prompts,
             )
             agent = CoachAgent(
-                build_agent_graph(model, tools, prompt, saver),
+                build_agent_graph(model, tools, prompt, saver, prompts=prompts),
                 transcriber=remote,
                 media_root=media_dir,
             )
@@ -105,6 +110,7 @@ async def open_services(
                     agent=agent,
                     conversation=conversation,
                     coordinator=coordinator,
+                    prompts=prompts,
                     memory=memory,
                 )
             finally:

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from fitcoach.cli_memory import memory_app
 from fitcoach.cli_plans import plan_app
+from fitcoach.cli_prompts import prompts_app
 from fitcoach.cli_scheduler import scheduler_app
 from fitcoach.cli_telegram import telegram_app
 from fitcoach.config import get_settings
@@ -35,6 +36,7 @@ for sub, name in (
 ):
     app.add_typer(sub, name=name)
 app.add_typer(plan_app, name="plan")
+app.add_typer(prompts_app, name="prompts")
 app.add_typer(memory_app, name="memory")
 app.add_typer(scheduler_app, name="scheduler")
 app.add_typer(telegram_app, name="telegram")

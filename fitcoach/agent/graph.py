@@ -34,7 +34,7 @@ from fitcoach.agent.budget import (
 from fitcoach.agent.context import CoachContext
 from fitcoach.agent.intents import detect_intent
 from fitcoach.agent.offline_model import OfflineChatModel, _text
-from fitcoach.agent.prompts import CoachPrompt
+from fitcoach.agent.prompts import CoachPrompt, PromptRenderer
 from fitcoach.memory.intents import detect_memory_intent
 
 log = structlog.get_logger(__name__)
@@ -46,10 +46,16 @@ class CoachRouting(AgentMiddleware[Any, CoachContext, Any]):
     """Renders the system prompt per person; routes to the offline model (fast path, fallback)."""
 
     def __init__(
-        self, prompt: CoachPrompt, offline: BaseChatModel, remote: bool, fast_path: bool = True
+        self,
+        prompt: CoachPrompt,
+        offline: BaseChatModel,
+        remote: bool,
+        fast_path: bool = True,
+        prompts: PromptRenderer | None = None,
     ) -> None:
         super().__init__()
         self.prompt = prompt
+        self.prompts = prompts
         self.offline = offline
         self.remote = remote
         self.fast_path = fast_path
@@ -60,9 +66,13 @@ class CoachRouting(AgentMiddleware[Any, CoachContext, Any]):
         handler: Callable[[ModelRequest[CoachContext]], Awaitable[ModelResponse[Any]]],
     ) -> ModelResponse[Any]:
         context = request.runtime.context if request.runtime else None
-        summary = context.profile_summary if isinstance(context, CoachContext) else ""
         memory = context.memory_context if isinstance(context, CoachContext) else ""
-        system = self.prompt.render(summary) + (f"\n\n{memory}" if memory else "")
+        if isinstance(context, CoachContext) and self.prompts is not None:
+            system = await self.prompts.render_system_prompt(context)
+        else:
+            summary = context.profile_summary if isinstance(context, CoachContext) else ""
+            system = self.prompt.render(summary)
+        system += f"\n\n{memory}" if memory else ""
         request = request.override(
             system_message=SystemMessage(system),
             messages=cast("list[AnyMessage]", trim_history(request.messages)),
@@ -112,6 +122,7 @@ def build_agent_graph(
     checkpointer: Checkpointer | None,
     *,
     fast_path: bool = True,
+    prompts: PromptRenderer | None = None,
 ) -> Any:
     """Compile the agent graph for this model and these tools."""
     offline = OfflineChatModel()
@@ -126,7 +137,7 @@ def build_agent_graph(
                 keep=("messages", SUMMARY_KEEP_MESSAGES),
             )
         )
-    middleware.append(CoachRouting(prompt, offline, remote, fast_path=fast_path))
+    middleware.append(CoachRouting(prompt, offline, remote, fast_path=fast_path, prompts=prompts))
     return create_agent(
         model,
         tools,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fitcoach.agent.chart_intents import detect_chart_intent
+from fitcoach.agent.personality_intents import detect_personality_intent
 from fitcoach.agent.plan_intents import detect_plan_intent
 from fitcoach.domain.exercise.workouts import parse_workout
 from fitcoach.domain.nutrition.meals import parse_meal
@@ -92,6 +93,8 @@ def detect_intent(text: str) -> Intent | None:
         return Intent(reminder[0], reminder[1], certain=True)
     if chart := detect_chart_intent(stripped):
         return Intent(chart[0], chart[1], certain=True)
+    if personality := detect_personality_intent(stripped):
+        return Intent(personality[0], personality[1], certain=True)
     weight = _body_weight(stripped)
     if weight is not None:
         return weight

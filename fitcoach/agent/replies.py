@@ -191,6 +191,7 @@ def renderers() -> dict[str, Callable[[dict[str, Any]], str]]:
     """Every tool's renderer: the core ones plus those of plans (and later features)."""
     from fitcoach.agent.chart_replies import CHART_RENDERERS
     from fitcoach.agent.memory_replies import MEMORY_RENDERERS
+    from fitcoach.agent.personality_replies import PERSONALITY_RENDERERS
     from fitcoach.agent.plan_replies import PLAN_RENDERERS
     from fitcoach.agent.reminder_replies import REMINDER_RENDERERS
 
@@ -200,4 +201,5 @@ def renderers() -> dict[str, Callable[[dict[str, Any]], str]]:
         **MEMORY_RENDERERS,
         **CHART_RENDERERS,
         **REMINDER_RENDERERS,
+        **PERSONALITY_RENDERERS,
     }

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from langchain_core.tools import BaseTool
 
+from fitcoach.admin.prompt_service import PromptService
 from fitcoach.tools.charts import make_show_chart
 from fitcoach.tools.meals import make_log_meal
+from fitcoach.tools.personality import make_set_personality
 from fitcoach.tools.photos import make_analyze_food_photo
 from fitcoach.tools.plans import make_plan_tools
 from fitcoach.tools.profile import make_log_body_weight, make_update_profile
@@ -17,7 +19,7 @@ from fitcoach.tools.workouts import make_log_workout
 __all__ = ["ToolServices", "build_tools"]
 
 
-def build_tools(services: ToolServices) -> list[BaseTool]:
+def build_tools(services: ToolServices, prompts: PromptService | None = None) -> list[BaseTool]:
     """Every tool the coach may call, bound to the given services."""
     return [
         make_log_meal(services),
@@ -28,6 +30,7 @@ def build_tools(services: ToolServices) -> list[BaseTool]:
         make_update_profile(services),
         make_analyze_food_photo(services),
         *make_plan_tools(services),
+        make_set_personality(services, prompts),
         make_show_chart(services),
         *make_reminder_tools(services),
     ]
