@@ -54,6 +54,9 @@ ODD_STRINGS = [
     "had 5000 kg of rice", "bench 3x5 at 80kg", "I weigh 80 kg", "x" * 5000,
     "é" * 4097, "🙂" * 3000, "a\ud800b",  # lone surrogate (dropped when encoding)
 ]  # fmt: skip
+# Platform-sized texts (Telegram's limit is 4096). ``--huge`` adds 100k–500k character texts,
+# which the offline intent parser chews on synchronously (see docs/operations.md).
+HUGE_SIZES = [1000, 4096, 8192]
 ODD_VALUES: list[Any] = [
     None, True, False, 0, -1, 1, 2**31, 2**63, 2**70, -(2**70), 1.5, -0.0, 1e308,
     "", "1", "abc", [], [1, 2], {}, {"a": 1}, [[[[]]]], "😀",
@@ -69,7 +72,8 @@ def rand_text(rng: random.Random) -> str:
             "utf-8", "ignore"
         ).decode("utf-8", "ignore")
     if roll < 0.5:
-        return rng.choice(string.printable) * rng.choice([10_000, 100_000, 500_000])
+        unit = rng.choice(string.printable) + rng.choice(["", " "])
+        return unit * (rng.choice(HUGE_SIZES) // len(unit))
     words = ["had", "2", "eggs", "ran", "5k", "plan", "how", "am", "I", "doing", "today", "?",
              "kg", "lb", "bench", "squat", "banana", "coffee", "🍌", "@fitcoach_test_bot"]  # fmt: skip
     return " ".join(rng.choice(words) for _ in range(rng.randint(1, 12)))
@@ -477,8 +481,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--postgres", action="store_true", help="scratch PostgreSQL db, not SQLite")
+    parser.add_argument("--huge", action="store_true",
+                        help="also 100k-500k character texts (blocks the server for minutes)")
     args = parser.parse_args()
 
+    if args.huge:
+        HUGE_SIZES.extend([100_000, 500_000])
     rng = random.Random(args.seed)
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="fitcoach-fuzz-"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Category = Literal[
     "profile",
@@ -17,17 +17,7 @@ Category = Literal[
     "motivations",
     "challenges",
 ]
-CATEGORIES: tuple[Category, ...] = (
-    "profile",
-    "goals",
-    "workout_history",
-    "nutrition_preferences",
-    "progress_metrics",
-    "preferences",
-    "patterns",
-    "motivations",
-    "challenges",
-)
+CATEGORIES: tuple[Category, ...] = get_args(Category)
 CATEGORY_LABELS: dict[str, str] = {
     "profile": "About you",
     "goals": "Goals",

@@ -8,7 +8,12 @@ from langchain.tools import ToolRuntime
 from langchain_core.tools import BaseTool, tool
 
 from fitcoach.agent.context import CoachContext
-from fitcoach.domain.nutrition.foods import CONFIDENCE_THRESHOLD, get_food_database
+from fitcoach.domain.nutrition.foods import (
+    CONFIDENCE_THRESHOLD,
+    Food,
+    Nutrients,
+    get_food_database,
+)
 from fitcoach.domain.nutrition.meals import MealItem, MealParse, parse_meal
 from fitcoach.domain.nutrition.portions import resolve_portion
 from fitcoach.domain.safety.limits import check_grams
@@ -118,20 +123,32 @@ def _clarification(
 
 
 def _record(item: MealItem) -> MealItemRecord:
-    n = item.nutrients
+    return meal_record(
+        item.food,
+        item.grams,
+        item.nutrients,
+        item.portion.description,
+        assumed=item.portion.assumed,
+    )
+
+
+def meal_record(
+    food: Food, grams: float, nutrients: Nutrients, portion: str, *, assumed: bool
+) -> MealItemRecord:
+    """The stored form of one grounded food: its NDB_No, grams and nutrients for them."""
     return MealItemRecord(
-        ndb_no=item.ndb,
-        food_name=item.food.name,
-        grams=round(item.grams, 1),
-        kcal=n.kcal,
-        protein_g=n.protein_g,
-        carbs_g=n.carbs_g,
-        fat_g=n.fat_g,
-        fiber_g=n.fiber_g,
-        sugar_g=n.sugar_g,
-        sodium_mg=n.sodium_mg,
-        portion=item.portion.description,
-        portion_assumed=item.portion.assumed,
+        ndb_no=food.ndb,
+        food_name=food.name,
+        grams=round(grams, 1),
+        kcal=nutrients.kcal,
+        protein_g=nutrients.protein_g,
+        carbs_g=nutrients.carbs_g,
+        fat_g=nutrients.fat_g,
+        fiber_g=nutrients.fiber_g,
+        sugar_g=nutrients.sugar_g,
+        sodium_mg=nutrients.sodium_mg,
+        portion=portion,
+        portion_assumed=assumed,
     )
 
 

@@ -5,7 +5,7 @@ Like every tool, they read the person only from the trusted context: no user id 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal
+from typing import Any
 
 from langchain.tools import ToolRuntime
 from langchain_core.tools import BaseTool, tool
@@ -17,17 +17,7 @@ from fitcoach.memory.store import MemoryService, MemoryStore
 from fitcoach.memory.text import tokens
 from fitcoach.tools.runtime import encode, trusted_context
 
-CategoryArg = Literal[
-    "profile",
-    "goals",
-    "workout_history",
-    "nutrition_preferences",
-    "progress_metrics",
-    "preferences",
-    "patterns",
-    "motivations",
-    "challenges",
-]
+CategoryArg = Category
 FORGET_MIN_SCORE = 0.3
 FORGET_MARGIN = 0.08
 _CATEGORY_HINTS: dict[str, Category] = {

@@ -16,6 +16,7 @@ from fitcoach.domain.nutrition.foods import Food, get_food_database
 from fitcoach.domain.nutrition.meals import parse_meal
 from fitcoach.storage.media import MediaStore
 from fitcoach.storage.repositories import Journal, MealItemRecord
+from fitcoach.tools.meals import meal_record
 from fitcoach.tools.runtime import ToolServices, encode, trusted_context
 
 CONFIRM_KIND = "confirm_photo_meal"
@@ -147,19 +148,7 @@ async def _decide(
                 "“200 g rice and a chicken breast”, and I'll log that.",
             )
         records = [
-            MealItemRecord(
-                ndb_no=m.ndb,
-                food_name=m.food.name,
-                grams=round(m.grams, 1),
-                kcal=m.nutrients.kcal,
-                protein_g=m.nutrients.protein_g,
-                carbs_g=m.nutrients.carbs_g,
-                fat_g=m.nutrients.fat_g,
-                fiber_g=m.nutrients.fiber_g,
-                sugar_g=m.nutrients.sugar_g,
-                sodium_mg=m.nutrients.sodium_mg,
-                portion=m.portion.description,
-            )
+            meal_record(m.food, m.grams, m.nutrients, m.portion.description, assumed=False)
             for m in corrected.items
         ]
         source = f"photo, corrected: {answer}"
@@ -181,18 +170,5 @@ def _record(item: dict[str, Any]) -> MealItemRecord:
     food = get_food_database().get(item["ndb"])
     assert food is not None  # grounded above
     grams = (item["grams_low"] + item["grams_high"]) / 2
-    n = food.per_100g.scaled(grams / 100)
-    return MealItemRecord(
-        ndb_no=food.ndb,
-        food_name=food.name,
-        grams=grams,
-        kcal=n.kcal,
-        protein_g=n.protein_g,
-        carbs_g=n.carbs_g,
-        fat_g=n.fat_g,
-        fiber_g=n.fiber_g,
-        sugar_g=n.sugar_g,
-        sodium_mg=n.sodium_mg,
-        portion="estimated from photo",
-        portion_assumed=True,
-    )
+    nutrients = food.per_100g.scaled(grams / 100)
+    return meal_record(food, grams, nutrients, "estimated from photo", assumed=True)
