@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import re
 import secrets
@@ -29,16 +30,34 @@ if str(ROOT) not in sys.path:
 from tests.fakes.gemini_server import FakeGemini, FakeReply, RecordedRequest  # noqa: E402
 from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram, UploadedFile  # noqa: E402
 
+# The fake Bot API logs a traceback for every request cut off by the SIGKILLed replica.
+logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
+
 SECRET = "bench-webhook-secret_1"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 TAG = re.compile(r"\[c(\d+) s(\d+)\]")
-PG_ADMIN_URL = os.environ.get("FITCOACH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "FITCOACH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 REDIS_URL = "redis://127.0.0.1:6379/0"
 REDIS_START = [
-    "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
-    "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis",
-    "--logfile", "/var/log/redis/ci.log",
-]  # fmt: skip
+    "redis-server",
+    "--daemonize",
+    "yes",
+    "--bind",
+    "127.0.0.1",
+    "-::1",
+    "--port",
+    "6379",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    "/var/lib/redis",
+    "--logfile",
+    "/var/log/redis/ci.log",
+]
 
 
 # ---- fakes ---------------------------------------------------------------------------------
@@ -133,8 +152,9 @@ async def drop_database(name: str) -> None:
 
 def redis_up() -> bool:
     return (
-        subprocess.run(["redis-cli", "-p", "6379", "ping"], capture_output=True, text=True)
-        .stdout.strip()
+        subprocess.run(
+            ["redis-cli", "-p", "6379", "ping"], capture_output=True, text=True
+        ).stdout.strip()
         == "PONG"
     )
 
@@ -234,9 +254,13 @@ def spawn(
     log_path = log_dir / f"{name}.log"
     handle = log_path.open("wb")
     proc = subprocess.Popen(
-        argv, env=env, stdout=handle, stderr=subprocess.STDOUT, cwd=str(log_dir),
+        argv,
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        cwd=str(log_dir),
         start_new_session=True,
-    )  # fmt: skip
+    )
     return Replica(name, port, proc, log_path)
 
 
@@ -289,12 +313,12 @@ class Tally:
 
 __all__ = [
     "DEFAULT_TOKEN",
+    "SECRET",
+    "SECRET_HEADER",
+    "TAG",
     "FakeGemini",
     "FakeTelegram",
     "ModelScript",
     "RecordingTelegram",
     "Replica",
-    "SECRET",
-    "SECRET_HEADER",
-    "TAG",
 ]

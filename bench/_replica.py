@@ -2,9 +2,9 @@
 
     python bench/_replica.py --host 127.0.0.1 --port 8001
 
-Without any BENCH_* variable this is ``fitcoach serve`` plus the Telegram channel plugin
-(which ``default_plugins()`` does not list yet, see ``ensure_telegram_plugin``). With them (load bench
-``--lease``, ``--sweep``, ``--flood-rate``) it patches, in this process only:
+Without any BENCH_* variable this is ``fitcoach serve`` (plus the Telegram channel plugin if
+``default_plugins()`` lacks it, and a PostgreSQL shim for migration 0008). With them (load
+bench ``--lease``, ``--sweep``, ``--flood-rate``) it patches, in this process only:
 
 - BENCH_LEASE_S      fitcoach.conversation.LEASE           (inbox claim lease, 120 s)
 - BENCH_SWEEP_S      fitcoach.app.RECOVERY_INTERVAL_S      (recovery sweep period, 30 s)

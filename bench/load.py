@@ -43,7 +43,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _harness as h  # noqa: E402
+import _harness as h
 
 CHAT_BASE = 7_000_000
 QUESTIONS = [
@@ -142,7 +142,9 @@ class Load:
             self.typing_calls += 1
         elif method.lower() == "sendmessage":
             self.send_calls += 1
-            self.loop.call_soon_threadsafe(self._reply, params.get("chat_id"), params.get("text"), at)
+            self.loop.call_soon_threadsafe(
+                self._reply, params.get("chat_id"), params.get("text"), at
+            )
 
     def _reply(self, chat_id: Any, text: Any, at: float) -> None:
         try:
@@ -159,7 +161,9 @@ class Load:
             self.untagged[(text or "")[:90]] += 1
             # An offline-fallback answer does not quote the tag: give it to the oldest message
             # of this conversation still waiting (correct when order is kept).
-            waiting = [m for (c, _), m in self.msgs.items() if c == conv and m.first_sent and not m.replies]
+            waiting = [
+                m for (c, _), m in self.msgs.items() if c == conv and m.first_sent and not m.replies
+            ]
             msg = min(waiting, key=lambda m: m.seq) if waiting else None
             if msg is not None:
                 msg.inferred = True
@@ -192,7 +196,7 @@ class Load:
             ) as response:
                 await response.read()
                 return response.status, time.monotonic() - started
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             return None, time.monotonic() - started
 
     async def deliver(self, body: bytes, *, first: h.Replica | None = None) -> bool:
@@ -232,14 +236,16 @@ class Load:
         wake = self.wakeups[conv] = asyncio.Event()
         await asyncio.sleep(self.rng.random() * 1.0)  # spread the start
         for seq in range(1, self.messages + 1):
-            while sum(1 for s in range(1, seq) if not self.msgs[(conv, s)].replies) >= self.inflight:
+            while (
+                sum(1 for s in range(1, seq) if not self.msgs[(conv, s)].replies) >= self.inflight
+            ):
                 wake.clear()
                 remaining = self.deadline - time.monotonic()
                 if remaining <= 0:
                     return
                 try:
                     await asyncio.wait_for(wake.wait(), remaining)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     return
             if time.monotonic() >= self.deadline:
                 return
@@ -303,11 +309,23 @@ class Load:
         cpu = {t.name: t.snapshot_cpu() - cpu0[t.name] for t in self.targets}
         cpu["harness+fakes"] = h.self_cpu_seconds() - harness0
         return RunResult(
-            self.name, self.msgs, dict(self.order), self.ack_latencies, self.ack_status,
-            self.redeliveries, self.duplicates_sent, self.untagged, self.extra_replies,
-            self.started, end, self.reply_times, cpu, self.events, self.typing_calls,
+            self.name,
+            self.msgs,
+            dict(self.order),
+            self.ack_latencies,
+            self.ack_status,
+            self.redeliveries,
+            self.duplicates_sent,
+            self.untagged,
+            self.extra_replies,
+            self.started,
+            end,
+            self.reply_times,
+            cpu,
+            self.events,
+            self.typing_calls,
             self.send_calls,
-        )  # fmt: skip
+        )
 
     async def _progress(self) -> None:
         while True:
@@ -397,7 +415,9 @@ async def run_fitcoach(
     h.redis_flush_bench_keys()
     gemini, script = h.start_gemini(args.model_delay)
     holder: dict[str, Load] = {}
-    telegram = h.RecordingTelegram(lambda *a: holder["load"].on_call(*a) if "load" in holder else None)
+    telegram = h.RecordingTelegram(
+        lambda *a: holder["load"].on_call(*a) if "load" in holder else None
+    )
     telegram.start()
     replicas: list[h.Replica] = []
     extra: dict[str, Any] = {"db": db_name}
@@ -415,9 +435,15 @@ async def run_fitcoach(
             # docs/operations.md.
             await h.wait_ready(replicas[-1])
         load = Load(
-            name, replicas, args.conversations, args.messages, args.inflight,
-            args.dup_rate if faults else 0.0, deadline, args.seed,
-        )  # fmt: skip
+            name,
+            replicas,
+            args.conversations,
+            args.messages,
+            args.inflight,
+            args.dup_rate if faults else 0.0,
+            deadline,
+            args.seed,
+        )
         holder["load"] = load
         fault_plan = (
             Faults(gemini, replicas[-1] if len(replicas) > 1 else None, args.model_errors)
@@ -442,7 +468,9 @@ async def run_fitcoach(
 
 async def run_echo(args: argparse.Namespace, work: Path, deadline: float) -> RunResult:
     holder: dict[str, Load] = {}
-    telegram = h.RecordingTelegram(lambda *a: holder["load"].on_call(*a) if "load" in holder else None)
+    telegram = h.RecordingTelegram(
+        lambda *a: holder["load"].on_call(*a) if "load" in holder else None
+    )
     telegram.start()
     replicas: list[h.Replica] = []
     try:
@@ -450,16 +478,29 @@ async def run_echo(args: argparse.Namespace, work: Path, deadline: float) -> Run
             port = h.free_port()
             env = dict(os.environ)
             env.update(
-                ECHO_TOKEN=h.DEFAULT_TOKEN, ECHO_SECRET=h.SECRET, ECHO_API_URL=telegram.url,
+                ECHO_TOKEN=h.DEFAULT_TOKEN,
+                ECHO_SECRET=h.SECRET,
+                ECHO_API_URL=telegram.url,
                 ECHO_DELAY_S=str(args.model_delay),
-            )  # fmt: skip
-            argv = [sys.executable, str(Path(__file__).with_name("echo_bot.py")), "--port", str(port)]
+            )
+            argv = [
+                sys.executable,
+                str(Path(__file__).with_name("echo_bot.py")),
+                "--port",
+                str(port),
+            ]
             replicas.append(h.spawn(f"echo{i}", argv, env, port, work))
         await asyncio.gather(*(h.wait_ready(r) for r in replicas))
         load = Load(
-            "echo", replicas, args.conversations, args.messages, args.inflight, 0.0, deadline,
+            "echo",
+            replicas,
+            args.conversations,
+            args.messages,
+            args.inflight,
+            0.0,
+            deadline,
             args.seed,
-        )  # fmt: skip
+        )
         holder["load"] = load
         return await load.run(None)
     finally:
@@ -471,9 +512,12 @@ async def run_echo(args: argparse.Namespace, work: Path, deadline: float) -> Run
 async def scrape_metrics(replicas: list[h.Replica]) -> dict[str, dict[str, float]]:
     """A few counters from /metrics of the replicas still alive."""
     wanted = (
-        "fitcoach_errors_total", "fitcoach_duplicates_total", "fitcoach_fallbacks_total",
-        "fitcoach_messages_total", "fitcoach_model_calls_total",
-    )  # fmt: skip
+        "fitcoach_errors_total",
+        "fitcoach_duplicates_total",
+        "fitcoach_fallbacks_total",
+        "fitcoach_messages_total",
+        "fitcoach_model_calls_total",
+    )
     found: dict[str, dict[str, float]] = {}
     async with aiohttp.ClientSession() as session:
         for r in replicas:
@@ -568,41 +612,62 @@ def figures(r: RunResult, model_delay: float) -> Figures:
         peak = max(peak, (i - j + 1) / window)
     app_cpu = sum(v for k, v in r.cpu.items() if k != "harness+fakes" and v == v)
     return Figures(
-        len(sent), len(answered), len(sent) - len(answered), duplicated, order_convs,
-        order_replies, len(answered) / span, peak, r.ack_latencies, e2e, turn,
+        len(sent),
+        len(answered),
+        len(sent) - len(answered),
+        duplicated,
+        order_convs,
+        order_replies,
+        len(answered) / span,
+        peak,
+        r.ack_latencies,
+        e2e,
+        turn,
         1000 * app_cpu / max(len(answered), 1),
-    )  # fmt: skip
+    )
 
 
 def print_run(r: RunResult, f: Figures, model_delay: float, extra: dict[str, Any] | None) -> None:
     print(f"\n== {r.name} ==")
     for event in r.events:
         print(f"  event    {event}")
-    print(f"  sent {f.sent} (of {len(r.msgs)} planned)  answered {f.answered}  lost {f.lost}  "
-          f"duplicated {f.duplicated}")  # fmt: skip
-    print(f"  order violations: {f.order_replies} replies in {f.order_convs} of "
-          f"{len(r.order)} conversations")  # fmt: skip
-    print(f"  duplicate deliveries injected {r.duplicates_sent}; redeliveries after a failed "
-          f"webhook {r.redeliveries}; webhook statuses {dict(r.ack_status)}")  # fmt: skip
+    print(
+        f"  sent {f.sent} (of {len(r.msgs)} planned)  answered {f.answered}  lost {f.lost}  "
+        f"duplicated {f.duplicated}"
+    )
+    print(
+        f"  order violations: {f.order_replies} replies in {f.order_convs} of "
+        f"{len(r.order)} conversations"
+    )
+    print(
+        f"  duplicate deliveries injected {r.duplicates_sent}; redeliveries after a failed "
+        f"webhook {r.redeliveries}; webhook statuses {dict(r.ack_status)}"
+    )
     if r.untagged:
         inferred = sum(r.untagged.values())
         print(f"  replies without the tag (offline fallback etc.): {inferred}; e.g.")
         for text, n in r.untagged.most_common(3):
             print(f"    {n:5d} × {text!r}")
-    print(f"  throughput {f.throughput:.1f} turns/s over {r.end - r.start:.1f} s "
-          f"(busiest 10 s: {f.peak:.1f} turns/s)")  # fmt: skip
+    print(
+        f"  throughput {f.throughput:.1f} turns/s over {r.end - r.start:.1f} s "
+        f"(busiest 10 s: {f.peak:.1f} turns/s)"
+    )
     print(f"  webhook ack ms       {h.pcts(f.ack)}")
     print(f"  reply e2e ms         {h.pcts(f.e2e)}")
     print(f"  turn ms (from max(sent, previous reply)) {h.pcts(f.turn)}")
-    print(f"  turn ms above the {model_delay:g} s model: "
-          f"p50 {1000 * (h.percentile(f.turn, 0.5) - model_delay):.1f}  "
-          f"p95 {1000 * (h.percentile(f.turn, 0.95) - model_delay):.1f}")  # fmt: skip
+    print(
+        f"  turn ms above the {model_delay:g} s model: "
+        f"p50 {1000 * (h.percentile(f.turn, 0.5) - model_delay):.1f}  "
+        f"p95 {1000 * (h.percentile(f.turn, 0.95) - model_delay):.1f}"
+    )
     cpu = ", ".join(f"{k} {v:.1f}" for k, v in r.cpu.items())
     print(f"  CPU seconds: {cpu}; app CPU per turn {f.cpu_per_turn_ms:.1f} ms")
     print(f"  Telegram calls: sendMessage {r.send_calls}, sendChatAction {r.typing_calls}")
     if extra:
-        print(f"  model answers {extra.get('model_calls')}, memory-extraction calls "
-              f"{extra.get('extraction_calls')}")  # fmt: skip
+        print(
+            f"  model answers {extra.get('model_calls')}, memory-extraction calls "
+            f"{extra.get('extraction_calls')}"
+        )
         inbox = extra.get("inbox", {})
         print(f"  inbox statuses {inbox.get('statuses')}")
         if inbox.get("lost_rows"):
@@ -612,7 +677,9 @@ def print_run(r: RunResult, f: Figures, model_delay: float, extra: dict[str, Any
             print(f"  metrics {replica}: {shown}")
 
 
-def verdict(clean: Figures | None, faults: Figures | None, echo: Figures | None, delay: float) -> None:
+def verdict(
+    clean: Figures | None, faults: Figures | None, echo: Figures | None, delay: float
+) -> None:
     print("\n== targets ==")
 
     def line(ok: bool | None, text: str) -> None:
@@ -626,19 +693,24 @@ def verdict(clean: Figures | None, faults: Figures | None, echo: Figures | None,
         line(fig.duplicated == 0, f"{label}: 0 duplicated (got {fig.duplicated})")
         line(fig.order_replies == 0, f"{label}: order kept (violations {fig.order_replies})")
     if clean is not None:
-        line(clean.peak >= 200, f"≥ 200 turns/s (clean: {clean.throughput:.1f} overall, "
-             f"{clean.peak:.1f} busiest 10 s)")  # fmt: skip
+        line(
+            clean.peak >= 200,
+            f"≥ 200 turns/s (clean: {clean.throughput:.1f} overall, {clean.peak:.1f} busiest 10 s)",
+        )
         p99 = 1000 * h.percentile(clean.ack, 0.99)
         line(p99 <= 100, f"webhook ack p99 ≤ 100 ms (clean: {p99:.1f} ms)")
         if echo is not None:
             ratios = []
             for what, a, b in (
-                ("reply e2e above the model delay, p50", h.percentile(clean.e2e, 0.5) - delay,
-                 h.percentile(echo.e2e, 0.5) - delay),
+                (
+                    "reply e2e above the model delay, p50",
+                    h.percentile(clean.e2e, 0.5) - delay,
+                    h.percentile(echo.e2e, 0.5) - delay,
+                ),
                 ("ack p99", h.percentile(clean.ack, 0.99), h.percentile(echo.ack, 0.99)),
                 ("CPU per turn", clean.cpu_per_turn_ms, echo.cpu_per_turn_ms),
                 ("throughput (echo/fitcoach)", echo.throughput, clean.throughput),
-            ):  # fmt: skip
+            ):
                 ratio = a / b if b > 0 else float("inf")
                 ratios.append(ratio)
                 line(ratio <= 3, f"overhead ≤ 3× bare echo bot: {what} {ratio:.1f}×")
@@ -648,7 +720,9 @@ def verdict(clean: Figures | None, faults: Figures | None, echo: Figures | None,
 
 
 def parse_args() -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--conversations", type=int, default=200)
     p.add_argument("--messages", type=int, default=5, help="messages per conversation")
     p.add_argument("--inflight", type=int, default=2, help="unanswered messages per conversation")
@@ -675,11 +749,14 @@ async def main() -> None:
     t0 = time.monotonic()
     hard_end = t0 + args.time_limit - 15  # leave time for teardown
     work = Path(tempfile.mkdtemp(prefix="fitcoach-load-"))
-    print(f"fitcoach load bench: {args.conversations} conversations × {args.messages} messages, "
-          f"inflight {args.inflight}, model delay {args.model_delay:g} s, {args.replicas} replicas, "
-          f"{os.cpu_count()} CPUs; lease {args.lease or 120:g} s, sweep {args.sweep or 30:g} s, "
-          f"flood rate {args.flood_rate or 30}/s per replica, typing "
-          f"{'off' if args.no_typing else 'on'}; logs in {work}", flush=True)  # fmt: skip
+    print(
+        f"fitcoach load bench: {args.conversations} conversations × {args.messages} messages, "
+        f"inflight {args.inflight}, model delay {args.model_delay:g} s, {args.replicas} replicas, "
+        f"{os.cpu_count()} CPUs; lease {args.lease or 120:g} s, sweep {args.sweep or 30:g} s, "
+        f"flood rate {args.flood_rate or 30}/s per replica, typing "
+        f"{'off' if args.no_typing else 'on'}; logs in {work}",
+        flush=True,
+    )
     results: dict[str, tuple[RunResult, Figures, dict[str, Any] | None]] = {}
     try:
         if not args.no_echo:
@@ -692,8 +769,10 @@ async def main() -> None:
             r, extra = await run_fitcoach(args, work, faults=False, deadline=min(hard_end, end))
             results["clean"] = (r, figures(r, args.model_delay), extra)
         if not args.no_faults:
-            print("\n-- phase faults (fitcoach: duplicates, SIGKILL, Redis restart, model 500s)",
-                  flush=True)  # fmt: skip
+            print(
+                "\n-- phase faults (fitcoach: duplicates, SIGKILL, Redis restart, model 500s)",
+                flush=True,
+            )
             r, extra = await run_fitcoach(args, work, faults=True, deadline=hard_end)
             results["faults"] = (r, figures(r, args.model_delay), extra)
     finally:

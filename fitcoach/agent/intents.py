@@ -76,6 +76,8 @@ _MEAL_WORDS = re.compile(
 _HEIGHT_MARKERS = ("tall", "height", "i'm", "i am")
 
 
+MAX_PARSED_CHARS = 600
+"""Longer messages are not parsed as logs: the parsers' cost grows faster than linearly."""
 PHOTO_MARKER = re.compile(r"\[photo:([A-Za-z0-9_-]{1,40})\]")
 
 
@@ -85,6 +87,8 @@ def detect_intent(text: str) -> Intent | None:
     if photo:
         return Intent("analyze_food_photo", {"photo_id": photo.group(1)})
     stripped = text.strip()
+    if len(stripped) > MAX_PARSED_CHARS:
+        return None  # a log fits in a few lines; long texts go to the model (or small talk)
     if not stripped:
         return None
     if _UNDO.search(stripped):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class Attachment(BaseModel):
@@ -18,6 +18,14 @@ class Attachment(BaseModel):
 
 class InboundMessage(BaseModel):
     """A message from a person, as any channel delivers it."""
+
+    @field_validator("text", "user_name", mode="before")
+    @classmethod
+    def _valid_unicode(cls, value: object) -> object:
+        """Lone surrogates (invalid UTF-16 halves) become U+FFFD so storage never fails."""
+        if isinstance(value, str):
+            return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return value
 
     channel: str
     external_user_id: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -40,7 +41,14 @@ async def _postgres(conninfo: str) -> AsyncIterator[BaseCheckpointSaver[str]]:
 
     # Replicas starting together must not race on creating the checkpoint tables.
     async with await AsyncConnection.connect(conninfo, autocommit=True) as conn:
-        await conn.execute("SELECT pg_advisory_lock(%s)", (CHECKPOINT_SETUP_LOCK,))
+        # Poll a try-lock (a blocking lock deadlocked against the DDL of a replica in setup).
+        while True:
+            row = await (
+                await conn.execute("SELECT pg_try_advisory_lock(%s)", (CHECKPOINT_SETUP_LOCK,))
+            ).fetchone()
+            if row and row[0]:
+                break
+            await asyncio.sleep(0.2)
         try:
             await AsyncPostgresSaver(conn).setup()  # type: ignore[arg-type]
         finally:

@@ -44,7 +44,7 @@ async def telegram_webhook(request: Request, services: ServicesDep) -> Response:
         raise HTTPException(status_code=403, detail="forbidden")
     try:
         data: Any = await request.json()
-    except (JSONDecodeError, UnicodeDecodeError) as error:
+    except (JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError) as error:
         raise HTTPException(status_code=400, detail="body must be JSON") from error
     if not isinstance(data, dict):
         raise HTTPException(status_code=400, detail="body must be a JSON object")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import httpx
@@ -18,6 +19,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import Response
@@ -76,12 +78,29 @@ class SlackChannel:
         )
         register_listeners(self.app, self)
         self.handler = AsyncSlackRequestHandler(self.app)
+        self.verifier = SignatureVerifier(signing_secret)
         self._tasks: set[asyncio.Task[None]] = set()
         self._fetching: set[str] = set()
 
     async def handle(self, request: Request) -> Response:
-        """Verify and dispatch one request from Slack (bolt checks signature and timestamp)."""
-        return await self.handler.handle(request)
+        """Verify, check the body's shape, then dispatch one request from Slack.
+
+        The signature is checked before bolt parses anything, so junk never reaches bolt's
+        parsers; a signed body bolt cannot read is answered 400, never 500."""
+        body = await request.body()
+        try:
+            signed = self.verifier.is_valid_request(body, dict(request.headers))
+        except ValueError:  # a malformed timestamp header
+            signed = False
+        if not signed:
+            return Response(status_code=401)
+        if not _readable_body(body, request.headers.get("content-type", "")):
+            return Response(status_code=400)
+        try:
+            return await self.handler.handle(request)
+        except (ValueError, TypeError, AttributeError, KeyError, RecursionError):
+            log.warning("slack_request_unreadable")
+            return Response(status_code=400)
 
     async def take(self, parsed: ParsedMessage) -> bool:
         """Store the message and schedule its reply; False for a duplicate delivery.
@@ -186,3 +205,19 @@ async def open_slack_channel(
             yield channel
         finally:
             await channel.drain()
+
+
+def _readable_body(body: bytes, content_type: str) -> bool:
+    """A JSON object, or a form (slash commands; interactivity's ``payload`` must be an object)."""
+    try:
+        if content_type.startswith("application/json"):
+            return isinstance(json.loads(body), dict)
+        form = parse_qs(body.decode("utf-8"), strict_parsing=False)
+    except (ValueError, RecursionError):
+        return False
+    if "payload" in form:
+        try:
+            return isinstance(json.loads(form["payload"][0]), dict)
+        except (ValueError, RecursionError):
+            return False
+    return True

@@ -61,7 +61,12 @@ class TelegramChannel:
         """Turn one Update into at most one submitted message (albums: after collecting).
 
         Returns once the message is accepted (stored) or dropped; the answer comes later."""
-        draft = read_update(update, self.me)
+        try:
+            draft = read_update(update, self.me)
+        except Exception:
+            # An update we cannot read is dropped (an error would make Telegram resend it forever).
+            log.warning("telegram_update_unreadable", update_id=update.update_id)
+            return
         if draft is None:
             log.debug("telegram_update_ignored", update_id=update.update_id)
             return

@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 from fastapi import HTTPException, Request, Response
 from fastapi.exception_handlers import (
     http_exception_handler,
-    request_validation_exception_handler,
 )
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -76,7 +75,17 @@ class WebRoute(APIRoute):
             except HTTPException as exc:
                 response = await http_exception_handler(request, exc)
             except RequestValidationError as exc:
-                response = await request_validation_exception_handler(request, exc)
+                # Never echo the input back: it may hold values JSON cannot carry (inf, lone
+                # surrogates) and it is the sender's data anyway.
+                problems = [
+                    {
+                        "loc": list(e.get("loc", ())),
+                        "msg": str(e.get("msg", "")),
+                        "type": str(e.get("type", "")),
+                    }
+                    for e in exc.errors()
+                ]
+                response = JSONResponse({"detail": problems}, status_code=422)
             if origin is not None:
                 response.headers.update(cors_headers(origin))
             return response
