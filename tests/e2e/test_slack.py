@@ -546,3 +546,33 @@ def test_secrets_are_never_logged(
     logged = out.out + out.err + caplog.text
     assert slack.fake.token not in logged
     assert SIGNING_SECRET not in logged
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[]",
+        "null",
+        '"just a string"',
+        '{"type": "event_callback", "team_id": "T1", "event": "had 5000 kg of rice"}',
+        '{"type": "event_callback", "team_id": "T1", "event": {"type": {}, "ts": "x"}}',
+        '{"type": "event_callback", "team_id": 2147483648, "event": {"type": "message"}}',
+        '{"type": "event_callback", "event": {"type": "message", "user": 5, "text": "hi"}}',
+        "[" * 5000 + "]" * 5000,
+    ],
+)
+def test_signed_but_malformed_bodies_get_400_never_500(slack: Slack, body: str) -> None:
+    response = slack.post(body, "application/json")
+    assert response.status_code == 400
+    assert slack.inbox() == []
+
+
+def test_a_malformed_signature_header_gets_401_not_500(slack: Slack) -> None:
+    body = '{"type": "url_verification", "challenge": "c"}'
+    headers = {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": "abc",
+        "X-Slack-Signature": "v0=00",
+    }
+    response = slack.client.post("/webhooks/slack", content=body, headers=headers)
+    assert response.status_code == 401

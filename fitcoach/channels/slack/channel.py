@@ -211,7 +211,7 @@ def _readable_body(body: bytes, content_type: str) -> bool:
     """A JSON object, or a form (slash commands; interactivity's ``payload`` must be an object)."""
     try:
         if content_type.startswith("application/json"):
-            return isinstance(json.loads(body), dict)
+            return _event_envelope_ok(json.loads(body))
         form = parse_qs(body.decode("utf-8"), strict_parsing=False)
     except (ValueError, RecursionError):
         return False
@@ -221,3 +221,33 @@ def _readable_body(body: bytes, content_type: str) -> bool:
         except (ValueError, RecursionError):
             return False
     return True
+
+
+_EVENT_TEXT_FIELDS = (
+    "type",
+    "subtype",
+    "user",
+    "text",
+    "channel",
+    "channel_type",
+    "ts",
+    "thread_ts",
+    "bot_id",
+)
+
+
+def _event_envelope_ok(body: object) -> bool:
+    """An Events API body whose event fields have the types Slack documents."""
+    if not isinstance(body, dict):
+        return False
+    if body.get("type") != "event_callback":
+        return isinstance(body.get("type"), str)
+    event = body.get("event")
+    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+        return False
+    scalars = (body.get("team_id"), body.get("api_app_id"), body.get("event_id"))
+    if any(v is not None and not isinstance(v, str) for v in scalars):
+        return False
+    return all(
+        event.get(name) is None or isinstance(event.get(name), str) for name in _EVENT_TEXT_FIELDS
+    )
