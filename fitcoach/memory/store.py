@@ -69,10 +69,14 @@ class MemoryService:
         embedder: MemoryEmbedder,
         *,
         clock: Callable[[], datetime] = utcnow,
+        cache_collections: bool = True,
     ) -> None:
         self.client = client
         self.embedder = embedder
         self.clock = clock
+        # Only safe when this process is the only writer (embedded mode): with a Chroma server,
+        # another replica may delete a person's collection and a cached handle would go stale.
+        self.cache_collections = cache_collections
         self._collections: OrderedDict[int, Collection] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -86,6 +90,7 @@ class MemoryService:
             base_url=settings.model_base_url,
         )
         client = make_chroma_client(settings.data_dir, settings.chroma_url)
+        kwargs.setdefault("cache_collections", not settings.chroma_url)
         return cls(client, embedder, **kwargs)
 
     def for_user(self, user_id: int) -> MemoryStore:
@@ -117,10 +122,11 @@ class MemoryService:
                 found = self.client.get_collection(name, embedding_function=ef)
             except (NotFoundError, ValueError):
                 return None
-        with self._lock:
-            self._collections[user_id] = found
-            while len(self._collections) > _CACHE_SIZE:
-                self._collections.popitem(last=False)
+        if self.cache_collections:
+            with self._lock:
+                self._collections[user_id] = found
+                while len(self._collections) > _CACHE_SIZE:
+                    self._collections.popitem(last=False)
         return found
 
     def forget_collection(self, user_id: int) -> None:
