@@ -7,7 +7,7 @@ import contextlib
 import json
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Annotated, Any
 
 import typer
@@ -189,20 +189,16 @@ def food_search(queries: QueriesArg, json_out: JsonOpt = False, limit: LimitOpt 
     from fitcoach.domain.nutrition.foods import get_food_database
 
     db = get_food_database()
-    for query in _queries(queries):
+
+    def search(query: str) -> tuple[float, list[dict[str, Any]]]:
         result = db.search(query, limit=limit)
         rows = [
             {"ndb": m.food.ndb, "name": m.food.name, "score": round(m.score, 1)}
             for m in result.matches
         ]
-        human = f"[bold]{query}[/] (confidence {result.confidence:.2f})\n" + "\n".join(
-            f"  {r['ndb']}  {r['score']:5.1f}  {r['name']}" for r in rows
-        )
-        _emit(
-            {"query": query, "results": rows, "confidence": round(result.confidence, 3)},
-            json_out,
-            human,
-        )
+        return result.confidence, rows
+
+    _search_command(queries, json_out, search, "  {ndb}  {score:5.1f}  {name}")
 
 
 @food_app.command("parse")
@@ -297,19 +293,32 @@ def exercise_search(queries: QueriesArg, json_out: JsonOpt = False, limit: Limit
     from fitcoach.domain.exercise.catalog import get_exercise_catalog
 
     catalog = get_exercise_catalog()
-    for query in _queries(queries):
+
+    def search(query: str) -> tuple[float, list[dict[str, Any]]]:
         result = catalog.search(query, limit=limit)
         rows = [
             {"id": m.exercise.id, "name": m.exercise.name, "score": round(m.score, 1)}
             for m in result.matches
         ]
-        human = f"[bold]{query}[/] (confidence {result.confidence:.2f})\n" + "\n".join(
-            f"  {r['score']:5.1f}  {r['name']}  [dim]{r['id']}[/]" for r in rows
+        return result.confidence, rows
+
+    _search_command(queries, json_out, search, "  {score:5.1f}  {name}  [dim]{id}[/]")
+
+
+def _search_command(
+    queries: list[str],
+    json_out: bool,
+    search: Callable[[str], tuple[float, list[dict[str, Any]]]],
+    row_format: str,
+) -> None:
+    """Run a ranked search per query; one JSON object per line, or a readable list."""
+    for query in _queries(queries):
+        confidence, rows = search(query)
+        human = f"[bold]{query}[/] (confidence {confidence:.2f})\n" + "\n".join(
+            row_format.format(**row) for row in rows
         )
         _emit(
-            {"query": query, "results": rows, "confidence": round(result.confidence, 3)},
-            json_out,
-            human,
+            {"query": query, "results": rows, "confidence": round(confidence, 3)}, json_out, human
         )
 
 
