@@ -31,6 +31,8 @@ BENCH = Path(__file__).resolve().parent
 if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))
 
+from nutrition import score_food_search  # noqa: E402
+
 DATA = BENCH / "data"
 
 TARGETS: dict[str, float] = {
@@ -56,16 +58,7 @@ def _nutrition() -> tuple[dict[str, Any], list[str]]:
     lines: list[str] = []
 
     foods = _load("heldout_foods.jsonl")
-    misses: list[str] = []
-    lat: list[float] = []
-    for row in foods:
-        t = time.perf_counter()
-        res = db.search(row["query"])
-        lat.append(time.perf_counter() - t)
-        got = res.best.food.ndb if res.best else None
-        if got not in row["ndb"]:
-            name = res.best.food.name if res.best else "-"
-            misses.append(f"  {row['query']!r}: got {got} {name[:60]!r} want {row['ndb'][:4]}")
+    misses, lat = score_food_search(db, foods)
     out["food_top1"] = round(1 - len(misses) / len(foods), 4)
     out["food_search_p50_ms"] = round(statistics.median(lat) * 1000, 3)
     lines.append(f"foods: top-1 {out['food_top1']:.1%} ({len(foods) - len(misses)}/{len(foods)})")

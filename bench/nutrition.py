@@ -24,6 +24,23 @@ def _load(name: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+def score_food_search(
+    db: Any, rows: list[dict[str, Any]]
+) -> tuple[list[str], list[float]]:
+    """Top-1 misses (readable lines) and per-query search latencies (seconds) for a food set."""
+    misses: list[str] = []
+    latencies: list[float] = []
+    for row in rows:
+        t = time.perf_counter()
+        res = db.search(row["query"])
+        latencies.append(time.perf_counter() - t)
+        got = res.best.food.ndb if res.best else None
+        if got not in row["ndb"]:
+            name = res.best.food.name if res.best else "-"
+            misses.append(f"  {row['query']!r}: got {got} {name[:60]!r} want {row['ndb'][:4]}")
+    return misses, latencies
+
+
 def run(verbose: bool = True) -> dict[str, Any]:
     """Run all nutrition benchmarks and return a metrics dict."""
     from fitcoach.domain.nutrition.foods import FoodDatabase
@@ -38,16 +55,7 @@ def run(verbose: bool = True) -> dict[str, Any]:
 
     # foods ---------------------------------------------------------------
     foods = _load("foods.jsonl")
-    misses: list[str] = []
-    latencies: list[float] = []
-    for row in foods:
-        t = time.perf_counter()
-        res = db.search(row["query"])
-        latencies.append(time.perf_counter() - t)
-        got = res.best.food.ndb if res.best else None
-        if got not in row["ndb"]:
-            name = res.best.food.name if res.best else "-"
-            misses.append(f"  {row['query']!r}: got {got} {name[:60]!r} want {row['ndb']}")
+    misses, latencies = score_food_search(db, foods)
     # warm timing pass (cached fuzzy lookups as in steady state)
     warm: list[float] = []
     for row in foods:
