@@ -11,7 +11,7 @@ import uuid
 from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, WebSocket
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response, WebSocket
 from fastapi.websockets import WebSocketDisconnect
 from pydantic import BaseModel, Field, ValidationError
 
@@ -19,7 +19,13 @@ from fitcoach.bootstrap import Services
 from fitcoach.channels.base import Attachment, OutboundMessage
 from fitcoach.channels.web import protocol
 from fitcoach.channels.web.cors import WebRoute, origin_allowed, preflight_response
-from fitcoach.channels.web.history import HistoryItem, load_history
+from fitcoach.channels.web.history import (
+    HistoryItem,
+    OwnedImage,
+    find_image,
+    image_path,
+    load_history,
+)
 from fitcoach.channels.web.identity import (
     MAX_CLIENT_MESSAGE_ID,
     IdentityError,
@@ -27,7 +33,13 @@ from fitcoach.channels.web.identity import (
     bearer_token,
     resolve_identity,
 )
-from fitcoach.channels.web.photos import PhotoError, PhotoUpload, decode_photo, store_photo
+from fitcoach.channels.web.photos import (
+    PhotoError,
+    PhotoUpload,
+    decode_photo,
+    sniff_image,
+    store_photo,
+)
 from fitcoach.channels.web.settings import WebChatConfig, web_config
 from fitcoach.webhooks.deps import ServicesDep
 
@@ -37,6 +49,16 @@ router = APIRouter(tags=["web chat"], route_class=WebRoute)
 STREAM_DELAY_S = 0.025
 """Pause between ``delta`` frames, so whole replies read as a stream."""
 HELLO_TIMEOUT_S = 10.0
+MEDIA_RATE_FACTOR = 10
+"""History images get ten times the per-IP limit: one reload fetches every image it shows."""
+MAX_MEDIA_BYTES = 10 * 1024 * 1024
+MEDIA_HEADERS = {
+    "Cache-Control": "private, max-age=86400",
+    "Vary": "Authorization, X-Fitcoach-Session",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Content-Disposition": "inline",
+}
 WS_POLICY_VIOLATION = 1008
 
 
@@ -74,9 +96,11 @@ def identify(services: Services, session_id: str | None, authorization: str | No
         raise HTTPException(status_code=exc.status, detail=exc.detail) from exc
 
 
-async def enforce_ip_limit(services: Services, client_ip: str, kind: str = "ip") -> None:
-    """429 once this address exceeds the per-minute limit."""
-    limit = services.settings.rate_limit_ip_per_min
+async def enforce_ip_limit(
+    services: Services, client_ip: str, kind: str = "ip", factor: int = 1
+) -> None:
+    """429 once this address exceeds ``factor`` times the per-minute limit."""
+    limit = services.settings.rate_limit_ip_per_min * factor
     if not await services.coordinator.allow(f"{kind}:{client_ip}", limit, 60):
         raise HTTPException(status_code=429, detail="too many requests, slow down")
 
@@ -101,13 +125,56 @@ async def history(
     x_fitcoach_session: Annotated[str | None, Header()] = None,
     authorization: Annotated[str | None, Header()] = None,
 ) -> HistoryResponse:
-    """Recent messages of the caller's own session (``X-Fitcoach-Session``) or user token."""
+    """Recent messages of the caller's own session (``X-Fitcoach-Session``) or user token,
+    with their images (as media URLs), quick replies and whether an answer is pending."""
     if not x_fitcoach_session and not authorization:
         raise HTTPException(422, "send the X-Fitcoach-Session header or a user token")
     await enforce_ip_limit(services, client_ip(request), "ip-read")
     identity = identify(services, x_fitcoach_session, authorization)
     items = await load_history(services.database, identity, limit)
     return HistoryResponse(session_id=identity.session_id, identity=identity.kind, messages=items)
+
+
+@router.get("/api/chat/media/{item_id}/{index}", response_class=Response)
+async def history_image(
+    request: Request,
+    services: ServicesDep,
+    item_id: Annotated[str, Path(max_length=48)],
+    index: Annotated[int, Path(ge=0, le=99)],
+    x_fitcoach_session: Annotated[str | None, Header()] = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Response:
+    """An image of one of the caller's own history messages (their photo, a coach's chart).
+
+    The same credentials as the history; anything not the caller's is 404, like a missing file."""
+    if not x_fitcoach_session and not authorization:
+        raise HTTPException(422, "send the X-Fitcoach-Session header or a user token")
+    await enforce_ip_limit(services, client_ip(request), "ip-media", MEDIA_RATE_FACTOR)
+    identity = identify(services, x_fitcoach_session, authorization)
+    image = await find_image(services.database, identity, item_id, index)
+    found = None if image is None else await asyncio.to_thread(read_image, services, image)
+    if found is None:
+        raise HTTPException(404, "no such image")
+    data, mime_type = found
+    return Response(content=data, media_type=mime_type, headers=MEDIA_HEADERS)
+
+
+def read_image(services: Services, image: OwnedImage) -> tuple[bytes, str] | None:
+    """The bytes and sniffed type of a history image kept where such images live: uploaded
+    photos under ``files/web``, the coach's images under the owner's media folder."""
+    config = web_config(services.settings)
+    if image.role == "user":
+        roots = [config.files_dir]
+    elif image.user_id is not None:
+        roots = [config.media_dir / str(image.user_id)]
+    else:
+        return None
+    path = image_path(image, roots)
+    if path is None or path.stat().st_size > MAX_MEDIA_BYTES:
+        return None
+    data = path.read_bytes()
+    mime_type = sniff_image(data)
+    return None if mime_type is None else (data, mime_type)
 
 
 @router.post("/api/chat/photo", response_model=ChatResponse)

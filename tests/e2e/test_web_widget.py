@@ -5,15 +5,18 @@ the ``playwright`` Python package (no ``playwright install``: the system browser
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
+import re
 import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,7 @@ from fastapi import FastAPI
 
 from fitcoach.app import create_app
 from fitcoach.channels.base import Button, InboundMessage, OutboundMessage
+from fitcoach.channels.web.tokens import sign_user_token
 from fitcoach.config import get_settings
 
 CHROMIUM = os.environ.get("FITCOACH_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -39,6 +43,11 @@ CHROMIUM_ARGS = [
 SCREENSHOT = Path("/tmp/widget.png")
 PHONE_SCREENSHOT = Path("/tmp/widget-phone.png")
 MEAL = "had 2 large eggs and a banana"
+AMBIGUOUS = "had tofu scramble"  # the offline coach asks which food, with four options
+TOFU = "3. Tofu, fried"
+SECRET = "widget-test-secret"
+RESTORED_SCREENSHOT = Path("/tmp/widget-restored.png")
+RESTORED_PHONE_SCREENSHOT = Path("/tmp/widget-restored-phone.png")
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
 )
@@ -64,7 +73,11 @@ class LiveServer:
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    settings = get_settings(data_dir=tmp_path_factory.mktemp("web") / "var", model="offline")
+    settings = get_settings(
+        data_dir=tmp_path_factory.mktemp("web") / "var",
+        model="offline",
+        web_user_secret=SECRET,
+    )
     app = create_app(settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
@@ -81,6 +94,42 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     server.should_exit = True
     thread.join(timeout=15)
     sock.close()
+
+
+@dataclass
+class HostSite:
+    """Another origin (a shop's website) whose page embeds the widget with a user token."""
+
+    url: str
+    pages: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def host_site(live_server: LiveServer) -> Iterator[HostSite]:
+    """A real HTTP server on another loopback port, allowed as an origin of the chat."""
+    pages: dict[str, str] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = pages.get(self.path, "not found").encode()
+            self.send_response(200 if self.path in pages else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    settings = live_server.app.state.services.settings
+    object.__setattr__(settings, "web_allowed_origins", [url])  # read on every request
+    yield HostSite(url, pages)
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -231,3 +280,209 @@ def test_photo_upload_from_the_widget(live_server: LiveServer, browser: Any) -> 
     stored = set(files_dir.glob("*")) - before
     assert len(stored) == 1 and next(iter(stored)).suffix == ".jpg"  # shrunk to JPEG
     context.close()
+
+
+# ---------- the conversation after a reload looks as it did ----------
+
+
+def widget(page: Any, selector: str) -> Any:
+    """A locator inside the widget's shadow root."""
+    return page.locator(f"[data-fitcoach-widget] {selector}")
+
+
+def finished_replies(page: Any, count: int) -> None:
+    """Wait until ``count`` coach replies have ended."""
+    expect(widget(page, ".fc-coach:not([aria-busy])")).to_have_count(count, timeout=30_000)
+
+
+def say(page: Any, text: str, replies: int) -> None:
+    """Type a message, send it with Enter and wait for the ``replies``-th coach reply."""
+    box = page.get_by_role("textbox", name="Message")
+    box.fill(text)
+    box.press("Enter")
+    finished_replies(page, replies)
+
+
+def bubble_texts(page: Any) -> list[tuple[str, str]]:
+    """Every message as (role, shown text), in order."""
+    texts: list[tuple[str, str]] = widget(page, ".fc-msg").evaluate_all(
+        "items => items.map(i => [i.classList.contains('fc-user') ? 'user' : 'coach',"
+        " i.querySelector('.fc-text').textContent])"
+    )
+    return [(role, text) for role, text in texts]
+
+
+def assert_image_loaded(page: Any, image: Any) -> None:
+    """The image shows real pixels fetched with the session's credentials (a blob URL)."""
+    expect(image).to_be_visible(timeout=15_000)
+    expect(image).to_have_attribute("src", re.compile(r"^blob:"))
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=15_000
+    )
+
+
+def build_conversation(page: Any) -> None:
+    """A weigh-in, a photo, a chart and a question with quick replies, all live."""
+    say(page, "I weigh 82 kg", 1)
+    widget(page, ".fc-file").set_input_files(
+        files=[{"name": "plate.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    finished_replies(page, 2)
+    say(page, "show my weight chart", 3)
+    expect(page.get_by_role("img", name="Image from the coach")).to_be_visible()
+    say(page, AMBIGUOUS, 4)
+    choices = page.get_by_role("group", name="Quick replies")
+    expect(choices.get_by_role("button")).to_have_count(4)
+
+
+def assert_restored(page: Any, live: list[tuple[str, str]]) -> None:
+    """After a reload: the same messages, the chart, the photo thumbnail and live buttons."""
+    expect(widget(page, ".fc-past")).to_have_count(len(live), timeout=15_000)
+    assert bubble_texts(page) == live  # same text and formatting as when streamed
+    assert_image_loaded(page, page.get_by_role("img", name="Image from the coach"))
+    photo = page.get_by_role("img", name="Your photo")
+    assert_image_loaded(page, photo)
+    assert photo.evaluate("img => img.closest('.fc-msg').classList.contains('fc-user')")
+    thumbnail = photo.bounding_box()
+    assert thumbnail is not None and thumbnail["width"] <= 160 and thumbnail["height"] <= 160
+    choices = page.get_by_role("group", name="Quick replies")
+    expect(choices.get_by_role("button")).to_have_count(4)
+    expect(choices.get_by_role("button", name=TOFU)).to_be_enabled()
+    expect(widget(page, ".fc-image-missing")).to_have_count(0)
+
+
+def test_reload_restores_images_photos_and_quick_replies(
+    live_server: LiveServer, browser: Any
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(live_server.url)
+    open_widget(page)
+    build_conversation(page)
+    live = bubble_texts(page)
+    assert len(live) == 8
+
+    page.reload()
+    assert_restored(page, live)
+    # Keyboard only: from the conversation log, Tab reaches the restored quick replies.
+    page.get_by_role("log", name="Conversation").focus()
+    page.keyboard.press("Tab")
+    choices = page.get_by_role("group", name="Quick replies")
+    expect(choices.get_by_role("button").first).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(choices.get_by_role("button", name=TOFU)).to_be_focused()
+    page.keyboard.press("Enter")
+    conversation = page.get_by_role("log", name="Conversation")
+    expect(conversation).to_contain_text("Tofu, fried", timeout=30_000)
+    expect(conversation).to_contain_text("Logged your meal")
+    expect(choices).to_be_hidden()
+    question = widget(page, ".fc-coach").filter(has_text="Which one did you mean")
+    expect(question.locator(".fc-chip")).to_have_count(4)  # answered: plain chips now
+    expect(question.locator(".fc-chip-picked")).to_have_text(re.compile(TOFU))
+    finished_replies(page, 5)
+    live = bubble_texts(page)
+
+    page.reload()  # the answered question keeps its options as chips, no live buttons
+    expect(widget(page, ".fc-past")).to_have_count(len(live), timeout=15_000)
+    assert bubble_texts(page) == live  # the pressed option shows its label, as it did live
+    expect(page.get_by_role("group", name="Quick replies")).to_be_hidden()
+    expect(widget(page, ".fc-chip")).to_have_count(4)
+    expect(widget(page, "button.fc-chip, .fc-chips button")).to_have_count(0)
+    expect(widget(page, ".fc-chip-picked")).to_have_text(re.compile(TOFU))
+    page.screenshot(path=str(RESTORED_SCREENSHOT))
+
+    # The chart's URL answers only this session: another session or none gets nothing.
+    path = page.get_by_role("img", name="Image from the coach").evaluate(
+        "img => img.closest('.fc-msg') && performance.getEntriesByType('resource')"
+        ".map(e => e.name).find(n => n.includes('/api/chat/media/out-'))"
+    )
+    assert path and path.startswith(live_server.url)
+    other = context.request.post(f"{live_server.url}/api/chat", data={"text": "hi"})
+    stranger = {"X-Fitcoach-Session": other.json()["session_id"]}
+    assert context.request.get(path, headers=stranger).status == 404
+    assert context.request.get(path).status == 422
+    context.close()
+
+
+def test_reload_restores_a_signed_user_on_a_phone(
+    live_server: LiveServer, host_site: HostSite, browser: Any
+) -> None:
+    token = sign_user_token(SECRET, "phone-user-7", time.time() + 3600)
+    host_site.pages["/account"] = (
+        "<!doctype html><html><head><meta name=viewport content='width=device-width'>"
+        "</head><body><h1>My account</h1>"
+        f"<script src='{live_server.url}/widget.js' data-user-token='{token}' defer></script>"
+        "</body></html>"
+    )
+    account = f"{host_site.url}/account"
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.goto(account)
+    open_widget(page)
+    build_conversation(page)
+    live = bubble_texts(page)
+
+    page.reload()  # the widget on the host site, signed in with the host's token
+    assert_restored(page, live)
+    panel = page.get_by_role("dialog", name="fitcoach").bounding_box()
+    assert panel == {"x": 0, "y": 0, "width": 390, "height": 844}
+    chart = page.get_by_role("img", name="Image from the coach").bounding_box()
+    assert chart is not None and chart["x"] >= 0 and chart["x"] + chart["width"] <= 390
+    tofu = page.get_by_role("group", name="Quick replies").get_by_role("button", name=TOFU)
+    box = tofu.bounding_box()
+    assert box is not None and box["height"] >= 44 and box["x"] + box["width"] <= 390
+    page.screenshot(path=str(RESTORED_PHONE_SCREENSHOT))
+    tofu.tap()
+    expect(page.get_by_role("log", name="Conversation")).to_contain_text(
+        "Tofu, fried", timeout=30_000
+    )
+    finished_replies(page, 5)
+    # The same person on another device (a fresh browser) sees the same conversation.
+    second = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    again = second.new_page()
+    again.goto(account)
+    open_widget(again)
+    expect(widget(again, ".fc-past")).to_have_count(10, timeout=15_000)
+    assert_image_loaded(again, again.get_by_role("img", name="Image from the coach"))
+    second.close()
+    context.close()
+
+
+def test_reload_while_the_coach_is_answering(
+    live_server: LiveServer, browser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agent = live_server.app.state.services.conversation.agent
+    respond = agent.respond
+    release = threading.Event()
+
+    async def slow_respond(*args: Any, **kwargs: Any) -> Any:
+        """Answer only once the test says so (a slow model): the reply is not stored yet."""
+        while not release.is_set():
+            await asyncio.sleep(0.05)
+        return await respond(*args, **kwargs)
+
+    monkeypatch.setattr(agent, "respond", slow_respond)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(live_server.url)
+        box = open_widget(page)
+        box.fill(MEAL)
+        box.press("Enter")
+        expect(widget(page, ".fc-typing")).to_have_count(1)
+        page.reload()  # the reply is not stored yet: the message shows, the coach "…"
+        expect(widget(page, ".fc-past.fc-user")).to_have_text(re.compile(MEAL), timeout=15_000)
+        pending = widget(page, ".fc-pending")
+        expect(pending).to_have_count(1)
+        expect(pending).to_have_text(re.compile("Coach is still answering"))
+        release.set()  # the answer is stored; the widget reads the history again and shows it
+        conversation_log = page.get_by_role("log", name="Conversation")
+        expect(conversation_log).to_contain_text("143 kcal", timeout=20_000)
+        expect(pending).to_have_count(0)
+        expect(widget(page, ".fc-past")).to_have_count(2)
+    finally:
+        release.set()  # never leave a turn hanging in the server
+        context.close()

@@ -12,12 +12,15 @@ DEFAULT_MAX_PHOTO_BYTES = 1_500_000
 
 @dataclass(frozen=True, slots=True)
 class WebChatConfig:
-    """What the web routes need: the user-token secret, allowed origins, photo limits."""
+    """What the web routes need: the user-token secret, allowed origins, photo limits, and
+    where uploaded photos (``files_dir``) and people's media such as charts (``media_dir``,
+    one folder per user id) live."""
 
     user_secret: bytes | None
     allowed_origins: frozenset[str]
     max_photo_bytes: int
     files_dir: Path
+    media_dir: Path
 
 
 def web_config(settings: Any) -> WebChatConfig:
@@ -35,6 +38,7 @@ def web_config(settings: Any) -> WebChatConfig:
         allowed_origins=frozenset(normalise_origin(o) for o in origins if o.strip()),
         max_photo_bytes=min(photo_cap, body_cap * 3 // 4 - 4096),
         files_dir=Path(settings.data_dir) / "files" / "web",
+        media_dir=Path(settings.data_dir) / "media",
     )
 
 

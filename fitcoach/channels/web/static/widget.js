@@ -9,7 +9,9 @@
  *   data-open="true"      open the panel on load
  *
  * It talks to the server the script came from: WS /ws/chat (streamed replies), with
- * POST /api/chat as fallback, GET /api/chat/history on load and photos as base64.
+ * POST /api/chat as fallback, GET /api/chat/history on load (the conversation as it looked:
+ * images, photos, quick replies; images fetched with the same credentials from
+ * /api/chat/media/…) and photos as base64.
  * The UI lives in a shadow root, so host page styles and the widget's never mix.
  */
 (function () {
@@ -36,7 +38,15 @@
     pending: {}, // client message id -> frame, until its reply ends
     replies: {}, // reply id -> { bubble, inReplyTo }
     historyLoaded: false,
+    historyPolls: 0, // re-reads of the history while a past message is still being answered
+    liveIds: {}, // ids of messages sent from this page: history never shows them twice
+    liveStarted: false, // once true, the history no longer sets the quick replies
+    quickOwner: null, // the coach bubble whose buttons are in the quick-reply bar
+    quickButtons: [],
+    blobs: {}, // media path -> object URL of an image fetched with credentials
   };
+  var HISTORY_POLL_MS = 3000;
+  var MAX_HISTORY_POLLS = 20;
 
   // ---------- storage ----------
   function read(store, name) {
@@ -160,21 +170,69 @@
     setStatus(on ? "Coach is typing…" : state.ready || state.fallback ? "Online" : "Connecting…");
   }
 
-  function setQuickReplies(buttons) {
-    quick.textContent = "";
-    quick.hidden = !buttons || buttons.length === 0;
-    (buttons || []).forEach(function (button) {
+  // The last coach message's buttons live in the quick-reply bar (real buttons, in the tab
+  // order). Once answered or superseded they stay in their message as plain chips, the same
+  // live and after a reload.
+  function setQuickReplies(buttons, owner) {
+    retireQuickReplies(null);
+    if (!buttons || buttons.length === 0) return;
+    state.quickOwner = owner || null;
+    state.quickButtons = buttons;
+    quick.hidden = false;
+    buttons.forEach(function (button) {
       var choice = document.createElement("button");
       choice.type = "button";
       choice.className = "fc-choice";
       choice.textContent = button.label;
       choice.addEventListener("click", function () {
-        setQuickReplies([]);
+        retireQuickReplies(button.value);
         sendText(button.value, button.label);
         input.focus();
       });
       quick.appendChild(choice);
     });
+  }
+
+  function retireQuickReplies(answer) {
+    if (state.quickOwner && state.quickButtons.length) {
+      addChips(state.quickOwner, state.quickButtons, answer);
+    }
+    state.quickOwner = null;
+    state.quickButtons = [];
+    quick.textContent = "";
+    quick.hidden = true;
+  }
+
+  function chosen(buttons, answer) {
+    if (answer === null || answer === undefined) return null;
+    var wanted = String(answer).trim().toLowerCase();
+    for (var i = 0; i < buttons.length; i += 1) {
+      if (buttons[i].value.toLowerCase() === wanted || buttons[i].label.toLowerCase() === wanted) {
+        return buttons[i];
+      }
+    }
+    return null;
+  }
+
+  function addChips(item, buttons, answer) {
+    if (item.querySelector(".fc-chips")) return;
+    var picked = chosen(buttons, answer);
+    var list = document.createElement("ul");
+    list.className = "fc-chips";
+    list.setAttribute("aria-label", "Options offered");
+    buttons.forEach(function (button) {
+      var chip = document.createElement("li");
+      chip.className = "fc-chip" + (button === picked ? " fc-chip-picked" : "");
+      chip.textContent = button.label;
+      if (button === picked) {
+        var note = document.createElement("span");
+        note.className = "fc-sr";
+        note.textContent = " (your choice)";
+        chip.appendChild(note);
+      }
+      list.appendChild(chip);
+    });
+    item.appendChild(list);
   }
 
   // ---------- open / close ----------
@@ -208,11 +266,17 @@
   });
 
   // ---------- socket ----------
-  function headers() {
-    var result = { "Content-Type": "application/json" };
+  function authHeaders() {
+    var result = {};
     if (USER_TOKEN) result.Authorization = "Bearer " + USER_TOKEN;
     var current = session();
     if (current && !USER_TOKEN) result["X-Fitcoach-Session"] = current;
+    return result;
+  }
+
+  function headers() {
+    var result = authHeaders();
+    result["Content-Type"] = "application/json";
     return result;
   }
 
@@ -264,6 +328,7 @@
         flushPending();
         break;
       case "start":
+        state.liveStarted = true;
         showTyping(false);
         var item = addBubble("coach", "");
         item.setAttribute("aria-busy", "true");
@@ -281,7 +346,7 @@
         (frame.images || []).forEach(function (image) { addImage(done.bubble, image.url); });
         delete state.replies[frame.id];
         finish(done.inReplyTo);
-        setQuickReplies(frame.buttons);
+        setQuickReplies(frame.buttons, done.bubble);
         scrollDown();
         break;
       case "error":
@@ -329,9 +394,13 @@
           return;
         }
         if (!USER_TOKEN) setSession(result.data.session_id);
+        state.liveStarted = true;
         result.data.replies.forEach(function (reply) {
-          addBubble("coach", reply.text);
-          setQuickReplies(reply.buttons);
+          var item = addBubble("coach", reply.text);
+          (reply.images || []).forEach(function (image) {
+            if (/^(https?:|data:image\/)/.test(image.ref)) addImage(item, image.ref);
+          });
+          setQuickReplies(reply.buttons, item);
         });
       })
       .catch(function () {
@@ -341,27 +410,87 @@
   }
 
   // ---------- history ----------
+  // The conversation as it looked: text, the coach's images and quick replies (clickable
+  // only on the last message), the person's photos. A message still being answered shows
+  // "…" and the history is read again until its reply is there.
   function loadHistory() {
     if (state.historyLoaded || (!session() && !USER_TOKEN)) return;
     state.historyLoaded = true;
-    fetch(ORIGIN + "/api/chat/history?limit=50", { headers: headers() })
-      .then(function (response) { return response.ok ? response.json() : { messages: [] }; })
-      .then(function (data) {
-        if (data.messages.length) dropIntro();
-        var first = log.firstChild;
-        data.messages.forEach(function (message) {
-          var role = message.role === "user" ? "user" : "coach";
-          var text = message.text || (role === "user" ? "📷 Photo" : "");
-          log.insertBefore(bubble(role, text, "fc-past"), first);
-        });
-        scrollDown();
-      })
+    fetchHistory();
+  }
+
+  function fetchHistory() {
+    fetch(ORIGIN + "/api/chat/history?limit=50", { headers: authHeaders() })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) { if (data) renderHistory(data.messages || []); })
       .catch(function () { state.historyLoaded = false; });
+  }
+
+  function renderHistory(all) {
+    var messages = all.filter(function (m) {
+      return !(m.message_id && state.liveIds[m.message_id]); // already shown live
+    });
+    Array.prototype.slice.call(log.querySelectorAll(".fc-past")).forEach(function (node) {
+      log.removeChild(node);
+    });
+    if (messages.length) dropIntro();
+    var first = log.firstChild;
+    var offered = null; // { buttons, bubble } of a coach message waiting for its answer
+    var active = null;
+    var pending = false;
+    messages.forEach(function (message) {
+      var role = message.role === "user" ? "user" : "coach";
+      var text = message.text || "";
+      var images = message.images || [];
+      if (role === "user" && offered) {
+        var picked = chosen(offered.buttons, text);
+        if (picked) text = picked.label; // shown as when the button was pressed
+        addChips(offered.bubble, offered.buttons, message.text);
+        offered = null;
+      } else if (offered) {
+        addChips(offered.bubble, offered.buttons, null);
+        offered = null;
+      }
+      if (role === "user" && !text && !images.length) text = "\ud83d\udcf7 Photo";
+      var item = bubble(role, text, "fc-past");
+      images.forEach(function (image) { addImage(item, image.url); });
+      log.insertBefore(item, first);
+      var buttons = message.buttons || [];
+      if (role === "coach" && buttons.length) {
+        if (message.buttons_active) active = { buttons: buttons, bubble: item };
+        else offered = { buttons: buttons, bubble: item };
+      }
+      if (role === "user" && message.pending) {
+        pending = true;
+        var waiting = bubble("coach", "\u2026", "fc-past fc-pending");
+        waiting.querySelector(".fc-sr").textContent = "Coach is still answering";
+        log.insertBefore(waiting, first);
+      }
+    });
+    if (offered) addChips(offered.bubble, offered.buttons, null);
+    if (!state.liveStarted) {
+      if (active) restoreQuickReplies(active);
+      else if (state.quickButtons.length) { state.quickOwner = null; retireQuickReplies(null); }
+    }
+    if (pending && state.historyPolls < MAX_HISTORY_POLLS) {
+      state.historyPolls += 1;
+      setTimeout(fetchHistory, HISTORY_POLL_MS);
+    }
+    scrollDown();
+  }
+
+  function restoreQuickReplies(active) {
+    var same = JSON.stringify(active.buttons) === JSON.stringify(state.quickButtons);
+    if (same && !quick.hidden) { state.quickOwner = active.bubble; return; } // keep focus
+    state.quickOwner = null; // a re-read must not leave chips on a removed bubble
+    setQuickReplies(active.buttons, active.bubble);
   }
 
   // ---------- sending ----------
   function sendText(text, shown) {
     var frame = { type: "message", id: newId(), text: text };
+    state.liveIds[frame.id] = true;
+    state.liveStarted = true;
     addBubble("user", shown || text);
     state.pending[frame.id] = frame;
     showTyping(true);
@@ -373,7 +502,7 @@
     var text = input.value.trim();
     if (!text) return;
     input.value = "";
-    setQuickReplies([]);
+    retireQuickReplies(text);
     sendText(text);
   });
 
@@ -384,12 +513,36 @@
     if (file) sendPhoto(file);
   });
 
+  // Images of past messages are server paths (/api/chat/media/…) that answer only with this
+  // session's credentials: fetched with them and shown from an object URL.
   function addImage(item, url) {
     var image = document.createElement("img");
-    image.src = url;
     image.alt = item.classList.contains("fc-user") ? "Your photo" : "Image from the coach";
     image.className = "fc-image";
     item.appendChild(image);
+    if (url.charAt(0) === "/") loadPrivateImage(image, url);
+    else image.src = url;
+  }
+
+  function loadPrivateImage(image, path) {
+    if (state.blobs[path]) { image.src = state.blobs[path]; return; }
+    image.setAttribute("data-loading", "");
+    fetch(ORIGIN + path, { headers: authHeaders() })
+      .then(function (response) {
+        if (!response.ok) throw new Error("image " + response.status);
+        return response.blob();
+      })
+      .then(function (blob) {
+        state.blobs[path] = URL.createObjectURL(blob);
+        image.src = state.blobs[path];
+        image.removeAttribute("data-loading");
+      })
+      .catch(function () {
+        var missing = document.createElement("span");
+        missing.className = "fc-image-missing";
+        missing.textContent = image.alt + " is no longer available";
+        if (image.parentNode) image.parentNode.replaceChild(missing, image);
+      });
   }
 
   function shrink(file) {
@@ -424,12 +577,15 @@
         return null;
       }
       return base64(blob).then(function (data) {
+        retireQuickReplies(null);
         var item = addBubble("user", caption);
         addImage(item, URL.createObjectURL(blob));
         var frame = {
           type: "message", id: newId(), text: caption,
           image: { data: data, mime_type: blob.type || "image/jpeg" },
         };
+        state.liveIds[frame.id] = true;
+        state.liveStarted = true;
         state.pending[frame.id] = frame;
         showTyping(true);
         transmit(frame);
