@@ -79,7 +79,6 @@ def _start_scheduler(
     return scheduler
 
 
-RECOVERY_INTERVAL_S = 30.0
 log = structlog.get_logger(__name__)
 
 
@@ -90,4 +89,4 @@ async def _recovery_loop(services: Services) -> None:
             await services.conversation.recover()
         except Exception:
             log.exception("recovery_sweep_failed")
-        await asyncio.sleep(RECOVERY_INTERVAL_S)
+        await asyncio.sleep(services.settings.recovery_sweep_s)

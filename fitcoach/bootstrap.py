@@ -64,7 +64,7 @@ async def open_services(
     settings.ensure_data_dir()
     url = settings.resolved_database_url
     await upgrade_database_async(url)
-    database = Database(url)
+    database = Database(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
     coordinator = create_coordinator(settings.redis_url)
     await asyncio.to_thread(warm_up)
     prompt = coach_prompt(settings.prompts_dir or DEFAULT_PROMPTS_DIR)
@@ -102,6 +102,8 @@ async def open_services(
                 memory=memory,
                 extractor=MemoryExtractor(memory, remote),
                 privacy=PrivacyService(database, memory, saver, settings.data_dir),
+                lease_s=settings.inbox_lease_s,
+                max_concurrent_turns=settings.max_concurrent_turns,
             )
             try:
                 yield Services(

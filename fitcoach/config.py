@@ -66,6 +66,19 @@ class Settings(BaseSettings):
     web_max_photo_bytes: int = 1_500_000
     forwarded_allow_ips: str = "127.0.0.1"
     """Proxies whose X-Forwarded-For is trusted for the client address (rate limits)."""
+    inbox_lease_s: float = Field(default=60.0, gt=1)
+    """How long a claimed message (and its conversation lock) stays with a worker that stops
+    renewing it; a crashed replica's work is taken over after this."""
+    recovery_sweep_s: float = Field(default=5.0, gt=0)
+    """How often each replica looks for messages whose worker died."""
+    max_concurrent_turns: int = Field(default=256, ge=1)
+    """Turns one process runs at once; more wait in the inbox (in order)."""
+    db_pool_size: int = Field(default=20, ge=1)
+    db_max_overflow: int = Field(default=20, ge=0)
+    telegram_sends_per_s: float = Field(default=30.0, gt=0)
+    """Telegram's per-bot message budget, shared by every replica through Redis when set."""
+    telegram_typing_after_s: float = Field(default=1.0, ge=0)
+    """Show "typing…" only for turns that take longer than this."""
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"
 

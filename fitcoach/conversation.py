@@ -1,9 +1,11 @@
 """ConversationService: the one place that joins channels and the agent.
 
-InboundMessage → inbox (stored first; duplicates dropped) → claim → conversation lock (in
-order) → user from the verified channel identity → agent → OutboundMessage(s) → delivered.
-Every accepted message gets exactly one reply, also when the agent or Redis fails; a message
-claimed by a replica that died is taken over once its lease expires."""
+InboundMessage → inbox (stored first; duplicates dropped) → the conversation's queue (one
+worker per conversation across replicas, oldest message first) → user from the verified
+channel identity → agent → OutboundMessage(s) → delivered, and the delivery recorded.
+Every accepted message gets exactly one reply, also when the agent or Redis fails; work of a
+replica that died is taken over once its lease expires, and a reply it stored but never sent
+is sent by the recovery sweep."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import dataclasses
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from fitcoach.access import (
 from fitcoach.agent.coach import AgentReply, AudioClip, CoachAgent
 from fitcoach.agent.context import CoachContext
 from fitcoach.channels.base import Attachment, Button, InboundMessage, OutboundMessage
+from fitcoach.conversation_queue import ConversationKey, ConversationQueue, Deliver
 from fitcoach.coordination import Coordinator, LocalCoordinator
 from fitcoach.memory import MemoryExtractor, MemoryService
 from fitcoach.metrics import DUPLICATES, ERRORS, IN_FLIGHT, MESSAGE_LATENCY, MESSAGES
@@ -53,7 +56,8 @@ FAILURE_REPLY = (
 RATE_LIMITED_REPLY = (
     "You're sending messages faster than I can coach! Give me a few seconds and try again."
 )
-LEASE = timedelta(seconds=120)
+RECEIVED_GRACE_S = 10.0
+"""A message accepted this long ago and still unclaimed lost its worker (replica crash)."""
 LINK_CODE = (
     "Your link code is {code}. Send “/link {code}” from your other chat app within 15 minutes "
     "and I'll treat both as you: history, plans and memory come along."
@@ -63,7 +67,7 @@ LINK_FAILED = (
     "That link code is unknown or has expired. Send /link in your other app for a new one."
 )
 
-Deliver = Callable[[InboundMessage, list[OutboundMessage]], Awaitable[None]]
+__all__ = ["ConversationService", "Deliver", "context_for", "to_outbound"]
 
 
 class ConversationService:
@@ -81,6 +85,8 @@ class ConversationService:
         memory: MemoryService | None = None,
         extractor: MemoryExtractor | None = None,
         privacy: PrivacyService | None = None,
+        lease_s: float = 60.0,
+        max_concurrent_turns: int = 256,
     ) -> None:
         self.database = database
         self.agent = agent
@@ -92,12 +98,25 @@ class ConversationService:
         self.extractor = extractor
         self.privacy = privacy
         self.worker_id = uuid.uuid4().hex[:12]
-        self.deliverers: dict[str, Deliver] = {}
+        self.lease_s = lease_s
+        self.queue = ConversationQueue(
+            database,
+            self.coordinator,
+            self._turn,
+            worker_id=self.worker_id,
+            lease_s=lease_s,
+            max_concurrent_turns=max_concurrent_turns,
+        )
         self._tasks: set[asyncio.Future[object]] = set()
+
+    @property
+    def deliverers(self) -> dict[str, Deliver]:
+        """How replies of each channel are sent when no per-message sender is known."""
+        return self.queue.deliverers
 
     def register_deliverer(self, channel: str, deliver: Deliver) -> None:
         """How replies of this channel are sent (used for background and recovered work)."""
-        self.deliverers[channel] = deliver
+        self.queue.deliverers[channel] = deliver
 
     async def accept(self, message: InboundMessage) -> bool:
         """Store the message in the inbox; False for a duplicate delivery."""
@@ -114,57 +133,91 @@ class ConversationService:
         return accepted
 
     async def handle(self, message: InboundMessage) -> list[OutboundMessage]:
-        """Accept and process now. A duplicate gets the stored reply again (idempotent)."""
+        """Accept and process now (after any older message of the conversation); the caller
+        sends the reply. A duplicate gets the stored reply again (idempotent)."""
         if not await self.accept(message):
             return await self._stored_replies(message)
-        return await self.process(message)
+        try:
+            replies = await self.queue.run_now(message)
+        except Exception:
+            ERRORS.labels("queue").inc()
+            log.exception("turn_not_run", channel=message.channel)
+            return [OutboundMessage(text=FAILURE_REPLY)]
+        if replies is None:
+            replies = await self._stored_replies(message)
+        if replies:
+            async with self.database.session() as session:
+                await Inbox(session).mark_delivered(message.channel, message.message_id)
+        return replies
 
     async def submit(self, message: InboundMessage, deliver: Deliver) -> bool:
-        """Accept now and process in the background (webhooks ack at once); False if duplicate."""
+        """Accept now and process in the background (webhooks ack at once); False if duplicate.
+
+        ``deliver`` sends this message's reply when this process runs it; a message run by
+        another replica is sent with that replica's registered deliverer."""
         if not await self.accept(message):
             return False
-        self._spawn(self._process_and_deliver(message, deliver))
+        self.queue.enqueue(message, deliver)
         return True
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait for background work in flight (graceful shutdown); cancel what outlives it."""
-        if not self._tasks:
-            return
-        _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
-        for task in pending:
-            task.cancel()
-        if pending:
-            log.warning("drain_cancelled_tasks", count=len(pending))
-            await asyncio.gather(*pending, return_exceptions=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            work = set(self._tasks) | set(self.queue.tasks)
+            if not work:
+                return
+            _, pending = await asyncio.wait(work, timeout=max(0.0, deadline - time.monotonic()))
+            if pending:
+                for task in pending:
+                    task.cancel()
+                log.warning("drain_cancelled_tasks", count=len(pending))
+                await asyncio.gather(*pending, return_exceptions=True)
+                return
 
     async def recover(self) -> int:
-        """Process messages whose worker died (lease expired) or that were never started."""
+        """Take over messages whose worker died (lease expired, or never claimed) and send
+        replies that were stored but never sent; the number of messages found."""
+        now = utcnow()
         async with self.database.session() as session:
-            rows = await Inbox(session).stale(utcnow() - LEASE)
-        for row in rows:
-            message = InboundMessage.model_validate_json(row.payload)
-            deliver = self.deliverers.get(message.channel)
-            log.warning("recovering_message", channel=message.channel)
-            if deliver is None:
-                await self.process(message)  # the reply is kept in the inbox and history
-            else:
-                await self._process_and_deliver(message, deliver)
-        return len(rows)
-
-    async def process(self, message: InboundMessage) -> list[OutboundMessage]:
-        """Run the agent for an accepted message and record the outcome."""
-        async with self.database.session() as session:
-            claimed = await Inbox(session).claim(
-                message.channel, message.message_id, self.worker_id, utcnow() - LEASE
+            inbox = Inbox(session)
+            stale = await inbox.stale(now - timedelta(seconds=self.lease_s))
+            stale += [
+                row
+                for row in await inbox.stale(now - timedelta(seconds=RECEIVED_GRACE_S))
+                if row.status == "received" and row.id not in {r.id for r in stale}
+            ]
+            unsent = await inbox.undelivered(
+                now - timedelta(seconds=self.lease_s), list(self.deliverers)
             )
-        if not claimed:  # another worker holds it (or it is done)
-            return await self._stored_replies(message)
+        for key in {ConversationKey(row.channel, row.conversation_id) for row in stale}:
+            log.warning("recovering_conversation", channel=key.channel)
+            self.queue.kick(key)
+        for row in unsent:
+            self._spawn(self._resend(row.channel, row.message_id, row.payload, row.reply))
+        return len(stale) + len(unsent)
+
+    async def _resend(self, channel: str, message_id: str, payload: str, reply: str | None) -> None:
+        async with self.database.session() as session:
+            if not await Inbox(session).mark_delivered(channel, message_id):
+                return  # another replica sends it
+        log.warning("resending_reply", channel=channel)
+        message = InboundMessage.model_validate_json(payload)
+        replies = [OutboundMessage.model_validate(r) for r in json.loads(reply or "[]")]
+        try:
+            await self.deliverers[channel](message, replies)
+        except Exception:
+            ERRORS.labels("delivery").inc()
+            log.exception("delivery_failed", channel=channel)
+
+    async def _turn(self, message: InboundMessage) -> list[OutboundMessage]:
+        """Run the agent for a claimed message and record the outcome (the queue holds the
+        conversation)."""
         started = time.perf_counter()
         IN_FLIGHT.inc()
         try:
-            thread_id = f"{message.channel}:{message.conversation_id}"
-            async with self.coordinator.conversation_lock(thread_id):
-                return await self._run_turn(message, thread_id)
+            thread_id = ConversationKey.of(message).lock_name
+            return await self._run_turn(message, thread_id)
         finally:
             IN_FLIGHT.dec()
             MESSAGE_LATENCY.labels(message.channel).observe(time.perf_counter() - started)
@@ -287,14 +340,6 @@ class ConversationService:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    async def _process_and_deliver(self, message: InboundMessage, deliver: Deliver) -> None:
-        replies = await self.process(message)
-        try:
-            await deliver(message, replies)
-        except Exception:
-            ERRORS.labels("delivery").inc()
-            log.exception("delivery_failed", channel=message.channel)
 
     async def _open_turn(
         self, message: InboundMessage

@@ -22,11 +22,24 @@ LOCK_LEASE_S = 120.0
 LOCK_WAIT_S = 90.0
 
 
+class Lease(Protocol):
+    """A lock taken without waiting; it expires unless renewed (a dead holder loses it)."""
+
+    async def renew(self) -> bool:
+        """Extend the lease; False when it was lost (expired and taken, or the backend failed)."""
+
+    async def release(self) -> None:
+        """Give the lock back; never raises."""
+
+
 class Coordinator(Protocol):
     """Locks and counters shared by every replica that uses the same backend."""
 
     def conversation_lock(self, key: str) -> Any:
         """An async context manager held while one conversation's message is processed."""
+
+    async def try_lock(self, key: str, lease_s: float) -> Lease | None:
+        """Take ``key`` now, or None when another worker (any replica) holds it."""
 
     async def allow(self, key: str, limit: int, window_s: int) -> bool:
         """True while ``key`` has been used fewer than ``limit`` times in the window."""
@@ -35,12 +48,36 @@ class Coordinator(Protocol):
         """Release connections."""
 
 
+class LocalLease:
+    """An in-process lease: held until released (the process is the only holder)."""
+
+    def __init__(self, held: set[str], key: str) -> None:
+        self._held = held
+        self._key = key
+
+    async def renew(self) -> bool:
+        """Still held (nobody else in this process can take it)."""
+        return self._key in self._held
+
+    async def release(self) -> None:
+        """Give the key back."""
+        self._held.discard(self._key)
+
+
 class LocalCoordinator:
     """Single-process locks and sliding-window rate limits."""
 
     def __init__(self) -> None:
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._hits: defaultdict[str, deque[float]] = defaultdict(deque)
+        self._held: set[str] = set()
+
+    async def try_lock(self, key: str, lease_s: float) -> LocalLease | None:
+        """Take the key unless a task of this process holds it."""
+        if key in self._held:
+            return None
+        self._held.add(key)
+        return LocalLease(self._held, key)
 
     @asynccontextmanager
     async def conversation_lock(self, key: str) -> AsyncIterator[None]:
@@ -63,6 +100,31 @@ class LocalCoordinator:
         """Nothing to release."""
 
 
+class RedisLease:
+    """A Redis lock (SET NX PX with a token) inside this process's own lease."""
+
+    def __init__(self, lock: Any, local: LocalLease) -> None:
+        self._lock = lock
+        self._local = local
+
+    async def renew(self) -> bool:
+        """Reset the Redis expiry; False when the lock was lost or Redis fails."""
+        try:
+            await self._lock.reacquire()
+        except Exception as exc:
+            log.warning("redis_lease_lost", error_type=type(exc).__name__)
+            return False
+        return True
+
+    async def release(self) -> None:
+        """Release in Redis (if still ours) and in this process."""
+        try:
+            await self._lock.release()
+        except Exception as exc:  # expired, or Redis gone: nothing to release
+            log.warning("redis_lock_release_failed", error_type=type(exc).__name__)
+        await self._local.release()
+
+
 class RedisCoordinator:
     """Redis locks (with a lease, so a crashed replica's lock expires) and fixed-window counters."""
 
@@ -71,6 +133,24 @@ class RedisCoordinator:
 
         self.redis: Redis = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self.local = LocalCoordinator()
+
+    async def try_lock(self, key: str, lease_s: float) -> Lease | None:
+        """This process's lease first, then Redis; only the process lease while Redis fails
+        (the inbox's claims still keep one worker per message and the order)."""
+        local = await self.local.try_lock(key, lease_s)
+        if local is None:
+            return None
+        lock = self.redis.lock(f"fitcoach:lease:{key}", timeout=lease_s, thread_local=False)
+        try:
+            acquired = await lock.acquire(blocking=False)
+        except Exception as exc:
+            ERRORS.labels("redis").inc()
+            log.warning("redis_lock_unavailable", error_type=type(exc).__name__)
+            return local
+        if not acquired:
+            await local.release()
+            return None
+        return RedisLease(lock, local)
 
     @asynccontextmanager
     async def conversation_lock(self, key: str) -> AsyncIterator[None]:

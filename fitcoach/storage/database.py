@@ -19,9 +19,17 @@ from sqlalchemy.pool import ConnectionPoolEntry
 class Database:
     """Owns the async engine; hands out sessions that commit on success."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int = 5, max_overflow: int = 10) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
+        pooled = (
+            {}
+            if url.startswith("sqlite")
+            else {
+                "pool_size": pool_size,
+                "max_overflow": max_overflow,
+            }
+        )
+        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True, **pooled)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)

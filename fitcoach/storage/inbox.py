@@ -101,3 +101,78 @@ class Inbox:
             .limit(limit)
         )
         return list((await self.session.execute(stmt)).scalars())
+
+    async def next_in_conversation(self, channel: str, conversation_id: str) -> InboxMessage | None:
+        """The conversation's oldest unfinished message (received or being processed)."""
+        stmt = (
+            select(InboxMessage)
+            .where(
+                InboxMessage.channel == channel,
+                InboxMessage.conversation_id == conversation_id,
+                InboxMessage.status.in_(("received", "processing")),
+            )
+            .order_by(InboxMessage.id)
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def claim_row(self, row_id: int, worker: str, stale_before: datetime) -> bool:
+        """Claim this row if it is new or its worker's lease expired."""
+        result = await self.session.execute(
+            update(InboxMessage)
+            .where(
+                InboxMessage.id == row_id,
+                or_(
+                    InboxMessage.status == "received",
+                    (InboxMessage.status == "processing")
+                    & (InboxMessage.claimed_at < stale_before),
+                ),
+            )
+            .values(status="processing", claimed_at=utcnow(), claimed_by=worker)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def renew(self, row_id: int, worker: str) -> bool:
+        """Keep this worker's claim fresh while a long turn runs; False when it was taken."""
+        result = await self.session.execute(
+            update(InboxMessage)
+            .where(
+                InboxMessage.id == row_id,
+                InboxMessage.status == "processing",
+                InboxMessage.claimed_by == worker,
+            )
+            .values(claimed_at=utcnow())
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def mark_delivered(self, channel: str, message_id: str) -> bool:
+        """Record that the reply went out; False when it was already marked (by anyone)."""
+        result = await self.session.execute(
+            update(InboxMessage)
+            .where(
+                InboxMessage.channel == channel,
+                InboxMessage.message_id == message_id,
+                InboxMessage.delivered_at.is_(None),
+            )
+            .values(delivered_at=utcnow())
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def undelivered(
+        self, processed_before: datetime, channels: list[str], limit: int = 100
+    ) -> list[InboxMessage]:
+        """Answered messages whose reply never went out (the worker died in between)."""
+        stmt = (
+            select(InboxMessage)
+            .where(
+                InboxMessage.channel.in_(channels),
+                InboxMessage.status.not_in(("received", "processing")),
+                InboxMessage.reply.is_not(None),
+                InboxMessage.delivered_at.is_(None),
+                InboxMessage.processed_at < processed_before,
+            )
+            .order_by(InboxMessage.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())

@@ -1,0 +1,255 @@
+"""Each conversation's inbox, processed in arrival order by one worker at a time.
+
+A worker that takes a conversation (a lease: Redis across replicas, in-process otherwise)
+processes that conversation's unfinished inbox rows oldest first, whichever replica accepted
+them, until none is left. A replica that finds the conversation taken leaves its message to
+the holder and only checks now and then that it was picked up. The inbox claim is the second
+guard: only the oldest unfinished row of a conversation can be claimed, and a live claim is
+waited for, so the order holds even while Redis is down."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import structlog
+from pydantic import ValidationError
+
+from fitcoach.channels.base import InboundMessage, OutboundMessage
+from fitcoach.coordination import Coordinator, Lease
+from fitcoach.metrics import ERRORS
+from fitcoach.storage.database import Database
+from fitcoach.storage.inbox import Inbox
+from fitcoach.storage.models import InboxMessage, utcnow
+
+log = structlog.get_logger(__name__)
+
+Deliver = Callable[[InboundMessage, list[OutboundMessage]], Awaitable[None]]
+Runner = Callable[[InboundMessage], Awaitable[list[OutboundMessage]]]
+
+POLL_S = 0.1
+"""How often a worker waiting for a taken conversation tries again."""
+CHECK_EVERY = 5
+"""Polls between database checks that the holder took the waiting message."""
+
+
+@dataclass(frozen=True)
+class ConversationKey:
+    """One conversation of one channel: the unit of ordering."""
+
+    channel: str
+    conversation_id: str
+
+    @classmethod
+    def of(cls, message: InboundMessage) -> ConversationKey:
+        """The conversation this message belongs to."""
+        return cls(message.channel, message.conversation_id)
+
+    @property
+    def lock_name(self) -> str:
+        """The coordinator key (also the agent's thread id)."""
+        return f"{self.channel}:{self.conversation_id}"
+
+
+class ConversationQueue:
+    """Runs accepted messages conversation by conversation, in order, exactly once each."""
+
+    def __init__(
+        self,
+        database: Database,
+        coordinator: Coordinator,
+        run: Runner,
+        *,
+        worker_id: str,
+        lease_s: float,
+        max_concurrent_turns: int,
+    ) -> None:
+        self.database = database
+        self.coordinator = coordinator
+        self.run = run
+        self.worker_id = worker_id
+        self.lease_s = lease_s
+        self.deliverers: dict[str, Deliver] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+        self._deliver_once: dict[tuple[str, str], Deliver] = {}
+        self._drainers: dict[ConversationKey, asyncio.Task[None]] = {}
+        self._kicks: dict[ConversationKey, int] = {}
+        self._changed: dict[ConversationKey, asyncio.Event] = {}
+        self._slots = asyncio.Semaphore(max_concurrent_turns)
+
+    @property
+    def stale_before(self) -> timedelta:
+        """Age after which a claim whose worker stopped renewing it is taken over."""
+        return timedelta(seconds=self.lease_s)
+
+    def enqueue(self, message: InboundMessage, deliver: Deliver | None = None) -> None:
+        """Process this accepted message in the background; ``deliver`` sends its reply."""
+        if deliver is not None:
+            self._deliver_once[(message.channel, message.message_id)] = deliver
+        self.kick(ConversationKey.of(message))
+
+    def kick(self, key: ConversationKey) -> None:
+        """Make sure a worker of this process drains the conversation (or sees it taken)."""
+        self._kicks[key] = self._kicks.get(key, 0) + 1
+        if key not in self._drainers:
+            task = asyncio.create_task(self._drain(key))
+            self._drainers[key] = task
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def run_now(self, message: InboundMessage) -> list[OutboundMessage] | None:
+        """Process this accepted message (and any older one of its conversation) before
+        returning its reply; None when another worker processed it (its reply is stored)."""
+        key = ConversationKey.of(message)
+        polls = 0
+        while True:
+            lease = await self.coordinator.try_lock(key.lock_name, self.lease_s)
+            if lease is not None:
+                try:
+                    return await self._work(key, lease, until=message.message_id)
+                finally:
+                    await lease.release()
+                    self._notify(key)
+            polls += 1
+            if polls % CHECK_EVERY == 0 and await self._finished(message):
+                return None
+            await self._pause(key)
+
+    async def _drain(self, key: ConversationKey) -> None:
+        polls = 0
+        try:
+            while True:
+                seen = self._kicks.get(key, 0)
+                lease = await self.coordinator.try_lock(key.lock_name, self.lease_s)
+                if lease is None:
+                    polls += 1
+                    if polls % CHECK_EVERY == 0 and not await self._waiting(key):
+                        return  # the holder took everything of this conversation
+                    await self._pause(key)
+                    continue
+                try:
+                    await self._work(key, lease)
+                finally:
+                    await lease.release()
+                    self._notify(key)
+                if self._kicks.get(key, 0) == seen:
+                    return  # nothing arrived while draining
+        except Exception:
+            ERRORS.labels("queue").inc()
+            log.exception("conversation_drain_failed", channel=key.channel)
+        finally:
+            if self._drainers.get(key) is asyncio.current_task():
+                del self._drainers[key]
+                self._kicks.pop(key, None)
+
+    async def _work(
+        self, key: ConversationKey, lease: Lease, until: str | None = None
+    ) -> list[OutboundMessage] | None:
+        """Process the conversation's unfinished rows in order while holding its lease; stop
+        after ``until`` and return its replies (delivered by the caller)."""
+        renewed = time.monotonic()
+        while True:
+            if time.monotonic() - renewed > self.lease_s / 3:
+                await lease.renew()
+                renewed = time.monotonic()
+            row, claimed = await self._claim_next(key)
+            if row is None:
+                return None
+            if not claimed:  # the oldest row is with another live worker: wait for it
+                await self._pause(key, POLL_S * 2)
+                continue
+            try:
+                message = InboundMessage.model_validate_json(row.payload)
+            except ValidationError:
+                await self._drop_unreadable(row)
+                continue
+            replies = await self._run_with_heartbeat(row.id, message, lease)
+            renewed = time.monotonic()
+            self._notify(key)
+            if message.message_id == until:
+                return replies
+            await self.deliver(message, replies)
+
+    async def deliver(self, message: InboundMessage, replies: list[OutboundMessage]) -> None:
+        """Send a processed message's reply and record it; a failed send is retried once by
+        the recovery sweep."""
+        deliver = self._deliver_once.pop(
+            (message.channel, message.message_id), None
+        ) or self.deliverers.get(message.channel)
+        if deliver is None:
+            return  # a caller waiting in run_now (this or another replica) takes it
+        try:
+            await deliver(message, replies)
+        except Exception:
+            ERRORS.labels("delivery").inc()
+            log.exception("delivery_failed", channel=message.channel)
+            return
+        try:
+            async with self.database.session() as session:
+                await Inbox(session).mark_delivered(message.channel, message.message_id)
+        except Exception:
+            ERRORS.labels("bookkeeping").inc()
+            log.exception("delivery_not_recorded", channel=message.channel)
+
+    async def _claim_next(self, key: ConversationKey) -> tuple[InboxMessage | None, bool]:
+        async with self.database.session() as session:
+            inbox = Inbox(session)
+            row = await inbox.next_in_conversation(key.channel, key.conversation_id)
+            if row is None:
+                return None, False
+            claimed = await inbox.claim_row(row.id, self.worker_id, utcnow() - self.stale_before)
+            return row, claimed
+
+    async def _run_with_heartbeat(
+        self, row_id: int, message: InboundMessage, lease: Lease
+    ) -> list[OutboundMessage]:
+        async def heartbeat() -> None:
+            while True:
+                await asyncio.sleep(self.lease_s / 3)
+                await lease.renew()
+                try:
+                    async with self.database.session() as session:
+                        await Inbox(session).renew(row_id, self.worker_id)
+                except Exception:
+                    log.warning("claim_renewal_failed", channel=message.channel)
+
+        beat = asyncio.create_task(heartbeat())
+        try:
+            async with self._slots:
+                return await self.run(message)
+        finally:
+            beat.cancel()
+            await asyncio.gather(beat, return_exceptions=True)
+
+    async def _drop_unreadable(self, row: InboxMessage) -> None:
+        log.error("inbox_row_unreadable", channel=row.channel)
+        async with self.database.session() as session:
+            await Inbox(session).finish(
+                row.channel, row.message_id, user_id=None, status="unreadable", reply="[]"
+            )
+
+    async def _waiting(self, key: ConversationKey) -> bool:
+        """True while a row of this conversation is still unclaimed."""
+        async with self.database.session() as session:
+            row = await Inbox(session).next_in_conversation(key.channel, key.conversation_id)
+        return row is not None and row.status == "received"
+
+    async def _finished(self, message: InboundMessage) -> bool:
+        async with self.database.session() as session:
+            row = await Inbox(session).get(message.channel, message.message_id)
+        return row is None or row.status not in ("received", "processing")
+
+    async def _pause(self, key: ConversationKey, timeout: float = POLL_S) -> None:
+        """Sleep until this process changes the conversation, or the timeout."""
+        event = self._changed.setdefault(key, asyncio.Event())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)
+
+    def _notify(self, key: ConversationKey) -> None:
+        event = self._changed.pop(key, None)
+        if event is not None:
+            event.set()
