@@ -395,14 +395,11 @@ def fitcoach_env(
         FITCOACH_LOG_FORMAT="json",
         FITCOACH_LOG_LEVEL=args.log_level,
     )
-    if args.lease is not None:
-        env["BENCH_LEASE_S"] = str(args.lease)
-    if args.sweep is not None:
-        env["BENCH_SWEEP_S"] = str(args.sweep)
-    if args.flood_rate is not None:
-        env["BENCH_FLOOD_RATE"] = str(args.flood_rate)
+    env["FITCOACH_INBOX_LEASE_S"] = str(args.lease)
+    env["FITCOACH_RECOVERY_SWEEP_S"] = str(args.sweep)
+    env["FITCOACH_TELEGRAM_SENDS_PER_S"] = str(args.flood_rate)
     if args.no_typing:
-        env["BENCH_TYPING"] = "0"
+        env["FITCOACH_TELEGRAM_TYPING_AFTER_S"] = "100000"
     return env
 
 
@@ -734,10 +731,15 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--dup-rate", type=float, default=0.05, help="share of updates sent twice")
     p.add_argument("--model-errors", type=int, default=40, help="model 500s injected")
     p.add_argument("--time-limit", type=float, default=600, help="whole run, seconds")
-    p.add_argument("--lease", type=float, default=None, help="BENCH override of the 120 s lease")
-    p.add_argument("--sweep", type=float, default=None, help="BENCH override of the 30 s sweep")
-    p.add_argument("--flood-rate", type=int, default=None, help="BENCH override: Telegram sends/s")
-    p.add_argument("--no-typing", action="store_true", help="BENCH override: no typing indicator")
+    p.add_argument("--lease", type=float, default=60, help="FITCOACH_INBOX_LEASE_S")
+    p.add_argument("--sweep", type=float, default=5, help="FITCOACH_RECOVERY_SWEEP_S")
+    p.add_argument(
+        "--flood-rate",
+        type=int,
+        default=30,
+        help="FITCOACH_TELEGRAM_SENDS_PER_S (per bot, shared by the replicas through Redis)",
+    )
+    p.add_argument("--no-typing", action="store_true", help="no typing indicator at all")
     p.add_argument("--log-level", default="INFO")
     p.add_argument("--keep", action="store_true", help="keep replica logs and data dirs")
     p.add_argument("--seed", type=int, default=7)
@@ -752,9 +754,9 @@ async def main() -> None:
     print(
         f"fitcoach load bench: {args.conversations} conversations × {args.messages} messages, "
         f"inflight {args.inflight}, model delay {args.model_delay:g} s, {args.replicas} replicas, "
-        f"{os.cpu_count()} CPUs; lease {args.lease or 120:g} s, sweep {args.sweep or 30:g} s, "
-        f"flood rate {args.flood_rate or 30}/s per replica, typing "
-        f"{'off' if args.no_typing else 'on'}; logs in {work}",
+        f"{os.cpu_count()} CPUs; lease {args.lease:g} s, sweep {args.sweep:g} s, "
+        f"Telegram budget {args.flood_rate}/s per bot, typing "
+        f"{'off' if args.no_typing else 'after 1 s'}; logs in {work}",
         flush=True,
     )
     results: dict[str, tuple[RunResult, Figures, dict[str, Any] | None]] = {}

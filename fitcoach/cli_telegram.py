@@ -97,9 +97,14 @@ async def run_polling(
         async with application:
             await application.bot.delete_webhook()
             channel = TelegramChannel(
-                application.bot, services.conversation, settings.data_dir / "files" / "telegram"
+                application.bot,
+                services.conversation,
+                settings.data_dir / "files" / "telegram",
+                typing_after_s=settings.telegram_typing_after_s,
             )
-            services.conversation.register_deliverer(CHANNEL, channel.deliver)
+            services.conversation.register_deliverer(
+                CHANNEL, channel.deliver, on_start=channel.turn_started
+            )
             console.print(f"polling as @{channel.me.username}; Ctrl+C to stop")
             try:
                 await poll_updates(application.bot, channel.handle_update, stop, timeout=timeout)

@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     renewing it; a crashed replica's work is taken over after this."""
     recovery_sweep_s: float = Field(default=5.0, gt=0)
     """How often each replica looks for messages whose worker died."""
-    max_concurrent_turns: int = Field(default=256, ge=1)
+    max_concurrent_turns: int = Field(default=64, ge=1)
     """Turns one process runs at once; more wait in the inbox (in order)."""
     db_pool_size: int = Field(default=20, ge=1)
     db_max_overflow: int = Field(default=20, ge=0)

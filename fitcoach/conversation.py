@@ -30,7 +30,12 @@ from fitcoach.access import (
 from fitcoach.agent.coach import AgentReply, AudioClip, CoachAgent
 from fitcoach.agent.context import CoachContext
 from fitcoach.channels.base import Attachment, Button, InboundMessage, OutboundMessage
-from fitcoach.conversation_queue import ConversationKey, ConversationQueue, Deliver
+from fitcoach.conversation_queue import (
+    ConversationKey,
+    ConversationQueue,
+    Deliver,
+    TurnStarted,
+)
 from fitcoach.coordination import Coordinator, LocalCoordinator
 from fitcoach.memory import MemoryExtractor, MemoryService
 from fitcoach.metrics import DUPLICATES, ERRORS, IN_FLIGHT, MESSAGE_LATENCY, MESSAGES
@@ -86,7 +91,7 @@ class ConversationService:
         extractor: MemoryExtractor | None = None,
         privacy: PrivacyService | None = None,
         lease_s: float = 60.0,
-        max_concurrent_turns: int = 256,
+        max_concurrent_turns: int = 64,
     ) -> None:
         self.database = database
         self.agent = agent
@@ -114,9 +119,14 @@ class ConversationService:
         """How replies of each channel are sent when no per-message sender is known."""
         return self.queue.deliverers
 
-    def register_deliverer(self, channel: str, deliver: Deliver) -> None:
-        """How replies of this channel are sent (used for background and recovered work)."""
+    def register_deliverer(
+        self, channel: str, deliver: Deliver, on_start: TurnStarted | None = None
+    ) -> None:
+        """How replies of this channel are sent (used for background and recovered work);
+        ``on_start`` runs when this replica starts a turn of the channel (e.g. "typing…")."""
         self.queue.deliverers[channel] = deliver
+        if on_start is not None:
+            self.queue.turn_started[channel] = on_start
 
     async def accept(self, message: InboundMessage) -> bool:
         """Store the message in the inbox; False for a duplicate delivery."""

@@ -30,11 +30,18 @@ log = structlog.get_logger(__name__)
 
 Deliver = Callable[[InboundMessage, list[OutboundMessage]], Awaitable[None]]
 Runner = Callable[[InboundMessage], Awaitable[list[OutboundMessage]]]
+TurnStarted = Callable[[InboundMessage], None]
 
-POLL_S = 0.1
-"""How often a worker waiting for a taken conversation tries again."""
-CHECK_EVERY = 5
+POLL_S = 0.05
+"""First wait of a worker that found its conversation taken; it doubles up to MAX_POLL_S."""
+MAX_POLL_S = 1.0
+CHECK_EVERY = 3
 """Polls between database checks that the holder took the waiting message."""
+
+
+def backoff(polls: int) -> float:
+    """The wait before poll number ``polls`` (1-based) of a taken conversation."""
+    return float(min(MAX_POLL_S, POLL_S * 2 ** (polls - 1)))
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,7 @@ class ConversationQueue:
         self.worker_id = worker_id
         self.lease_s = lease_s
         self.deliverers: dict[str, Deliver] = {}
+        self.turn_started: dict[str, TurnStarted] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self._deliver_once: dict[tuple[str, str], Deliver] = {}
         self._drainers: dict[ConversationKey, asyncio.Task[None]] = {}
@@ -117,7 +125,7 @@ class ConversationQueue:
             polls += 1
             if polls % CHECK_EVERY == 0 and await self._finished(message):
                 return None
-            await self._pause(key)
+            await self._pause(key, backoff(polls))
 
     async def _drain(self, key: ConversationKey) -> None:
         polls = 0
@@ -129,8 +137,9 @@ class ConversationQueue:
                     polls += 1
                     if polls % CHECK_EVERY == 0 and not await self._waiting(key):
                         return  # the holder took everything of this conversation
-                    await self._pause(key)
+                    await self._pause(key, backoff(polls))
                     continue
+                polls = 0
                 try:
                     await self._work(key, lease)
                 finally:
@@ -220,6 +229,9 @@ class ConversationQueue:
         beat = asyncio.create_task(heartbeat())
         try:
             async with self._slots:
+                started = self.turn_started.get(message.channel)
+                if started is not None:
+                    started(message)
                 return await self.run(message)
         finally:
             beat.cancel()

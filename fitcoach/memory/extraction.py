@@ -73,6 +73,17 @@ def is_durable_candidate(message: str) -> bool:
     return bool(message.strip()) and detect_memory_intent(message) is None
 
 
+SELF_REFERENCE = re.compile(
+    r"\b(i|i'm|im|i've|ive|i'd|i'll|my|mine|me|myself|we|our|us)\b|\bi['’]", re.IGNORECASE
+)
+
+
+def speaks_about_self(message: str) -> bool:
+    """True when the message says something about the person (first person), the only kind
+    of message a durable fact can come from; the model is asked about these only."""
+    return SELF_REFERENCE.search(message) is not None
+
+
 async def extract_facts(message: str, model: BaseChatModel | None = None) -> list[Fact]:
     """Facts in one message: the rules, plus the model's structured extraction if given."""
     facts = extract_with_rules(message)
@@ -112,11 +123,12 @@ class MemoryExtractor:
         if not is_durable_candidate(message):
             return []
         try:
-            facts = await extract_facts(message, self.model if use_model else None)
+            ask_model = use_model and speaks_about_self(message)
+            facts = await extract_facts(message, self.model if ask_model else None)
             if not facts:
                 return []
             store = self.service.for_user(user_id)
-            origin = "model" if self.model is not None and use_model else "rule"
+            origin = "model" if self.model is not None and ask_model else "rule"
             return await asyncio.to_thread(
                 lambda: [store.add(f, source=message, origin=origin) for f in facts]
             )

@@ -75,11 +75,16 @@ async def lifespan(app: FastAPI, services: Services) -> AsyncIterator[None]:
     application = build_application(settings)
     await application.initialize()
     channel = TelegramChannel(
-        application.bot, services.conversation, settings.data_dir / "files" / "telegram"
+        application.bot,
+        services.conversation,
+        settings.data_dir / "files" / "telegram",
+        typing_after_s=settings.telegram_typing_after_s,
     )
     app.state.telegram = channel
     # Messages recovered from the inbox after a crash are answered through the same channel.
-    services.conversation.register_deliverer(CHANNEL, channel.deliver)
+    services.conversation.register_deliverer(
+        CHANNEL, channel.deliver, on_start=channel.turn_started
+    )
     services.proactive[CHANNEL] = TelegramDeliverer(channel.sender)
     log.info("telegram_ready", bot=channel.me.username)
     try:

@@ -47,13 +47,14 @@ class TelegramChannel:
         files_dir: Path,
         *,
         album_quiet_s: float = 1.0,
+        typing_after_s: float = 0.0,
     ) -> None:
         self.bot = bot
         self.conversation = conversation
         self.me = BotIdentity(id=bot.id, username=bot.username)
         self.media = MediaStore(bot, files_dir)
         self.sender = TelegramSender(bot)
-        self.typing = TypingIndicator(bot)
+        self.typing = TypingIndicator(bot, delay_s=typing_after_s)
         self.albums = AlbumCollector(self._dispatch, quiet_s=album_quiet_s)
         self._answered_locally: OrderedDict[str, None] = OrderedDict()
 
@@ -141,8 +142,17 @@ class TelegramChannel:
             reply_to=str(draft.reply_to) if draft.reply_to is not None else None,
             metadata=metadata,
         )
-        if await self.conversation.submit(inbound, self.deliver):
-            self.typing.start(inbound.message_id, draft.chat_id, draft.thread_id)
+        await self.conversation.submit(inbound, self.deliver)
+
+    def turn_started(self, message: InboundMessage) -> None:
+        """The coach started on this message (on this replica): "typing…" if it takes long."""
+        meta = message.metadata
+        thread_id = meta.get("thread_id")
+        self.typing.start(
+            message.message_id,
+            int(meta["chat_id"]),
+            int(thread_id) if thread_id is not None else None,
+        )
 
     async def _download(self, draft: Draft) -> tuple[list[Attachment], list[Attachment], int]:
         images: list[Attachment] = []

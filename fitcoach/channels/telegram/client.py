@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram.ext import Application, ApplicationBuilder
 
-from fitcoach.channels.telegram.flood import FloodControl
+from fitcoach.channels.telegram.flood import FloodControl, SharedWindow
 from fitcoach.config import Settings
 
 TelegramApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -45,6 +45,16 @@ def quiet_url_loggers() -> None:
             logger.setLevel(logging.WARNING)
 
 
+def flood_control(settings: Settings) -> FloodControl:
+    """Telegram's per-bot message budget: in this process, or shared by every replica."""
+    rate = max(1, int(settings.telegram_sends_per_s))
+    shared = None
+    if settings.redis_url:
+        bot_id = bot_token(settings).split(":", 1)[0]  # the public bot id, never the secret
+        shared = SharedWindow(settings.redis_url, rate, f"fitcoach:telegram:sends:{bot_id}")
+    return FloodControl(overall_rate=rate, shared=shared)
+
+
 def build_application(settings: Settings) -> TelegramApplication:
     """An Application with our flood control, no updater and no job queue; call
     ``initialize()`` (getMe) before use and ``shutdown()`` after."""
@@ -54,7 +64,7 @@ def build_application(settings: Settings) -> TelegramApplication:
         .token(bot_token(settings))
         .updater(None)
         .job_queue(None)
-        .rate_limiter(FloodControl())
+        .rate_limiter(flood_control(settings))
     )
     if settings.telegram_api_url:
         base_url, base_file_url = api_urls(settings.telegram_api_url)

@@ -1,9 +1,10 @@
 """Flood control for outgoing Bot API calls: stay under Telegram's limits, honour 429s.
 
 PTB's own ``AIORateLimiter`` needs the ``rate-limiter`` extra (aiolimiter), which fitcoach does
-not install; this is the same policy in a few lines on asyncio alone: at most 30 chat requests
-a second overall, 20 a minute per group, and on ``RetryAfter`` every request waits the time
-Telegram asked for before the failed one is retried."""
+not install; this is the same policy in a few lines on asyncio alone: at most 30 messages a
+second per bot (shared by every replica through Redis when configured), 20 a minute per
+group, and on ``RetryAfter`` every request waits the time Telegram asked for before the failed
+one is retried. Chat actions ("typing…") are not messages and are not counted."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
 MESSAGES_PER_SECOND = 30
 GROUP_MESSAGES_PER_MINUTE = 20
 MAX_GROUP_WINDOWS = 512
+UNCOUNTED_ENDPOINTS = frozenset({"sendChatAction"})
 
 
 class SlidingWindow:
@@ -62,6 +64,41 @@ class SlidingWindow:
                 await asyncio.sleep(self._times[0] + self.period - now)
 
 
+class SharedWindow:
+    """The per-second message budget of one bot, shared by every replica through Redis
+    (INCR on the current second's key); this process's own window answers while Redis fails."""
+
+    def __init__(self, redis_url: str, rate: int, key: str) -> None:
+        from redis.asyncio import Redis
+
+        self.redis = Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
+        self.rate = rate
+        self.key = key
+        self.local = SlidingWindow(rate, 1.0)
+
+    async def acquire(self) -> None:
+        """Wait until this second has room for one more message, then take it."""
+        while True:
+            now = time.time()
+            second = int(now)
+            try:
+                pipe = self.redis.pipeline()
+                pipe.incr(f"{self.key}:{second}")
+                pipe.expire(f"{self.key}:{second}", 3)
+                count, _ = await pipe.execute()
+            except Exception as exc:
+                log.warning("telegram_shared_budget_unavailable", error_type=type(exc).__name__)
+                await self.local.acquire()
+                return
+            if int(count) <= self.rate:
+                return
+            await asyncio.sleep(second + 1 - now)
+
+    async def close(self) -> None:
+        """Close the Redis connections."""
+        await self.redis.aclose()
+
+
 def retry_after_seconds(error: RetryAfter) -> float:
     """The wait Telegram asked for, in seconds (PTB 22 gives int or timedelta)."""
     with warnings.catch_warnings():
@@ -83,8 +120,9 @@ class FloodControl(BaseRateLimiter[int]):
         group_rate: int = GROUP_MESSAGES_PER_MINUTE,
         max_retries: int = 3,
         max_wait: float = 120.0,
+        shared: SharedWindow | None = None,
     ) -> None:
-        self.overall = SlidingWindow(overall_rate, 1.0)
+        self.overall: SlidingWindow | SharedWindow = shared or SlidingWindow(overall_rate, 1.0)
         self.group_rate = group_rate
         self.max_retries = max_retries
         self.max_wait = max_wait
@@ -96,7 +134,9 @@ class FloodControl(BaseRateLimiter[int]):
         """Nothing to start."""
 
     async def shutdown(self) -> None:
-        """Nothing to stop."""
+        """Close the shared budget's connections."""
+        if isinstance(self.overall, SharedWindow):
+            await self.overall.close()
 
     def _group_window(self, chat_id: int | str) -> SlidingWindow:
         if len(self._groups) > MAX_GROUP_WINDOWS:
@@ -107,9 +147,9 @@ class FloodControl(BaseRateLimiter[int]):
             window = self._groups[chat_id] = SlidingWindow(self.group_rate, 60.0)
         return window
 
-    async def _throttle(self, data: dict[str, Any]) -> None:
+    async def _throttle(self, endpoint: str, data: dict[str, Any]) -> None:
         chat_id: Any = data.get("chat_id")
-        if chat_id is None:
+        if chat_id is None or endpoint in UNCOUNTED_ENDPOINTS:
             return  # getMe, getFile, getUpdates, answerCallbackQuery: not flood-limited
         with contextlib.suppress(TypeError, ValueError):
             chat_id = int(chat_id)
@@ -131,7 +171,7 @@ class FloodControl(BaseRateLimiter[int]):
         attempt = 0
         while True:
             await self._resume.wait()
-            await self._throttle(data)
+            await self._throttle(endpoint, data)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:

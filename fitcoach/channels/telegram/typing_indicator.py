@@ -17,12 +17,16 @@ MAX_S = 60.0
 
 
 class TypingIndicator:
-    """Sends ``typing`` now and every few seconds until stopped (or a minute passes)."""
+    """Sends ``typing`` after ``delay_s`` and every few seconds until stopped (or a minute
+    passes); a reply faster than the delay shows no indicator and costs no API call."""
 
-    def __init__(self, bot: Bot, refresh_s: float = REFRESH_S, max_s: float = MAX_S) -> None:
+    def __init__(
+        self, bot: Bot, refresh_s: float = REFRESH_S, max_s: float = MAX_S, delay_s: float = 0.0
+    ) -> None:
         self.bot = bot
         self.refresh_s = refresh_s
         self.max_s = max_s
+        self.delay_s = delay_s
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def start(self, key: str, chat_id: int, thread_id: int | None = None) -> None:
@@ -50,6 +54,8 @@ class TypingIndicator:
     async def _run(self, chat_id: int, thread_id: int | None) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.max_s
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         while loop.time() < deadline:
             try:
                 await self.bot.send_chat_action(

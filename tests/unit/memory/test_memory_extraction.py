@@ -80,3 +80,17 @@ async def test_model_failure_falls_back_to_rules(service: MemoryService) -> None
     extractor = MemoryExtractor(service, StructuredModel(RuntimeError("429")))  # type: ignore[arg-type]
     changes = await extractor.after_turn(1, "I hate running")
     assert [c.memory.text for c in changes] == ["Dislikes running"]
+
+
+async def test_the_model_is_asked_only_about_messages_on_the_person(
+    service: MemoryService,
+) -> None:
+    model = StructuredModel([ExtractedFact(text="Works night shifts", category="profile")])
+    extractor = MemoryExtractor(service, model)  # type: ignore[arg-type]
+    # A question with nothing about the person: no model call (a model call per chat turn
+    # doubled the model traffic under load); the rules still run.
+    assert await extractor.after_turn(1, "any tips for staying motivated this week?") == []
+    assert model.schemas == []
+    changes = await extractor.after_turn(1, "my shifts are at night now")
+    assert model.schemas == [ExtractedFacts]
+    assert [c.memory.text for c in changes] == ["Works night shifts"]

@@ -1,0 +1,95 @@
+"""Telegram's per-bot message budget: chat actions are free, the budget is shared by replicas
+through a real Redis, and "typing…" is shown only for slow turns."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections import Counter
+from typing import Any
+
+import pytest
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from fitcoach.channels.telegram.flood import FloodControl, SharedWindow
+from fitcoach.channels.telegram.typing_indicator import TypingIndicator
+from tests.fakes.telegram_server import DEFAULT_TOKEN, FakeTelegram, fake_telegram
+
+__all__ = ["fake_telegram"]  # the fixture, re-exported for pytest
+
+REDIS_URL = os.environ.get("FITCOACH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+async def _send(flood: FloodControl, endpoint: str, stamps: list[float]) -> None:
+    async def call() -> bool:
+        stamps.append(time.time())
+        return True
+
+    await flood.process_request(call, (), {}, endpoint, {"chat_id": 7}, None)
+
+
+async def test_chat_actions_do_not_use_the_message_budget() -> None:
+    flood = FloodControl(overall_rate=2)
+    messages: list[float] = []
+    actions: list[float] = []
+    for _ in range(2):
+        await _send(flood, "sendMessage", messages)
+    # The message budget of this second is spent; typing indicators still go out at once.
+    await asyncio.wait_for(
+        asyncio.gather(*(_send(flood, "sendChatAction", actions) for _ in range(10))), 0.5
+    )
+    assert len(actions) == 10
+    blocked = asyncio.create_task(_send(flood, "sendMessage", messages))
+    await asyncio.sleep(0.1)
+    assert not blocked.done()  # the third message of the second waits for the window
+    await blocked
+    assert len(messages) == 3
+
+
+@pytest.mark.redis
+async def test_two_replicas_share_one_bot_budget() -> None:
+    key = f"fitcoach:test:sends:{uuid.uuid4().hex}"
+    try:
+        probe = SharedWindow(REDIS_URL, 1, key)
+        await probe.redis.ping()
+        await probe.close()
+    except Exception as exc:
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    replicas = [FloodControl(shared=SharedWindow(REDIS_URL, 4, key)) for _ in range(2)]
+    stamps: list[float] = []
+    await asyncio.gather(*(_send(replicas[i % 2], "sendMessage", stamps) for i in range(12)))
+    per_second = Counter(int(t) for t in stamps)
+    assert len(stamps) == 12
+    assert max(per_second.values()) <= 4, per_second  # never more than the bot's budget
+    for replica in replicas:
+        await replica.shutdown()
+
+
+async def test_a_shared_budget_without_redis_falls_back_to_this_process() -> None:
+    flood = FloodControl(shared=SharedWindow("redis://127.0.0.1:1/0", 3, "k"))
+    stamps: list[float] = []
+    await asyncio.gather(*(_send(flood, "sendMessage", stamps) for _ in range(3)))
+    assert len(stamps) == 3
+    await flood.shutdown()
+
+
+@pytest.fixture
+async def bot(fake_telegram: FakeTelegram) -> Any:
+    request = HTTPXRequest()
+    async with Bot(DEFAULT_TOKEN, base_url=f"{fake_telegram.url}/bot", request=request) as opened:
+        yield opened
+
+
+async def test_typing_is_shown_only_for_slow_turns(bot: Bot, fake_telegram: FakeTelegram) -> None:
+    typing = TypingIndicator(bot, delay_s=0.3)
+    typing.start("fast", 7)
+    await asyncio.sleep(0.05)
+    typing.stop("fast")  # answered before the delay: no indicator
+    typing.start("slow", 8)
+    await fake_telegram.await_for("sendChatAction")
+    typing.stop("slow")
+    await typing.close()
+    assert [c.params["chat_id"] for c in fake_telegram.attempts("sendChatAction")] == [8]
