@@ -322,7 +322,7 @@ class ConversationService:
         if user is None:
             return None
         pending = await self.privacy.take_pending_deletion(user.id)
-        if command == "confirm_delete" and pending:
+        if command in ("confirm_delete", "confirm_button") and pending:
             report = await self.privacy.delete(user.id)
             log.info(
                 "person_deleted",

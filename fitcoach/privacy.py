@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from sqlalchemy import delete, inspect, select
+from sqlalchemy import delete, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fitcoach.memory import MemoryService
@@ -33,6 +33,8 @@ _DELETE = re.compile(
     r"^\s*(?:/delete(?:@\w+)?|delete my (?:account|data)|delete everything)\s*$", re.I
 )
 _CONFIRM = re.compile(r"^\s*(?:yes,?\s+)?delete everything\s*$", re.I)
+_CONFIRM_BUTTON = re.compile(r"^\s*1\.?\s*$")
+"""The question's only quick reply ("1. yes, delete everything") sends its number."""
 
 DELETE_QUESTION = (
     "This permanently deletes everything I hold about you: logs, plans, reminders, memories, "
@@ -49,6 +51,8 @@ def parse_privacy_command(text: str) -> str | None:
         return "export"
     if _CONFIRM.match(text):
         return "confirm_delete"
+    if _CONFIRM_BUTTON.match(text):
+        return "confirm_button"
     if _DELETE.match(text):
         return "delete"
     return None
@@ -134,7 +138,10 @@ class PrivacyService:
         report = DeletionReport()
         async with self.database.session() as session:
             threads = await _threads(session, user_id)
-            report.rows["inbox_unattributed"] = await _delete_unattributed_inbox(session, user_id)
+            unattributed, inbox_files = await _inbox_of_person(session, user_id)
+            if unattributed:
+                await session.execute(delete(InboxMessage).where(InboxMessage.id.in_(unattributed)))
+            report.rows["inbox_unattributed"] = len(unattributed)
             for thread in threads:
                 if self.checkpointer is not None:
                     await self.checkpointer.adelete_thread(thread)
@@ -150,6 +157,7 @@ class PrivacyService:
             report.rows["users"] = int(getattr(result, "rowcount", 0) or 0)
         if self.memory is not None:
             report.memories = await asyncio.to_thread(self.memory.for_user(user_id).delete_all)
+        report.files += _remove_files(inbox_files, self.data_dir)
         for folder in (
             self.data_dir / "media" / str(user_id),
             self.data_dir / "exports" / str(user_id),
@@ -160,8 +168,9 @@ class PrivacyService:
         return report
 
 
-async def _delete_unattributed_inbox(session: AsyncSession, user_id: int) -> int:
-    """Inbox rows of this person's identities that never got a user id (e.g. commands)."""
+async def _inbox_of_person(session: AsyncSession, user_id: int) -> tuple[list[int], list[Path]]:
+    """Inbox rows of this person's identities that never got a user id (e.g. commands), and
+    the files (channel downloads: photos, voice notes) any of their messages carried."""
     identities = {
         (channel, external)
         for channel, external in await session.execute(
@@ -171,24 +180,47 @@ async def _delete_unattributed_inbox(session: AsyncSession, user_id: int) -> int
         )
     }
     channels = {channel for channel, _ in identities}
-    if not channels:
-        return 0
     rows = await session.execute(
-        select(InboxMessage.id, InboxMessage.channel, InboxMessage.payload).where(
-            InboxMessage.user_id.is_(None), InboxMessage.channel.in_(channels)
+        select(
+            InboxMessage.id, InboxMessage.channel, InboxMessage.user_id, InboxMessage.payload
+        ).where(
+            or_(
+                InboxMessage.user_id == user_id,
+                InboxMessage.user_id.is_(None) & InboxMessage.channel.in_(channels),
+            )
         )
     )
-    doomed = []
-    for row_id, channel, payload in rows:
+    unattributed: list[int] = []
+    files: list[Path] = []
+    for row_id, channel, owner, payload in rows:
         try:
-            external = json.loads(payload).get("external_user_id")
+            message = json.loads(payload)
+            external = message.get("external_user_id")
         except (ValueError, AttributeError):
             continue
-        if (channel, external) in identities:
-            doomed.append(row_id)
-    if doomed:
-        await session.execute(delete(InboxMessage).where(InboxMessage.id.in_(doomed)))
-    return len(doomed)
+        if owner is None:
+            if (channel, external) not in identities:
+                continue
+            unattributed.append(row_id)
+        for attachment in [*message.get("images", []), *message.get("audio", [])]:
+            if isinstance(attachment, dict) and isinstance(attachment.get("ref"), str):
+                files.append(Path(attachment["ref"]))
+    return unattributed, files
+
+
+def _remove_files(paths: list[Path], root: Path) -> int:
+    """Delete these files if they are inside ``root`` (never anything else); the count."""
+    removed = 0
+    base = root.resolve()
+    for path in paths:
+        try:
+            resolved = path.resolve()
+            if resolved.is_relative_to(base) and resolved.is_file():
+                resolved.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 async def _threads(session: AsyncSession, user_id: int) -> set[str]:

@@ -62,12 +62,17 @@ async def rows_of(services: Services, uid: int) -> dict[str, int]:
     return counts
 
 
+def download_path(services: Services, who: str) -> Path:
+    return services.settings.data_dir / "files" / "test" / f"{who}.png"
+
+
 async def fill(services: Services, who: str, tmp_path: Path) -> None:
     await say(services, who, "had 2 large eggs and a banana")
     await say(services, who, "bench 3x5 at 80kg")
     await say(services, who, "I'm 34, 178 cm, 82 kg")
     await say(services, who, "I'm vegetarian")
-    image = tmp_path / f"{who}.png"
+    image = download_path(services, who)  # where a channel keeps a downloaded photo
+    image.parent.mkdir(parents=True, exist_ok=True)
     image.write_bytes(PNG)
     await say(
         services, who, "", images=[Attachment(kind="image", mime_type="image/png", ref=str(image))]
@@ -113,6 +118,8 @@ async def test_delete_needs_confirmation_and_removes_everything(
     assert not state.values
     media = services.settings.data_dir / "media" / str(ann)
     assert not media.exists()
+    assert not download_path(services, "ann").exists()  # the channel's copy of her photo too
+    assert download_path(services, "bob").exists()
     async with services.database.session() as session:
         leftover = (
             await session.execute(text("SELECT count(*) FROM inbox WHERE payload LIKE '%\"ann\"%'"))
@@ -123,3 +130,16 @@ async def test_delete_needs_confirmation_and_removes_everything(
     assert services.memory.for_user(bob).count() >= 1
     # Ann can start again as a new person.
     assert "haven't logged anything" in (await say(services, "ann", "how am I doing today?")).text
+
+
+async def test_the_delete_questions_button_confirms(services: Services, tmp_path: Path) -> None:
+    await fill(services, "ann", tmp_path)
+    ann = await user_id(services, "ann")
+    assert ann is not None
+    question = await say(services, "ann", "/delete")
+    assert [b.value for b in question.buttons] == ["1"]
+    done = await say(services, "ann", question.buttons[0].value)  # what pressing it sends
+    assert "deleted" in done.text
+    assert await rows_of(services, ann) == {}
+    # Without a pending question, "1" is an ordinary message for the coach.
+    assert "deleted" not in (await say(services, "bob", "1")).text
