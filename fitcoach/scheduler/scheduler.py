@@ -14,6 +14,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from fitcoach.scheduler.config import SchedulerSettings
 from fitcoach.scheduler.delivery import Deliverer
 from fitcoach.scheduler.engine import Compose, TickEngine, TickReport
+from fitcoach.scheduler.teams import JOB_ID as TEAM_JOB_ID
+from fitcoach.scheduler.teams import TeamChallengeJob
 from fitcoach.storage.database import Database
 from fitcoach.storage.models import utcnow
 
@@ -37,6 +39,8 @@ class ProactiveScheduler:
     ) -> None:
         self.settings = settings or SchedulerSettings()
         self.engine = TickEngine(database, deliverer, clock, self.settings, compose)
+        self.teams = TeamChallengeJob(database, deliverer, clock,
+                                      instance_id=self.settings.instance_id)
         self._scheduler: AsyncIOScheduler | None = None
         self._running = asyncio.Lock()
         self.last_report: TickReport | None = None
@@ -69,6 +73,8 @@ class ProactiveScheduler:
             self.tick, IntervalTrigger(seconds=self.settings.tick_seconds), id=JOB_ID,
             next_run_time=utcnow(), replace_existing=True, **job_options,
         )
+        scheduler.add_job(self.teams.tick, IntervalTrigger(seconds=self.settings.tick_seconds),
+                          id=TEAM_JOB_ID, replace_existing=True, **job_options)
         scheduler.start()
         self._scheduler = scheduler
 
@@ -77,5 +83,5 @@ class ProactiveScheduler:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        async with self._running:
+        async with self._running, self.teams.running:
             pass

@@ -5,6 +5,9 @@ The REAL ``slack_sdk`` ``AsyncWebClient`` talks to it: point ``base_url`` (fitco
 Slack channel uses:
 
 - ``auth.test``, ``chat.postMessage``, ``chat.postEphemeral``, ``chat.update``, ``users.info``
+  (posted messages are kept, :meth:`FakeSlack.message`; ``chat.update`` edits only a message
+  the bot posted, else ``message_not_found``; channels in :attr:`FakeSlack.outside` answer
+  ``not_in_channel``, as Slack does when the app was not invited)
 - ``files.getUploadURLExternal`` + the upload URL + ``files.completeUploadExternal``
   (what ``files_upload_v2`` calls)
 - private file downloads (:meth:`FakeSlack.file_url`): a PNG only with
@@ -111,6 +114,7 @@ class _State:
     failures: list[ScriptedFailure] = field(default_factory=list)
     uploads: dict[str, bytes] = field(default_factory=dict)
     completed_files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
 
 class FakeSlack:
@@ -131,6 +135,8 @@ class FakeSlack:
         self.bot_id = bot_id
         self.png = tiny_png()
         self.users: dict[str, dict[str, Any]] = {}
+        self.outside: set[str] = set()
+        """Channels the app is not a member of (posting there answers ``not_in_channel``)."""
         self._state = _State()
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
@@ -246,6 +252,22 @@ class FakeSlack:
         """The recorded calls of one method (optionally only the successful ones)."""
         return [c for c in self.calls if c.method == method and (c.ok or not ok_only)]
 
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """The bot's message as it stands now (after any ``chat.update``)."""
+        with self._lock:
+            found = self._state.messages.get((channel, ts))
+            return dict(found) if found is not None else None
+
+    def messages_in(self, channel: str) -> list[dict[str, Any]]:
+        """The bot's messages in a channel, oldest first, each with its ``ts``."""
+        with self._lock:
+            found = [
+                {**message, "ts": ts}
+                for (where, ts), message in self._state.messages.items()
+                if where == channel
+            ]
+        return found
+
     @property
     def uploads(self) -> dict[str, bytes]:
         """Bytes received on upload URLs, by file id."""
@@ -356,28 +378,51 @@ class FakeSlack:
         channel = args.get("channel")
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
+        if channel in self.outside:
+            return {"ok": False, "error": "not_in_channel"}
         if not args.get("text") and not args.get("blocks"):
             return {"ok": False, "error": "no_text"}
-        blocks = args.get("blocks")
-        if isinstance(blocks, str):
-            blocks = json.loads(blocks)
+        blocks = _blocks_arg(args)
         if blocks is not None and not _valid_blocks(blocks):
             return {"ok": False, "error": "invalid_blocks"}
         ts = self._next_ts()
         message = {"type": "message", "text": args.get("text", ""), "ts": ts, "bot_id": self.bot_id}
+        if blocks is not None:
+            message["blocks"] = blocks
         if args.get("thread_ts"):
             message["thread_ts"] = args["thread_ts"]
+        with self._lock:
+            self._state.messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
     def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("channel") or not args.get("user"):
             return {"ok": False, "error": "invalid_arguments"}
+        if args["channel"] in self.outside:
+            return {"ok": False, "error": "not_in_channel"}
+        if not args.get("text") and not args.get("blocks"):
+            return {"ok": False, "error": "no_text"}
         return {"ok": True, "message_ts": self._next_ts()}
 
     def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
-        if not args.get("channel") or not args.get("ts"):
+        channel, ts = args.get("channel"), args.get("ts")
+        if not channel or not ts:
             return {"ok": False, "error": "invalid_arguments"}
-        return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
+        if not args.get("text") and not args.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        blocks = _blocks_arg(args)
+        if blocks is not None and not _valid_blocks(blocks):
+            return {"ok": False, "error": "invalid_blocks"}
+        with self._lock:
+            message = self._state.messages.get((channel, ts))
+            if message is None:
+                return {"ok": False, "error": "message_not_found"}
+            message = {**message, "text": args.get("text", message.get("text", ""))}
+            if blocks is not None:
+                message["blocks"] = blocks
+            message["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
+            self._state.messages[(channel, ts)] = message
+        return {"ok": True, "channel": channel, "ts": ts, "text": message["text"]}
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = args.get("user", "")
@@ -440,6 +485,12 @@ class FakeSlack:
         return web.Response(text="ok")
 
 
+def _blocks_arg(args: dict[str, Any]) -> Any:
+    """``blocks`` as sent: a JSON string (form-encoded calls) or a list (JSON calls)."""
+    blocks = args.get("blocks")
+    return json.loads(blocks) if isinstance(blocks, str) else blocks
+
+
 def _valid_blocks(blocks: Any) -> bool:
     """A light Block Kit check: a list of typed blocks, buttons with text and action_id."""
     if not isinstance(blocks, list) or len(blocks) > 50:
@@ -453,6 +504,10 @@ def _valid_blocks(blocks: Any) -> bool:
             for element in block.get("elements", []):
                 if not element.get("action_id") or not element.get("text", {}).get("text"):
                     return False
+        if block["type"] == "context":
+            elements = block.get("elements")
+            if not isinstance(elements, list) or not 0 < len(elements) <= 10:
+                return False
     return True
 
 

@@ -7,7 +7,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
@@ -24,12 +24,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fitcoach.access import AccessPolicy
 from fitcoach.channels.base import Attachment, InboundMessage, OutboundMessage
+from fitcoach.channels.slack.background import Background
+from fitcoach.channels.slack.buttons import retire_buttons
 from fitcoach.channels.slack.delivery import SlackDelivery
 from fitcoach.channels.slack.events import CHANNEL, ParsedMessage, ReplyTarget
 from fitcoach.channels.slack.files import FileFetchError, ImageFetcher
 from fitcoach.channels.slack.listeners import register_listeners
+from fitcoach.channels.slack.teams import SlackTeams
 from fitcoach.config import Settings
+from fitcoach.storage.database import Database
 
 log = structlog.get_logger(__name__)
 
@@ -47,7 +52,11 @@ Deliver = Callable[[InboundMessage, list[OutboundMessage]], Awaitable[None]]
 
 
 class ConversationPort(Protocol):
-    """What the channel needs from the conversation service."""
+    """What the channel needs from the conversation service (its database and access policy
+    also serve the team challenges)."""
+
+    database: Database
+    access: AccessPolicy
 
     async def submit(self, message: InboundMessage, deliver: Deliver) -> bool: ...
 
@@ -65,18 +74,22 @@ class SlackChannel:
         conversation: ConversationPort,
         delivery: SlackDelivery,
         fetcher: ImageFetcher,
+        teams: SlackTeams | None = None,
+        background: Background | None = None,
     ) -> None:
         self.client = client
         self.conversation = conversation
         self.delivery = delivery
         self.fetcher = fetcher
+        self.teams = teams
+        self.background = background or Background()
         self.app = AsyncApp(
             name="fitcoach",
             signing_secret=signing_secret,
             client=client,
             process_before_response=True,
         )
-        register_listeners(self.app, self)
+        register_listeners(self.app, self, teams)
         self.handler = AsyncSlackRequestHandler(self.app)
         self.verifier = SignatureVerifier(signing_secret)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -118,11 +131,18 @@ class SlackChannel:
         task.add_done_callback(self._tasks.discard)
         return True
 
+    def chose(self, body: dict[str, Any]) -> None:
+        """A choice was taken: remove the pressed message's buttons (in the background)."""
+        self.background.spawn(
+            retire_buttons(self.client, self.delivery.session, body), "slack_buttons_retire"
+        )
+
     async def drain(self, timeout: float = 30.0) -> None:
-        """Wait for image downloads, then for the replies they started."""
+        """Wait for image downloads, then for the replies and other work they started."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
         await self.conversation.drain(timeout)
+        await self.background.drain(timeout)
 
     async def _submit(
         self, inbound: InboundMessage, target: ReplyTarget, note: str | None = None
@@ -188,11 +208,16 @@ async def open_slack_channel(
                 AsyncRateLimitErrorRetryHandler(max_retry_count=2),
             ],
         )
+        background = Background()
         channel = SlackChannel(
             signing_secret=settings.slack_signing_secret.get_secret_value(),
             client=client,
             conversation=conversation,
             delivery=SlackDelivery(client, session),
+            teams=SlackTeams(
+                conversation.database, client, session, background, access=conversation.access
+            ),
+            background=background,
             fetcher=ImageFetcher(
                 http,
                 token,

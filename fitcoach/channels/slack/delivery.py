@@ -32,6 +32,11 @@ class SlackDelivery:
         self.client = client
         self._session = session
 
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The HTTP session for ``response_url`` posts."""
+        return self._session
+
     async def send(
         self, target: ReplyTarget, replies: list[OutboundMessage], note: str | None = None
     ) -> None:

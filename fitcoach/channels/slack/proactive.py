@@ -8,7 +8,9 @@ from slack_sdk.errors import SlackApiError
 from fitcoach.channels.base import OutboundMessage
 from fitcoach.channels.slack.delivery import SlackDelivery
 from fitcoach.channels.slack.events import ReplyTarget
+from fitcoach.channels.slack.teams import SlackTeamPoster
 from fitcoach.scheduler.delivery import DeliveryResult
+from fitcoach.storage.teams import Board, Period
 
 log = structlog.get_logger(__name__)
 
@@ -26,10 +28,20 @@ UNREACHABLE = frozenset(
 
 
 class SlackDeliverer:
-    """Posts a scheduler message in the person's DM (or their shared channel)."""
+    """Posts a scheduler message in the person's DM (or their shared channel), and a team
+    challenge's weekly standings in its channel (the ``TeamPoster`` of the team job)."""
 
     def __init__(self, delivery: SlackDelivery) -> None:
         self.delivery = delivery
+        self.teams = SlackTeamPoster(delivery.client)
+
+    async def post_standings(
+        self, board: Board, *, next_period: Period | None, stopped_by: str | None = None
+    ) -> DeliveryResult:
+        """Post a challenge's final standings (see ``fitcoach.scheduler.teams``)."""
+        return await self.teams.post_standings(
+            board, next_period=next_period, stopped_by=stopped_by
+        )
 
     async def deliver(
         self, user_id: int, channel: str, conversation_id: str, message: OutboundMessage

@@ -53,7 +53,7 @@ def render(message: OutboundMessage, note: str | None = None) -> SlackPayload:
     body = "\n\n".join(p for p in (note, message.text) if p)
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": escape(chunk)}}
-        for chunk in _chunks(body, SECTION_LIMIT)
+        for chunk in split_text(body, SECTION_LIMIT)
     ]
     buttons = message.buttons
     for start in range(0, len(buttons), BUTTONS_PER_BLOCK):
@@ -81,7 +81,7 @@ def _button(button: Button, index: int) -> dict[str, Any]:
     }
 
 
-def _chunks(text: str, size: int) -> list[str]:
+def split_text(text: str, size: int) -> list[str]:
     """Split on line breaks where possible so no section exceeds ``size``."""
     chunks: list[str] = []
     current = ""
