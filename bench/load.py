@@ -731,7 +731,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--dup-rate", type=float, default=0.05, help="share of updates sent twice")
     p.add_argument("--model-errors", type=int, default=40, help="model 500s injected")
     p.add_argument("--time-limit", type=float, default=600, help="whole run, seconds")
-    p.add_argument("--lease", type=float, default=60, help="FITCOACH_INBOX_LEASE_S")
+    p.add_argument("--lease", type=float, default=30, help="FITCOACH_INBOX_LEASE_S")
     p.add_argument("--sweep", type=float, default=5, help="FITCOACH_RECOVERY_SWEEP_S")
     p.add_argument(
         "--flood-rate",

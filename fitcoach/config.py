@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     web_max_photo_bytes: int = 1_500_000
     forwarded_allow_ips: str = "127.0.0.1"
     """Proxies whose X-Forwarded-For is trusted for the client address (rate limits)."""
-    inbox_lease_s: float = Field(default=60.0, gt=1)
+    inbox_lease_s: float = Field(default=30.0, gt=1)
     """How long a claimed message (and its conversation lock) stays with a worker that stops
     renewing it; a crashed replica's work is taken over after this."""
     recovery_sweep_s: float = Field(default=5.0, gt=0)

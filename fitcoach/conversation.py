@@ -61,8 +61,6 @@ FAILURE_REPLY = (
 RATE_LIMITED_REPLY = (
     "You're sending messages faster than I can coach! Give me a few seconds and try again."
 )
-RECEIVED_GRACE_S = 10.0
-"""A message accepted this long ago and still unclaimed lost its worker (replica crash)."""
 LINK_CODE = (
     "Your link code is {code}. Send “/link {code}” from your other chat app within 15 minutes "
     "and I'll treat both as you: history, plans and memory come along."
@@ -90,7 +88,7 @@ class ConversationService:
         memory: MemoryService | None = None,
         extractor: MemoryExtractor | None = None,
         privacy: PrivacyService | None = None,
-        lease_s: float = 60.0,
+        lease_s: float = 30.0,
         max_concurrent_turns: int = 64,
     ) -> None:
         self.database = database
@@ -188,18 +186,11 @@ class ConversationService:
     async def recover(self) -> int:
         """Take over messages whose worker died (lease expired, or never claimed) and send
         replies that were stored but never sent; the number of messages found."""
-        now = utcnow()
+        stale_before = utcnow() - timedelta(seconds=self.lease_s)
         async with self.database.session() as session:
             inbox = Inbox(session)
-            stale = await inbox.stale(now - timedelta(seconds=self.lease_s))
-            stale += [
-                row
-                for row in await inbox.stale(now - timedelta(seconds=RECEIVED_GRACE_S))
-                if row.status == "received" and row.id not in {r.id for r in stale}
-            ]
-            unsent = await inbox.undelivered(
-                now - timedelta(seconds=self.lease_s), list(self.deliverers)
-            )
+            stale = await inbox.stale(stale_before)
+            unsent = await inbox.undelivered(stale_before, list(self.deliverers))
         for key in {ConversationKey(row.channel, row.conversation_id) for row in stale}:
             log.warning("recovering_conversation", channel=key.channel)
             self.queue.kick(key)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -35,6 +35,8 @@ TurnStarted = Callable[[InboundMessage], None]
 POLL_S = 0.05
 """First wait of a worker that found its conversation taken; it doubles up to MAX_POLL_S."""
 MAX_POLL_S = 1.0
+DELIVERY_TIMEOUT_S = 120.0
+"""A send still waiting after this (platform down, flood wait) is left to the recovery sweep."""
 CHECK_EVERY = 3
 """Polls between database checks that the holder took the waiting message."""
 
@@ -176,12 +178,13 @@ class ConversationQueue:
             except ValidationError:
                 await self._drop_unreadable(row)
                 continue
-            replies = await self._run_with_heartbeat(row.id, message, lease)
+            async with self._heartbeat(row.id, lease):
+                replies = await self._run(message)
+                self._notify(key)
+                if message.message_id == until:
+                    return replies
+                await self.deliver(message, replies)
             renewed = time.monotonic()
-            self._notify(key)
-            if message.message_id == until:
-                return replies
-            await self.deliver(message, replies)
 
     async def deliver(self, message: InboundMessage, replies: list[OutboundMessage]) -> None:
         """Send a processed message's reply and record it; a failed send is retried once by
@@ -192,7 +195,8 @@ class ConversationQueue:
         if deliver is None:
             return  # a caller waiting in run_now (this or another replica) takes it
         try:
-            await deliver(message, replies)
+            async with asyncio.timeout(DELIVERY_TIMEOUT_S):
+                await deliver(message, replies)
         except Exception:
             ERRORS.labels("delivery").inc()
             log.exception("delivery_failed", channel=message.channel)
@@ -213,29 +217,40 @@ class ConversationQueue:
             claimed = await inbox.claim_row(row.id, self.worker_id, utcnow() - self.stale_before)
             return row, claimed
 
-    async def _run_with_heartbeat(
-        self, row_id: int, message: InboundMessage, lease: Lease
-    ) -> list[OutboundMessage]:
-        async def heartbeat() -> None:
-            while True:
-                await asyncio.sleep(self.lease_s / 3)
+    async def _run(self, message: InboundMessage) -> list[OutboundMessage]:
+        async with self._slots:
+            started = self.turn_started.get(message.channel)
+            if started is not None:
+                started(message)
+            return await self.run(message)
+
+    @contextlib.asynccontextmanager
+    async def _heartbeat(self, row_id: int, lease: Lease) -> AsyncIterator[None]:
+        """Keep the conversation's lease and the row's claim fresh while the turn runs and its
+        reply is sent (a send can wait long for Telegram's budget)."""
+        stop = asyncio.Event()
+
+        async def beat() -> None:
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.lease_s / 3)
+                    return
                 await lease.renew()
                 try:
                     async with self.database.session() as session:
                         await Inbox(session).renew(row_id, self.worker_id)
                 except Exception:
-                    log.warning("claim_renewal_failed", channel=message.channel)
+                    log.warning("claim_renewal_failed")
 
-        beat = asyncio.create_task(heartbeat())
+        task = asyncio.create_task(beat())
         try:
-            async with self._slots:
-                started = self.turn_started.get(message.channel)
-                if started is not None:
-                    started(message)
-                return await self.run(message)
+            yield
         finally:
-            beat.cancel()
-            await asyncio.gather(beat, return_exceptions=True)
+            stop.set()
+            # Never wait long here: a renewal stuck in I/O must not hold the conversation.
+            done, _ = await asyncio.wait({task}, timeout=5)
+            if not done:
+                task.cancel()
 
     async def _drop_unreadable(self, row: InboxMessage) -> None:
         log.error("inbox_row_unreadable", channel=row.channel)

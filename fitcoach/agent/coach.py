@@ -104,7 +104,9 @@ class CoachAgent:
         state = await self.graph.aget_state(config)
         if state is not None and state.interrupts and not photo_ids:
             before = len(state.values.get("messages", []))
-            result = await self.graph.ainvoke(Command(resume=text), config=config, context=context)
+            result = await self.graph.ainvoke(
+                Command(resume=text), config=config, context=context, durability="exit"
+            )
             turn = result["messages"][before:]
         else:
             message_id = f"in-{uuid.uuid4().hex}"
@@ -113,6 +115,9 @@ class CoachAgent:
                 {"messages": [HumanMessage(content=content, id=message_id)]},
                 config=config,
                 context=context,
+                # One checkpoint per turn (at its end or interrupt), not one per step: a turn
+                # cut short by a crash is re-run whole from the inbox anyway.
+                durability="exit",
             )
             turn = messages_after(result["messages"], message_id)
         record_metrics(turn)

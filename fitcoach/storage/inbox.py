@@ -134,15 +134,13 @@ class Inbox:
         return bool(getattr(result, "rowcount", 0))
 
     async def renew(self, row_id: int, worker: str) -> bool:
-        """Keep this worker's claim fresh while a long turn runs; False when it was taken."""
+        """Keep this worker's claim fresh while a long turn runs and its reply is sent; False
+        when it was taken."""
         result = await self.session.execute(
             update(InboxMessage)
-            .where(
-                InboxMessage.id == row_id,
-                InboxMessage.status == "processing",
-                InboxMessage.claimed_by == worker,
-            )
+            .where(InboxMessage.id == row_id, InboxMessage.claimed_by == worker)
             .values(claimed_at=utcnow())
+            .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0))
 
@@ -160,7 +158,7 @@ class Inbox:
         return bool(getattr(result, "rowcount", 0))
 
     async def undelivered(
-        self, processed_before: datetime, channels: list[str], limit: int = 100
+        self, claimed_before: datetime, channels: list[str], limit: int = 100
     ) -> list[InboxMessage]:
         """Answered messages whose reply never went out (the worker died in between)."""
         stmt = (
@@ -170,7 +168,8 @@ class Inbox:
                 InboxMessage.status.not_in(("received", "processing")),
                 InboxMessage.reply.is_not(None),
                 InboxMessage.delivered_at.is_(None),
-                InboxMessage.processed_at < processed_before,
+                # the claim stops being renewed once the worker is gone
+                InboxMessage.claimed_at < claimed_before,
             )
             .order_by(InboxMessage.id)
             .limit(limit)

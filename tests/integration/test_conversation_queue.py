@@ -1,0 +1,191 @@
+"""The conversation queue across "replicas": several queues on one database (SQLite file or
+PostgreSQL) and one real Redis, each with its own worker id, as separate processes would be."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from fitcoach.channels.base import InboundMessage, OutboundMessage
+from fitcoach.conversation_queue import ConversationQueue
+from fitcoach.coordination import Coordinator, LocalCoordinator, RedisCoordinator
+from fitcoach.storage.database import Database
+from fitcoach.storage.inbox import Inbox
+from fitcoach.storage.migrate import upgrade_database_async
+from fitcoach.storage.models import InboxMessage, utcnow
+
+REDIS_URL = os.environ.get("FITCOACH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'queue.db'}"
+    await upgrade_database_async(url)
+    db = Database(url)
+    yield db
+    await db.dispose()
+
+
+async def redis_or_skip() -> None:
+    probe = RedisCoordinator(REDIS_URL)
+    try:
+        await probe.redis.ping()
+    except Exception as exc:
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    finally:
+        await probe.close()
+
+
+class Replica:
+    """One queue with a runner that records what it ran and answers after a random delay."""
+
+    def __init__(
+        self, database: Database, coordinator: Coordinator, log: list[str], lease_s: float = 5
+    ) -> None:
+        self.database = database
+        self.log = log
+        self.sent: list[str] = []
+        self.inside: set[str] = set()
+        self.overlaps = 0
+        self.queue = ConversationQueue(
+            database,
+            coordinator,
+            self.run,
+            worker_id=uuid.uuid4().hex[:12],
+            lease_s=lease_s,
+            max_concurrent_turns=8,
+        )
+        self.queue.deliverers["test"] = self.deliver
+
+    async def run(self, message: InboundMessage) -> list[OutboundMessage]:
+        if message.conversation_id in self.inside:
+            self.overlaps += 1
+        self.inside.add(message.conversation_id)
+        await asyncio.sleep(random.uniform(0, 0.03))
+        self.log.append(message.message_id)
+        self.inside.discard(message.conversation_id)
+        async with self.database.session() as session:
+            await Inbox(session).finish(
+                message.channel, message.message_id, user_id=None, status="done", reply="[]"
+            )
+        return [OutboundMessage(text=f"re {message.message_id}")]
+
+    async def deliver(self, message: InboundMessage, replies: list[OutboundMessage]) -> None:
+        self.sent.append(message.message_id)
+
+    async def submit(self, message: InboundMessage) -> None:
+        async with self.database.session() as session:
+            assert await Inbox(session).accept(
+                message.channel,
+                message.message_id,
+                message.conversation_id,
+                message.model_dump_json(),
+            )
+        self.queue.enqueue(message)
+
+    async def idle(self) -> None:
+        while self.queue.tasks:
+            await asyncio.gather(*self.queue.tasks, return_exceptions=True)
+
+
+def msg(conversation: str, n: int) -> InboundMessage:
+    return InboundMessage(
+        channel="test",
+        external_user_id=conversation,
+        conversation_id=conversation,
+        message_id=f"{conversation}-{n:02d}",
+        text=f"message {n}",
+    )
+
+
+async def send_interleaved(replicas: list[Replica], conversations: int, per: int) -> None:
+    """Every conversation's messages in order, each to a random replica, arriving quickly."""
+    for n in range(per):
+        for c in range(conversations):
+            await random.choice(replicas).submit(msg(f"c{c}", n))
+        await asyncio.sleep(0.005)
+
+
+def check_order(log: list[str], conversations: int, per: int) -> None:
+    for c in range(conversations):
+        ran = [m for m in log if m.startswith(f"c{c}-")]
+        assert ran == [f"c{c}-{n:02d}" for n in range(per)], ran
+
+
+@pytest.mark.redis
+async def test_two_replicas_on_redis_keep_each_conversations_order(database: Database) -> None:
+    await redis_or_skip()
+    log: list[str] = []
+    coordinators = [RedisCoordinator(REDIS_URL), RedisCoordinator(REDIS_URL)]
+    replicas = [Replica(database, c, log) for c in coordinators]
+    await send_interleaved(replicas, conversations=6, per=8)
+    for _ in range(3):  # a replica may exit while the other still drains: settle both
+        for replica in replicas:
+            await replica.idle()
+        await asyncio.sleep(0.3)
+    check_order(log, 6, 8)
+    assert len(log) == 48 and sum(r.overlaps for r in replicas) == 0
+    assert sorted(replicas[0].sent + replicas[1].sent) == sorted(log)  # each reply sent once
+    for c in coordinators:
+        await c.close()
+
+
+async def test_without_a_shared_lock_the_inbox_claims_still_keep_order(
+    database: Database,
+) -> None:
+    """Redis down: each replica only has its own in-process lease; the inbox decides."""
+    log: list[str] = []
+    replicas = [Replica(database, LocalCoordinator(), log) for _ in range(2)]
+    await send_interleaved(replicas, conversations=4, per=6)
+    for _ in range(3):
+        for replica in replicas:
+            await replica.idle()
+        await asyncio.sleep(0.3)
+    check_order(log, 4, 6)
+    assert len(log) == 24
+
+
+async def test_a_dead_workers_claim_is_taken_over_after_the_lease(database: Database) -> None:
+    log: list[str] = []
+    replica = Replica(database, LocalCoordinator(), log, lease_s=2)
+    first, second = msg("c0", 0), msg("c0", 1)
+    async with database.session() as session:
+        inbox = Inbox(session)
+        for m in (first, second):
+            await inbox.accept(m.channel, m.message_id, m.conversation_id, m.model_dump_json())
+        await session.execute(  # another worker claimed the first one just now, then died
+            update(InboxMessage)
+            .where(InboxMessage.message_id == first.message_id)
+            .values(status="processing", claimed_by="dead", claimed_at=utcnow())
+        )
+    replica.queue.enqueue(second)
+    await asyncio.sleep(0.5)
+    assert log == []  # the second waits: the first is still claimed (the lease is fresh)
+    await asyncio.wait_for(replica.idle(), 10)
+    assert log == [first.message_id, second.message_id]
+
+
+async def test_a_reply_stored_but_never_sent_is_found_for_resending(database: Database) -> None:
+    m = msg("c0", 0)
+    async with database.session() as session:
+        inbox = Inbox(session)
+        await inbox.accept(m.channel, m.message_id, m.conversation_id, m.model_dump_json())
+        await inbox.claim_row(1, "dead", utcnow())
+        await inbox.finish(m.channel, m.message_id, user_id=None, status="done", reply="[]")
+    async with database.session() as session:
+        # fresh claim: its worker may still be sending
+        assert await Inbox(session).undelivered(utcnow() - timedelta(seconds=30), ["test"]) == []
+        later = await Inbox(session).undelivered(utcnow() + timedelta(seconds=1), ["test"])
+        assert [r.message_id for r in later] == [m.message_id]
+        assert await Inbox(session).mark_delivered(m.channel, m.message_id)
+        assert not await Inbox(session).mark_delivered(m.channel, m.message_id)  # only once
+        row = (await session.execute(select(InboxMessage))).scalar_one()
+    assert row.delivered_at is not None
