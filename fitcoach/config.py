@@ -73,8 +73,8 @@ class Settings(BaseSettings):
     """How often each replica looks for messages whose worker died."""
     max_concurrent_turns: int = Field(default=64, ge=1)
     """Turns one process runs at once; more wait in the inbox (in order)."""
-    db_pool_size: int = Field(default=20, ge=1)
-    db_max_overflow: int = Field(default=20, ge=0)
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
     telegram_sends_per_s: float = Field(default=30.0, gt=0)
     """Telegram's per-bot message budget, shared by every replica through Redis when set."""
     telegram_typing_after_s: float = Field(default=1.0, ge=0)
