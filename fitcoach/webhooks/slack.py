@@ -45,6 +45,8 @@ async def lifespan(app: FastAPI, services: Services) -> AsyncIterator[None]:
     async with open_slack_channel(services.settings, services.conversation) as channel:
         app.state.slack = channel
         services.proactive[CHANNEL] = SlackDeliverer(channel.delivery)
+        # Messages accepted by another replica (or recovered) are answered from their metadata.
+        services.conversation.register_deliverer(CHANNEL, channel.deliver_stored)
         try:
             yield
         finally:

@@ -576,3 +576,44 @@ def test_a_malformed_signature_header_gets_401_not_500(slack: Slack) -> None:
     }
     response = slack.client.post("/webhooks/slack", content=body, headers=headers)
     assert response.status_code == 401
+
+
+def test_a_message_accepted_by_another_replica_is_answered_in_its_thread(slack: Slack) -> None:
+    """The queue runs a conversation's messages wherever its lease is; a message another
+    replica accepted is answered from what the inbox stored: same channel, same thread."""
+    from fitcoach.channels.base import InboundMessage
+    from fitcoach.channels.slack.events import identity
+    from fitcoach.conversation_queue import ConversationKey
+
+    services = slack.client.app.state.services  # type: ignore[attr-defined]
+    ts = slack.next_ts()
+    message = InboundMessage(
+        channel="slack",
+        external_user_id=identity(TEAM, PERSON),
+        conversation_id=DM,
+        message_id=f"{DM}:{ts}",
+        text="had 2 large eggs",
+        metadata={"slack": {"kind": "message", "channel": DM, "ts": ts, "thread_ts": ts}},
+    )
+    command = InboundMessage(
+        channel="slack",
+        external_user_id=identity(TEAM, PERSON),
+        conversation_id=f"{CHANNEL}:{PERSON}",
+        message_id="command:trigger.x",
+        text="how am I doing today?",
+        metadata={"slack": {"kind": "command", "channel": CHANNEL, "user": PERSON}},
+    )
+
+    async def accepted_elsewhere() -> None:
+        for m in (message, command):
+            assert await services.conversation.accept(m)  # stored, not submitted here
+            services.conversation.queue.kick(ConversationKey.of(m))
+
+    assert slack.client.portal is not None
+    slack.client.portal.call(accepted_elsewhere)
+    posts = slack.fake.wait_for("chat.postMessage", count=2)
+    by_channel = {p.args["channel"]: p for p in posts}
+    assert by_channel[DM].args["thread_ts"] == ts and "143 kcal" in by_channel[DM].args["text"]
+    # The slash command's private response_url is never stored: the answer goes to a DM.
+    assert "thread_ts" not in by_channel[PERSON].args or not by_channel[PERSON].args["thread_ts"]
+    assert CHANNEL not in by_channel  # never in the shared channel

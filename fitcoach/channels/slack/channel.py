@@ -29,7 +29,7 @@ from fitcoach.channels.base import Attachment, InboundMessage, OutboundMessage
 from fitcoach.channels.slack.background import Background
 from fitcoach.channels.slack.buttons import retire_buttons
 from fitcoach.channels.slack.delivery import SlackDelivery
-from fitcoach.channels.slack.events import CHANNEL, ParsedMessage, ReplyTarget
+from fitcoach.channels.slack.events import CHANNEL, ParsedMessage, ReplyTarget, stored_target
 from fitcoach.channels.slack.files import FileFetchError, ImageFetcher
 from fitcoach.channels.slack.listeners import register_listeners
 from fitcoach.channels.slack.teams import SlackTeams
@@ -114,6 +114,14 @@ class SlackChannel:
         except (ValueError, TypeError, AttributeError, KeyError, RecursionError):
             log.warning("slack_request_unreadable")
             return Response(status_code=400)
+
+    async def deliver_stored(self, message: InboundMessage, replies: list[OutboundMessage]) -> None:
+        """Answer a message this replica did not accept (the queue ran it here, or recovery)."""
+        target = stored_target(message)
+        if target is None:
+            log.warning("slack_reply_without_target", message_id=message.message_id)
+            return
+        await self.delivery.send(target, replies)
 
     async def take(self, parsed: ParsedMessage) -> bool:
         """Store the message and schedule its reply; False for a duplicate delivery.

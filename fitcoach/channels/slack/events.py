@@ -165,6 +165,22 @@ def parse_message_event(
     return ParsedMessage(inbound, ReplyTarget(channel=channel_id, thread_ts=thread_ts), files)
 
 
+def stored_target(message: InboundMessage) -> ReplyTarget | None:
+    """Where to answer a message when its ``ReplyTarget`` is gone (another replica accepted
+    it, or a crash): its thread, or for a slash command (whose private response_url is never
+    stored) a direct message from the app to the person."""
+    meta = message.metadata.get("slack")
+    if not isinstance(meta, dict) or not isinstance(meta.get("channel"), str):
+        return None
+    if meta.get("kind") == "command":
+        user = meta.get("user")
+        return ReplyTarget(channel=user) if isinstance(user, str) else None
+    thread_ts = meta.get("thread_ts")
+    return ReplyTarget(
+        channel=meta["channel"], thread_ts=thread_ts if isinstance(thread_ts, str) else None
+    )
+
+
 def parse_command(body: dict[str, Any], *, team_id: str | None) -> ParsedMessage | None:
     """A slash command (``/coach <text>``) → the person's message; ``None`` without text."""
     text = clean_text(str(body.get("text") or ""))
@@ -182,7 +198,12 @@ def parse_command(body: dict[str, Any], *, team_id: str | None) -> ParsedMessage
         message_id=f"command:{trigger}",
         text=text,
         metadata={
-            "slack": {"kind": "command", "channel": channel_id, "command": body.get("command")}
+            "slack": {
+                "kind": "command",
+                "channel": channel_id,
+                "user": user,
+                "command": body.get("command"),
+            }
         },
     )
     target = ReplyTarget(channel=channel_id, response_url=body.get("response_url"), ephemeral=True)
