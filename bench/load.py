@@ -398,6 +398,7 @@ def fitcoach_env(
     env["FITCOACH_INBOX_LEASE_S"] = str(args.lease)
     env["FITCOACH_RECOVERY_SWEEP_S"] = str(args.sweep)
     env["FITCOACH_TELEGRAM_SENDS_PER_S"] = str(args.flood_rate)
+    env["FITCOACH_MAX_CONCURRENT_TURNS"] = str(args.max_turns)
     if args.no_typing:
         env["FITCOACH_TELEGRAM_TYPING_AFTER_S"] = "100000"
     return env
@@ -740,6 +741,9 @@ def parse_args() -> argparse.Namespace:
         help="FITCOACH_TELEGRAM_SENDS_PER_S (per bot, shared by the replicas through Redis)",
     )
     p.add_argument("--no-typing", action="store_true", help="no typing indicator at all")
+    p.add_argument(
+        "--max-turns", type=int, default=64, help="FITCOACH_MAX_CONCURRENT_TURNS per replica"
+    )
     p.add_argument("--log-level", default="INFO")
     p.add_argument("--keep", action="store_true", help="keep replica logs and data dirs")
     p.add_argument("--seed", type=int, default=7)

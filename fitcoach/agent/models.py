@@ -7,6 +7,8 @@ the graph (see graph.py)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from langchain_core.language_models import BaseChatModel
 
 from fitcoach.agent.offline_model import OfflineChatModel
@@ -38,20 +40,21 @@ def create_chat_model(settings: Settings) -> BaseChatModel:
 
 
 def _gemini(settings: Settings, name: str) -> BaseChatModel:
-    from langchain_google_genai import ChatGoogleGenerativeAI
+    from fitcoach.agent.gemini import CachedToolsGemini
 
     key = settings.google_api_key.get_secret_value() if settings.google_api_key else ""
     if not key:
         raise ModelConfigError("google_genai needs GOOGLE_API_KEY (or GEMINI_API_KEY)")
-    return ChatGoogleGenerativeAI(
-        model=name,
-        api_key=key,
-        base_url=settings.model_base_url,
-        vertexai=False,
-        timeout=settings.model_timeout_s,
+    options: dict[str, Any] = {
+        "model": name,
+        "api_key": key,
+        "base_url": settings.model_base_url,
+        "vertexai": False,
+        "timeout": settings.model_timeout_s,
         # The Google SDK reads 0 as "default retries"; 1 means a single attempt.
-        max_retries=max(1, settings.model_max_retries + 1),
-    )
+        "max_retries": max(1, settings.model_max_retries + 1),
+    }
+    return CachedToolsGemini(**options)
 
 
 def _openai(settings: Settings, name: str) -> BaseChatModel:

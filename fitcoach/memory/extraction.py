@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Literal
+from typing import Any, Literal
 
 import structlog
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable
 from pydantic import BaseModel, Field
 
 from fitcoach.memory.intents import detect_memory_intent
@@ -84,14 +85,28 @@ def speaks_about_self(message: str) -> bool:
     return SELF_REFERENCE.search(message) is not None
 
 
+_structured: dict[int, tuple[BaseChatModel, Runnable[Any, Any]]] = {}
+
+
+def structured(model: BaseChatModel) -> Runnable[Any, Any]:
+    """The model with the ExtractedFacts schema bound, built once per model (the schema
+    conversion is costly and the same every turn)."""
+    entry = _structured.get(id(model))
+    if entry is None or entry[0] is not model:
+        entry = (model, model.with_structured_output(ExtractedFacts))
+        _structured[id(model)] = entry
+    return entry[1]
+
+
 async def extract_facts(message: str, model: BaseChatModel | None = None) -> list[Fact]:
     """Facts in one message: the rules, plus the model's structured extraction if given."""
     facts = extract_with_rules(message)
     if model is None:
         return facts
     try:
-        extractor = model.with_structured_output(ExtractedFacts)
-        result = await extractor.ainvoke([SystemMessage(EXTRACTION_PROMPT), HumanMessage(message)])
+        result = await structured(model).ainvoke(
+            [SystemMessage(EXTRACTION_PROMPT), HumanMessage(message)]
+        )
     except Exception as exc:  # the model is optional: rules still answer
         log.warning("memory_extraction_model_failed", error_type=type(exc).__name__)
         return facts
