@@ -429,8 +429,10 @@ def test_stop_posts_final_standings_and_forgets_members(ws: Workspace) -> None:
     eventually(lambda: "Final standings" in all_text(blocks_of(ws.channel_posts()[-1])))
     text = all_text(blocks_of(ws.channel_posts()[-1]))
     assert f"stopped early by <@{BOB}>" in text and "New week" not in text
+    # The post goes out before the close is recorded: wait for the record too.
+    eventually(lambda: ws.rows(TeamChallenge)[0].status == "closed")
     [challenge] = ws.rows(TeamChallenge)
-    assert challenge.status == "closed" and challenge.close_reason == "stopped"
+    assert challenge.close_reason == "stopped"
     assert ws.rows(TeamMember) == []
     assert "no challenge" in ws.command("leaderboard")["text"].lower()
 
