@@ -221,7 +221,10 @@ class ConversationQueue:
         async with self._slots:
             started = self.turn_started.get(message.channel)
             if started is not None:
-                started(message)
+                try:
+                    started(message)
+                except Exception:  # a "typing…" hint must never stop the turn
+                    log.warning("turn_started_hook_failed", channel=message.channel)
             return await self.run(message)
 
     @contextlib.asynccontextmanager

@@ -559,6 +559,9 @@ def test_secrets_are_never_logged(
         '{"type": "event_callback", "team_id": 2147483648, "event": {"type": "message"}}',
         '{"type": "event_callback", "event": {"type": "message", "user": 5, "text": "hi"}}',
         "[" * 5000 + "]" * 5000,
+        # found by bench/fuzz_webhooks.py: bolt reads ``event`` of any body
+        '{"type": "url_verification", "team_id": "T1", "event": [1, {"a": 1}], "token": "t"}',
+        '{"type": "x", "team_id": "T1", "event": 1, "challenge": "c", "token": "t"}',
     ],
 )
 def test_signed_but_malformed_bodies_get_400_never_500(slack: Slack, body: str) -> None:
@@ -617,3 +620,22 @@ def test_a_message_accepted_by_another_replica_is_answered_in_its_thread(slack: 
     # The slash command's private response_url is never stored: the answer goes to a DM.
     assert "thread_ts" not in by_channel[PERSON].args or not by_channel[PERSON].args["thread_ts"]
     assert CHANNEL not in by_channel  # never in the shared channel
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"type": "block_actions", "user": {"id": "U1"}, "actions": {"x": 1}},
+        {"type": "block_actions", "user": {"id": {}}, "actions": [{"value": "1"}]},
+        {"type": "block_actions", "user": {"id": None}, "actions": [[[[]]]]},
+        {"type": "block_actions", "user": "U1", "actions": []},
+    ],
+)
+def test_signed_but_malformed_button_payloads_get_400_never_500(
+    slack: Slack, payload: dict[str, Any]
+) -> None:
+    response = slack.post(
+        urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert slack.inbox() == []

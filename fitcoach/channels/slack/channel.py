@@ -250,7 +250,7 @@ def _readable_body(body: bytes, content_type: str) -> bool:
         return False
     if "payload" in form:
         try:
-            return isinstance(json.loads(form["payload"][0]), dict)
+            return _interaction_ok(json.loads(form["payload"][0]))
         except (ValueError, RecursionError):
             return False
     return True
@@ -274,7 +274,8 @@ def _event_envelope_ok(body: object) -> bool:
     if not isinstance(body, dict):
         return False
     if body.get("type") != "event_callback":
-        return isinstance(body.get("type"), str)
+        # bolt reads ``event`` of any body (e.g. to ignore its own events)
+        return isinstance(body.get("type"), str) and isinstance(body.get("event", {}), dict)
     event = body.get("event")
     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
         return False
@@ -283,4 +284,19 @@ def _event_envelope_ok(body: object) -> bool:
         return False
     return all(
         event.get(name) is None or isinstance(event.get(name), str) for name in _EVENT_TEXT_FIELDS
+    )
+
+
+def _interaction_ok(payload: object) -> bool:
+    """An interactivity payload whose parts bolt reads have the documented shapes."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+        return False
+    for part in ("user", "channel", "container", "team", "message"):
+        if not isinstance(payload.get(part, {}), dict):
+            return False
+    if not isinstance(payload.get("user", {}).get("id", ""), str):
+        return False
+    actions = payload.get("actions", [])
+    return isinstance(actions, list) and all(
+        isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions
     )

@@ -147,12 +147,10 @@ class TelegramChannel:
     def turn_started(self, message: InboundMessage) -> None:
         """The coach started on this message (on this replica): "typing…" if it takes long."""
         meta = message.metadata
-        thread_id = meta.get("thread_id")
-        self.typing.start(
-            message.message_id,
-            int(meta["chat_id"]),
-            int(thread_id) if thread_id is not None else None,
-        )
+        chat_id, thread_id = meta.get("chat_id"), meta.get("thread_id")
+        if not isinstance(chat_id, int) or not isinstance(thread_id, int | None):
+            return
+        self.typing.start(message.message_id, chat_id, thread_id)
 
     async def _download(self, draft: Draft) -> tuple[list[Attachment], list[Attachment], int]:
         images: list[Attachment] = []

@@ -72,10 +72,26 @@ def read_update(update: Update, me: BotIdentity) -> Draft | None:
     from bots, group messages that neither mention the bot nor reply to it, commands
     addressed to another bot."""
     if update.callback_query is not None:
-        return _read_callback(update.callback_query)
-    if update.message is not None:
-        return _read_message(update.message, me)
-    return None
+        draft = _read_callback(update.callback_query)
+    elif update.message is not None:
+        draft = _read_message(update.message, me)
+    else:
+        return None
+    if draft is not None and not _ids_are_ints(draft):
+        return None  # PTB does not type-check ids; such an update cannot be answered
+    return draft
+
+
+def _ids_are_ints(draft: Draft) -> bool:
+    def is_int(value: object) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    optional = (draft.message_id, draft.thread_id)
+    return (
+        is_int(draft.chat_id)
+        and is_int(draft.user_id)
+        and all(v is None or is_int(v) for v in optional)
+    )
 
 
 def _read_callback(query: CallbackQuery) -> Draft | None:
