@@ -105,9 +105,11 @@ class Load:
         dup_rate: float,
         deadline: float,
         seed: int,
+        workers: list[h.Replica] | None = None,
     ) -> None:
         self.name = name
         self.targets = targets
+        self.processes = [*targets, *(workers or [])]  # CPU is counted for all of them
         self.conversations = conversations
         self.messages = messages
         self.inflight = inflight
@@ -287,7 +289,7 @@ class Load:
         self.prepare()
         connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, force_close=False)
         timeout = aiohttp.ClientTimeout(total=30)
-        cpu0 = {t.name: t.snapshot_cpu() for t in self.targets}
+        cpu0 = {t.name: t.snapshot_cpu() for t in self.processes}
         harness0 = h.self_cpu_seconds()
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             self.session = session
@@ -306,7 +308,7 @@ class Load:
             if self.background:
                 await asyncio.wait(set(self.background), timeout=5)
         end = max(self.reply_times) if self.reply_times else time.monotonic()
-        cpu = {t.name: t.snapshot_cpu() - cpu0[t.name] for t in self.targets}
+        cpu = {t.name: t.snapshot_cpu() - cpu0[t.name] for t in self.processes}
         cpu["harness+fakes"] = h.self_cpu_seconds() - harness0
         return RunResult(
             self.name,
@@ -351,6 +353,7 @@ class Faults:
     gemini: h.FakeGemini
     kill: h.Replica | None
     model_errors: int
+    also_kill: list[h.Replica] = field(default_factory=list)  # the rest of a split replica
 
     async def _at(self, load: Load, fraction: float) -> None:
         while load.sent_count < fraction * load.total():
@@ -359,8 +362,9 @@ class Faults:
     async def run(self, load: Load) -> None:
         await self._at(load, 0.25)
         if self.kill is not None:
-            load.log(f"SIGKILL {self.kill.name} (pid {self.kill.proc.pid})")
-            self.kill.kill()
+            for victim in [self.kill, *self.also_kill]:
+                load.log(f"SIGKILL {victim.name} (pid {victim.proc.pid})")
+                victim.kill()
         await self._at(load, 0.5)
         load.log("redis: shutdown nosave")
         await asyncio.to_thread(h.redis_stop)
@@ -418,20 +422,22 @@ async def run_fitcoach(
     )
     telegram.start()
     replicas: list[h.Replica] = []
+    workers: list[h.Replica] = []
     extra: dict[str, Any] = {"db": db_name}
+    roles = [("web", replicas), ("worker", workers)] if args.split else [("all", replicas)]
     try:
         for i in range(args.replicas):
-            port = h.free_port()
-            data_dir = work / f"{name}-replica{i}"
-            env = fitcoach_env(args, db_url, telegram.url, gemini.base_url, data_dir)
-            # = `fitcoach serve` (+ the Telegram plugin and any BENCH_* override)
-            argv = [sys.executable, str(Path(__file__).with_name("_replica.py"))]
-            argv += ["--host", "127.0.0.1", "--port", str(port)]
-            replicas.append(h.spawn(f"replica{i}", argv, env, port, work))
-            # Started one after the other: replicas starting together deadlock in PostgreSQL on
-            # the checkpoint setup (pg_advisory_lock vs CREATE INDEX CONCURRENTLY), see
-            # docs/operations.md.
-            await h.wait_ready(replicas[-1])
+            for role, group in roles:
+                port = h.free_port()
+                label = f"replica{i}" if role == "all" else f"{role}{i}"
+                data_dir = work / f"{name}-{label}"
+                env = fitcoach_env(args, db_url, telegram.url, gemini.base_url, data_dir)
+                env["FITCOACH_PROCESS_ROLE"] = role
+                argv = [sys.executable, str(Path(__file__).with_name("_replica.py"))]
+                argv += ["--host", "127.0.0.1", "--port", str(port)]
+                group.append(h.spawn(label, argv, env, port, work))
+                # Started one after the other (see finding F3 in docs/operations.md).
+                await h.wait_ready(group[-1])
         load = Load(
             name,
             replicas,
@@ -441,22 +447,24 @@ async def run_fitcoach(
             args.dup_rate if faults else 0.0,
             deadline,
             args.seed,
+            workers,
         )
         holder["load"] = load
-        fault_plan = (
-            Faults(gemini, replicas[-1] if len(replicas) > 1 else None, args.model_errors)
-            if faults
-            else None
-        )
+        fault_plan = None
+        if faults:
+            # Kill the last replica: its worker (busy with claimed turns) and its web process.
+            victim = (workers or replicas)[-1] if len(replicas) > 1 else None
+            rest = [replicas[-1]] if workers and victim is not None else []
+            fault_plan = Faults(gemini, victim, args.model_errors, rest)
         result = await load.run(fault_plan)
         extra["model_calls"] = script.generate_calls
         extra["extraction_calls"] = script.extraction_calls
-        extra["metrics"] = await scrape_metrics(replicas)
+        extra["metrics"] = await scrape_metrics([*replicas, *workers])
         extra["inbox"] = await inbox_report(db_url, result)
-        extra["logs"] = {r.name: r.log_path for r in replicas}
+        extra["logs"] = {r.name: r.log_path for r in [*replicas, *workers]}
         return result, extra
     finally:
-        for r in replicas:
+        for r in [*replicas, *workers]:
             r.stop()
         telegram.close()
         gemini.close()
@@ -743,6 +751,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--no-typing", action="store_true", help="no typing indicator at all")
     p.add_argument(
         "--max-turns", type=int, default=64, help="FITCOACH_MAX_CONCURRENT_TURNS per replica"
+    )
+    p.add_argument(
+        "--split",
+        action="store_true",
+        help="each replica = a web process (acks, FITCOACH_PROCESS_ROLE=web) + a worker",
     )
     p.add_argument("--log-level", default="INFO")
     p.add_argument("--keep", action="store_true", help="keep replica logs and data dirs")

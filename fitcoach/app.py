@@ -38,15 +38,18 @@ def create_app(
             app.state.services = services
             for plugin in enabled:
                 await stack.enter_async_context(plugin.lifespan(app, services))
-            sweeper = asyncio.create_task(_recovery_loop(services))
+            background = [asyncio.create_task(_recovery_loop(services))]
+            if settings.process_role == "worker":
+                background.append(asyncio.create_task(services.conversation.work_handed_off()))
             scheduler = _start_scheduler(services, clock)
             try:
                 yield
             finally:
                 # Stop background work and wait for it *before* the database closes: a task
                 # cancelled mid-query must finish its rollback while connections still exist.
-                sweeper.cancel()
-                await asyncio.gather(sweeper, return_exceptions=True)
+                for task in background:
+                    task.cancel()
+                await asyncio.gather(*background, return_exceptions=True)
                 if scheduler is not None:
                     await scheduler.shutdown()
                 await services.conversation.drain()

@@ -104,6 +104,7 @@ async def open_services(
                 privacy=PrivacyService(database, memory, saver, settings.data_dir),
                 lease_s=settings.inbox_lease_s,
                 max_concurrent_turns=settings.max_concurrent_turns,
+                role=settings.process_role,
             )
             try:
                 yield Services(

@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     renewing it; a crashed replica's work is taken over after this."""
     recovery_sweep_s: float = Field(default=5.0, gt=0)
     """How often each replica looks for messages whose worker died."""
+    process_role: Literal["all", "web", "worker"] = "all"
+    """all: accept and process. web: accept (store, ack) and hand platform messages to workers
+    through Redis; worker: process handed-off messages (webhooks' acks then never wait behind
+    turns). Without Redis every role processes what it accepts."""
     max_concurrent_turns: int = Field(default=64, ge=1)
     """Turns one process runs at once; more wait in the inbox (in order)."""
     db_pool_size: int = Field(default=10, ge=1)

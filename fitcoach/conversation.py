@@ -90,6 +90,7 @@ class ConversationService:
         privacy: PrivacyService | None = None,
         lease_s: float = 30.0,
         max_concurrent_turns: int = 64,
+        role: str = "all",
     ) -> None:
         self.database = database
         self.agent = agent
@@ -102,6 +103,7 @@ class ConversationService:
         self.privacy = privacy
         self.worker_id = uuid.uuid4().hex[:12]
         self.lease_s = lease_s
+        self.role = role
         self.queue = ConversationQueue(
             database,
             self.coordinator,
@@ -158,15 +160,36 @@ class ConversationService:
                 await Inbox(session).mark_delivered(message.channel, message.message_id)
         return replies
 
-    async def submit(self, message: InboundMessage, deliver: Deliver) -> bool:
+    async def submit(
+        self, message: InboundMessage, deliver: Deliver, *, portable: bool = True
+    ) -> bool:
         """Accept now and process in the background (webhooks ack at once); False if duplicate.
 
         ``deliver`` sends this message's reply when this process runs it; a message run by
-        another replica is sent with that replica's registered deliverer."""
+        another replica is sent with that replica's registered deliverer. A web process hands
+        ``portable`` messages (answerable from what the inbox stores) to the workers."""
         if not await self.accept(message):
             return False
+        key = ConversationKey.of(message)
+        if (
+            self.role == "web"
+            and portable
+            and message.channel in self.deliverers
+            and await self.coordinator.hand_off(f"{key.channel}\t{key.conversation_id}")
+        ):
+            return True
         self.queue.enqueue(message, deliver)
         return True
+
+    async def work_handed_off(self, poll_s: float = 1.0) -> None:
+        """A worker process: drain the conversations web processes hand over (until
+        cancelled). Each hand-off reaches one worker; the queue keeps each conversation's
+        order whichever worker takes it."""
+        while True:
+            item = await self.coordinator.take_hand_off(poll_s)
+            if item and "\t" in item:
+                channel, conversation_id = item.split("\t", 1)
+                self.queue.kick(ConversationKey(channel, conversation_id))
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait for background work in flight (graceful shutdown); cancel what outlives it."""

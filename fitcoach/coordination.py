@@ -18,6 +18,8 @@ from fitcoach.metrics import ERRORS
 
 log = structlog.get_logger(__name__)
 
+WORK_LIST = "fitcoach:work"
+"""Conversations handed from web processes to worker processes ("channel\tconversation")."""
 LOCK_LEASE_S = 120.0
 LOCK_WAIT_S = 90.0
 
@@ -43,6 +45,13 @@ class Coordinator(Protocol):
 
     async def allow(self, key: str, limit: int, window_s: int) -> bool:
         """True while ``key`` has been used fewer than ``limit`` times in the window."""
+
+    async def hand_off(self, key: str) -> bool:
+        """Ask one worker process to drain conversation ``key``; False when there is no
+        shared queue (or it failed): the caller processes it itself."""
+
+    async def take_hand_off(self, timeout_s: float) -> str | None:
+        """The next conversation handed to the workers, waiting up to ``timeout_s``."""
 
     async def close(self) -> None:
         """Release connections."""
@@ -95,6 +104,15 @@ class LocalCoordinator:
             return False
         hits.append(now)
         return True
+
+    async def hand_off(self, key: str) -> bool:
+        """No other process to hand work to."""
+        return False
+
+    async def take_hand_off(self, timeout_s: float) -> str | None:
+        """Nothing is ever handed off in one process."""
+        await asyncio.sleep(timeout_s)
+        return None
 
     async def close(self) -> None:
         """Nothing to release."""
@@ -190,6 +208,30 @@ class RedisCoordinator:
             log.warning("redis_rate_limit_unavailable", error_type=type(exc).__name__)
             return await self.local.allow(key, limit, window_s)
         return int(count) <= limit
+
+    async def hand_off(self, key: str) -> bool:
+        """LPUSH onto the workers' list (each key is taken by exactly one worker)."""
+        try:
+            await self.redis.lpush(WORK_LIST, key)
+        except Exception as exc:
+            ERRORS.labels("redis").inc()
+            log.warning("redis_hand_off_unavailable", error_type=type(exc).__name__)
+            return False
+        return True
+
+    async def take_hand_off(self, timeout_s: float) -> str | None:
+        """BRPOP from the workers' list; None on timeout or while Redis fails."""
+        try:
+            item = await self.redis.brpop([WORK_LIST], timeout=timeout_s)
+        except Exception as exc:
+            ERRORS.labels("redis").inc()
+            log.warning("redis_take_unavailable", error_type=type(exc).__name__)
+            await asyncio.sleep(timeout_s)
+            return None
+        if item is None:
+            return None
+        value = item[1]
+        return value.decode() if isinstance(value, bytes) else str(value)
 
     async def close(self) -> None:
         """Close the connection pool."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,17 +22,32 @@ class Inbox:
     async def accept(
         self, channel: str, message_id: str, conversation_id: str, payload: str
     ) -> bool:
-        """Store a new message; False when this (channel, message id) was seen before."""
-        row = InboxMessage(
-            channel=channel,
-            message_id=message_id,
-            conversation_id=conversation_id,
-            payload=payload,
-            status="received",
-        )
+        """Store a new message; False when this (channel, message id) was seen before.
+
+        One ``INSERT … ON CONFLICT DO NOTHING`` (PostgreSQL, SQLite): the webhook's ack waits
+        for this statement only."""
+        values = {
+            "channel": channel,
+            "message_id": message_id,
+            "conversation_id": conversation_id,
+            "payload": payload,
+            "status": "received",
+            "attempts": 0,
+            "created_at": utcnow(),
+        }
+        dialect = self.session.bind.dialect.name if self.session.bind is not None else ""
+        if dialect in ("postgresql", "sqlite"):
+            insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            stmt = (
+                insert(InboxMessage)
+                .values(**values)
+                .on_conflict_do_nothing(index_elements=["channel", "message_id"])
+            )
+            result = await self.session.execute(stmt)
+            return bool(getattr(result, "rowcount", 0))
         try:
             async with self.session.begin_nested():
-                self.session.add(row)
+                self.session.add(InboxMessage(**values))
                 await self.session.flush()
         except IntegrityError:
             return False

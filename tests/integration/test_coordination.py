@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -141,3 +142,47 @@ async def test_work_of_a_dead_replica_is_taken_over_once(services: Services) -> 
         ).scalar_one()
     assert sorted(i.ndb_no for i in items) == ["01123", "09040"]  # each meal logged once
     assert row.status == "done" and row.delivered_at is not None
+
+
+@pytest.mark.redis
+async def test_a_web_process_hands_platform_messages_to_a_worker(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """FITCOACH_PROCESS_ROLE=web only stores and acknowledges; a worker process runs the turn
+    and sends the reply (the web process's event loop never waits behind a turn)."""
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+
+    def settings(role: str) -> Any:
+        return get_settings(
+            data_dir=tmp_path / role,
+            database_url=database_url,
+            redis_url=redis_url,
+            model="offline",
+            process_role=role,
+        )
+
+    sent: dict[str, list[str]] = {"web": [], "worker": []}
+
+    def deliverer(role: str) -> Any:
+        async def deliver(inbound: InboundMessage, replies: list[OutboundMessage]) -> None:
+            sent[role].append(replies[0].text)
+
+        return deliver
+
+    async with open_services(settings("web")) as web, open_services(settings("worker")) as worker:
+        await RedisCoordinator(redis_url).redis.delete("fitcoach:work")
+        web.conversation.register_deliverer("test", deliverer("web"))
+        worker.conversation.register_deliverer("test", deliverer("worker"))
+        taker = asyncio.create_task(worker.conversation.work_handed_off(poll_s=0.2))
+        try:
+            assert await web.conversation.submit(message("had 2 large eggs"), deliverer("web"))
+            for _ in range(200):
+                if sent["worker"]:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            taker.cancel()
+            await asyncio.gather(taker, return_exceptions=True)
+        await worker.conversation.drain()
+    assert sent["web"] == [] and len(sent["worker"]) == 1
+    assert "143 kcal" in sent["worker"][0]

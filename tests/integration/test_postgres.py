@@ -106,12 +106,18 @@ async def test_the_whole_chat_runs_on_postgres(pg_url: str, tmp_path: object) ->
     from fitcoach.channels.base import InboundMessage
     from fitcoach.config import get_settings
 
-    settings = get_settings(data_dir=Path(str(tmp_path)) / "var", model="offline",
-                            database_url=pg_url)
+    settings = get_settings(
+        data_dir=Path(str(tmp_path)) / "var", model="offline", database_url=pg_url
+    )
 
     async def say(services: object, text: str) -> str:
-        message = InboundMessage(channel="test", external_user_id="pg", conversation_id="pg",
-                                 message_id=uuid.uuid4().hex, text=text)
+        message = InboundMessage(
+            channel="test",
+            external_user_id="pg",
+            conversation_id="pg",
+            message_id=uuid.uuid4().hex,
+            text=text,
+        )
         replies = await services.conversation.handle(message)  # type: ignore[attr-defined]
         return str(replies[0].text)
 
@@ -126,3 +132,26 @@ async def test_the_whole_chat_runs_on_postgres(pg_url: str, tmp_path: object) ->
         state = await services.agent.graph.aget_state(config)
         assert len(state.values["messages"]) >= 6
     assert not (Path(str(tmp_path)) / "var" / "checkpoints.sqlite").exists()
+
+
+async def test_inbox_accepts_once_and_claims_in_order_on_postgres(pg_url: str) -> None:
+    from fitcoach.storage.inbox import Inbox
+    from fitcoach.storage.models import utcnow
+
+    await upgrade_database_async(pg_url)
+    database = Database(pg_url)
+    try:
+        async with database.session() as session:
+            inbox = Inbox(session)
+            assert await inbox.accept("telegram", "m1", "c1", "{}")
+            assert not await inbox.accept("telegram", "m1", "c1", "{}")  # a redelivery
+            assert await inbox.accept("telegram", "m2", "c1", "{}")
+        async with database.session() as session:
+            inbox = Inbox(session)
+            first = await inbox.next_in_conversation("telegram", "c1")
+            assert first is not None and first.message_id == "m1"
+            assert await inbox.claim_row(first.id, "w1", utcnow() - timedelta(seconds=30))
+            assert not await inbox.claim_row(first.id, "w2", utcnow() - timedelta(seconds=30))
+            assert await inbox.renew(first.id, "w1")
+    finally:
+        await database.dispose()

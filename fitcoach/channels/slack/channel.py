@@ -58,7 +58,9 @@ class ConversationPort(Protocol):
     database: Database
     access: AccessPolicy
 
-    async def submit(self, message: InboundMessage, deliver: Deliver) -> bool: ...
+    async def submit(
+        self, message: InboundMessage, deliver: Deliver, *, portable: bool = True
+    ) -> bool: ...
 
     async def drain(self, timeout: float = 30.0) -> None: ...
 
@@ -158,7 +160,10 @@ class SlackChannel:
         async def deliver(_: InboundMessage, replies: list[OutboundMessage]) -> None:
             await self.delivery.send(target, replies, note=note)
 
-        accepted = await self.conversation.submit(inbound, deliver)
+        # A slash command's private reply needs its response_url, which only this process
+        # holds (never stored), and a note is not stored either: those stay here.
+        portable = target.response_url is None and note is None
+        accepted = await self.conversation.submit(inbound, deliver, portable=portable)
         if not accepted:
             log.info("slack_duplicate_dropped", message_id=inbound.message_id)
         return accepted
