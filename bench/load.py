@@ -538,6 +538,12 @@ async def scrape_metrics(replicas: list[h.Replica]) -> dict[str, dict[str, float
                 if line.startswith(wanted) and not line.startswith("#"):
                     key, _, value = line.rpartition(" ")
                     found.setdefault(r.name, {})[key] = float(value)
+                elif line.startswith("fitcoach_http_seconds_bucket") and "/webhooks/" in line:
+                    # server-side webhook handling time: requests at or under each bound
+                    key, _, value = line.rpartition(" ")
+                    bound = key.split('le="', 1)[1].split('"', 1)[0]
+                    acks = found.setdefault("server-side ack (all replicas)", {})
+                    acks[f"<= {bound} s"] = acks.get(f"<= {bound} s", 0.0) + float(value)
     return found
 
 
