@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -35,6 +36,7 @@ TurnStarted = Callable[[InboundMessage], None]
 POLL_S = 0.05
 """First wait of a worker that found its conversation taken; it doubles up to MAX_POLL_S."""
 MAX_POLL_S = 1.0
+MAX_PENDING_SENDERS = 10_000
 DELIVERY_TIMEOUT_S = 120.0
 """A send still waiting after this (platform down, flood wait) is left to the recovery sweep."""
 CHECK_EVERY = 3
@@ -85,7 +87,9 @@ class ConversationQueue:
         self.deliverers: dict[str, Deliver] = {}
         self.turn_started: dict[str, TurnStarted] = {}
         self.tasks: set[asyncio.Task[None]] = set()
-        self._deliver_once: dict[tuple[str, str], Deliver] = {}
+        # Senders of messages accepted here; one run by another replica is never popped here,
+        # so the oldest are dropped beyond a bound (its reply went out elsewhere long ago).
+        self._deliver_once: OrderedDict[tuple[str, str], Deliver] = OrderedDict()
         self._drainers: dict[ConversationKey, asyncio.Task[None]] = {}
         self._kicks: dict[ConversationKey, int] = {}
         self._changed: dict[ConversationKey, asyncio.Event] = {}
@@ -100,6 +104,8 @@ class ConversationQueue:
         """Process this accepted message in the background; ``deliver`` sends its reply."""
         if deliver is not None:
             self._deliver_once[(message.channel, message.message_id)] = deliver
+            while len(self._deliver_once) > MAX_PENDING_SENDERS:
+                self._deliver_once.popitem(last=False)
         self.kick(ConversationKey.of(message))
 
     def kick(self, key: ConversationKey) -> None:
