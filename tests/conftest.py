@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -24,6 +26,30 @@ for _var in (
     "FITCOACH_MODEL_BASE_URL",
 ):
     os.environ.pop(_var, None)
+
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "FITCOACH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database for one test (asyncpg URL), dropped afterwards;
+    the test is skipped with the reason when PostgreSQL is not reachable."""
+    asyncpg = pytest.importorskip("asyncpg")
+    try:
+        admin = await asyncio.wait_for(asyncpg.connect(POSTGRES_ADMIN_URL), timeout=3)
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc}")
+    name = f"fitcoach_test_{uuid.uuid4().hex[:10]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"postgresql+asyncpg://{base.split('://', 1)[1]}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,33 +13,7 @@ from fitcoach.storage.database import Database
 from fitcoach.storage.migrate import upgrade_database_async
 from fitcoach.storage.repositories import Journal, MealItemRecord, UserDirectory
 
-ADMIN_URL = os.environ.get(
-    "FITCOACH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-
 pytestmark = pytest.mark.postgres
-
-
-async def _admin_connection() -> object:
-    asyncpg = pytest.importorskip("asyncpg")
-    try:
-        return await asyncio.wait_for(asyncpg.connect(ADMIN_URL), timeout=3)
-    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"PostgreSQL not reachable at {ADMIN_URL}: {exc}")
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    """A fresh, empty database for one test, dropped afterwards."""
-    admin = await _admin_connection()
-    name = f"fitcoach_test_{uuid.uuid4().hex[:10]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[attr-defined]
-    base = ADMIN_URL.rsplit("/", 1)[0]
-    try:
-        yield f"postgresql+asyncpg://{base.split('://', 1)[1]}/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[attr-defined]
-        await admin.close()  # type: ignore[attr-defined]
 
 
 async def test_concurrent_migrations_and_scoped_queries(pg_url: str) -> None:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,9 +26,6 @@ from tests.unit.scheduler.scheduler_support import (
 )
 
 MON = datetime(2026, 3, 2, tzinfo=UTC)
-ADMIN_URL = os.environ.get(
-    "FITCOACH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney")
 
 
@@ -57,8 +51,9 @@ def _expected_reminders(count: int, start: datetime, end: datetime) -> int:
 
 
 def _engine(db: Database, clock: Clock, sent: RecordingDeliverer, name: str) -> TickEngine:
-    return TickEngine(db, sent, clock, SchedulerSettings(instance_id=name, batch_size=7,
-                                                         stale_claim_s=120))
+    return TickEngine(
+        db, sent, clock, SchedulerSettings(instance_id=name, batch_size=7, stale_claim_s=120)
+    )
 
 
 async def _assert_once(db: Database, sent: RecordingDeliverer) -> None:
@@ -90,30 +85,14 @@ async def test_two_schedulers_on_one_sqlite_file(tmp_path: Path) -> None:
         sent = await _two_replicas(db_a, db_b)
         expected = _expected_reminders(30, MON, MON + timedelta(days=4))
         assert len([d for d in sent.deliveries if "stretch" in d.text]) == expected
-        nudged = [d for d in sent.deliveries
-                  if "stretch" not in d.text and "week" not in d.text.lower()]
+        nudged = [
+            d for d in sent.deliveries if "stretch" not in d.text and "week" not in d.text.lower()
+        ]
         assert len(nudged) == 30  # everyone missed Wednesday: one nudge each
         await _assert_once(db_a, sent)
     finally:
         await db_a.dispose()
         await db_b.dispose()
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    asyncpg = pytest.importorskip("asyncpg")
-    try:
-        admin = await asyncio.wait_for(asyncpg.connect(ADMIN_URL), timeout=3)
-    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"PostgreSQL not reachable at {ADMIN_URL}: {exc}")
-    name = f"fitcoach_sched_{uuid.uuid4().hex[:10]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    base = ADMIN_URL.rsplit("/", 1)[0]
-    try:
-        yield f"postgresql+asyncpg://{base.split('://', 1)[1]}/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest.mark.postgres

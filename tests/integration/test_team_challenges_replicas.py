@@ -5,10 +5,7 @@ failures are retried, then given up; a gone channel ends the challenge."""
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,9 +22,6 @@ from fitcoach.storage.teams import Board, Period, TeamChallenge, TeamChallenges,
 
 MON = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday
 AT = MON + POST_DELAY + timedelta(minutes=1)  # when last week's standings are due
-ADMIN_URL = os.environ.get(
-    "FITCOACH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 
 
 @dataclass
@@ -167,23 +161,6 @@ async def test_failures_are_retried_then_given_up_and_gone_channels_end(tmp_path
         assert "blocked:not_in_channel" in {c.close_reason for c in await challenges(db)}
     finally:
         await db.dispose()
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    asyncpg = pytest.importorskip("asyncpg")
-    try:
-        admin = await asyncio.wait_for(asyncpg.connect(ADMIN_URL), timeout=3)
-    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
-        pytest.skip(f"PostgreSQL not reachable at {ADMIN_URL}: {exc}")
-    name = f"fitcoach_teams_{uuid.uuid4().hex[:10]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    base = ADMIN_URL.rsplit("/", 1)[0]
-    try:
-        yield f"postgresql+asyncpg://{base.split('://', 1)[1]}/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest.mark.postgres
