@@ -5,8 +5,6 @@ the ack, so tests poll the fake's recorded Web API calls."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import Iterator
@@ -29,7 +27,9 @@ from fitcoach.channels.slack.render import render
 from fitcoach.config import Settings, get_settings
 from fitcoach.storage.models import InboxMessage
 from fitcoach.webhooks.slack import enabled, plugin
-from tests.fakes.slack_server import FakeSlack
+from tests.fakes.slack_server import FakeSlack, fake_slack, signed_headers
+
+__all__ = ["fake_slack"]  # the fixture, re-exported for pytest
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 TEAM = "T0FIT"
@@ -40,10 +40,8 @@ PERSON = "U0ALICE"
 
 # ---------------------------------------------------------------------- helpers
 def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
-    """Slack's request signature: v0=HMAC-SHA256(secret, "v0:{ts}:{body}")."""
-    ts = str(timestamp if timestamp is not None else int(time.time()))
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+    """Slack's request signature for this test's app."""
+    return signed_headers(body, secret, timestamp)
 
 
 class Slack:
@@ -162,10 +160,9 @@ class Slack:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
+def fake(fake_slack: FakeSlack) -> FakeSlack:
     """A fake Slack Web API for one test."""
-    with FakeSlack() as server:
-        yield server
+    return fake_slack
 
 
 @pytest.fixture

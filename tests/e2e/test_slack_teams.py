@@ -4,8 +4,6 @@ the coach. Also: choice buttons disappear after a press (``chat.update``)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import Iterator
@@ -28,7 +26,9 @@ from fitcoach.storage.models import ChannelIdentity, InboxMessage, Workout
 from fitcoach.storage.repositories import Journal, WorkoutSetRecord
 from fitcoach.storage.teams import TeamChallenge, TeamChallenges, TeamMember
 from fitcoach.webhooks.slack import plugin
-from tests.fakes.slack_server import FakeSlack, RecordedCall
+from tests.fakes.slack_server import FakeSlack, RecordedCall, fake_slack, signed_headers
+
+__all__ = ["fake_slack"]  # the fixture, re-exported for pytest
 
 SECRET = "team-signing-secret-0123456789"
 TEAM = "T0FIT"
@@ -38,9 +38,7 @@ ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
 
 
 def sign(body: str) -> dict[str, str]:
-    ts = str(int(time.time()))
-    digest = hmac.new(SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+    return signed_headers(body, SECRET)
 
 
 class Workspace:
@@ -208,9 +206,8 @@ def all_text(blocks: list[dict[str, Any]]) -> str:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        yield server
+def fake(fake_slack: FakeSlack) -> FakeSlack:
+    return fake_slack
 
 
 @pytest.fixture

@@ -29,6 +29,8 @@ Web API methods check ``Authorization: Bearer <token>`` and answer ``invalid_aut
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import itertools
 import json
 import struct
@@ -44,7 +46,7 @@ from urllib.parse import parse_qsl
 import pytest
 from aiohttp import web
 
-__all__ = ["DEFAULT_TOKEN", "FakeSlack", "RecordedCall", "fake_slack", "tiny_png"]
+__all__ = ["DEFAULT_TOKEN", "FakeSlack", "RecordedCall", "fake_slack", "signed_headers", "tiny_png"]
 
 DEFAULT_TOKEN = "xoxb-fake-slack-token"
 TEAM_ID = "T0FIT"
@@ -55,6 +57,13 @@ SIGN_IN_PAGE = (
     "<!DOCTYPE html><html><head><title>Slack</title></head>"
     "<body><h1>Sign in to your workspace</h1></body></html>"
 )
+
+
+def signed_headers(body: str, secret: str, timestamp: int | None = None) -> dict[str, str]:
+    """Slack's request signature headers: v0=HMAC-SHA256(secret, "v0:{ts}:{body}")."""
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
 
 def tiny_png() -> bytes:
