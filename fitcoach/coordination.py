@@ -1,4 +1,5 @@
-"""Coordination between replicas: per-conversation locks and rate limits.
+"""Coordination between replicas: per-conversation leases (taken without waiting, renewed
+while held), rate limits, and the hand-off of work from web to worker processes.
 
 In-process when embedded; Redis when ``FITCOACH_REDIS_URL`` is set. A Redis failure degrades
 to the in-process version (logged and counted) so a message still gets its reply."""
@@ -8,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import structlog
@@ -20,8 +19,6 @@ log = structlog.get_logger(__name__)
 
 WORK_LIST = "fitcoach:work"
 """Conversations handed from web processes to worker processes ("channel\tconversation")."""
-LOCK_LEASE_S = 120.0
-LOCK_WAIT_S = 90.0
 
 
 class Lease(Protocol):
@@ -36,9 +33,6 @@ class Lease(Protocol):
 
 class Coordinator(Protocol):
     """Locks and counters shared by every replica that uses the same backend."""
-
-    def conversation_lock(self, key: str) -> Any:
-        """An async context manager held while one conversation's message is processed."""
 
     async def try_lock(self, key: str, lease_s: float) -> Lease | None:
         """Take ``key`` now, or None when another worker (any replica) holds it."""
@@ -77,7 +71,6 @@ class LocalCoordinator:
     """Single-process locks and sliding-window rate limits."""
 
     def __init__(self) -> None:
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._hits: defaultdict[str, deque[float]] = defaultdict(deque)
         self._held: set[str] = set()
 
@@ -87,12 +80,6 @@ class LocalCoordinator:
             return None
         self._held.add(key)
         return LocalLease(self._held, key)
-
-    @asynccontextmanager
-    async def conversation_lock(self, key: str) -> AsyncIterator[None]:
-        """Hold the in-process lock of this conversation."""
-        async with self._locks[key]:
-            yield
 
     async def allow(self, key: str, limit: int, window_s: int) -> bool:
         """Sliding window over the last ``window_s`` seconds."""
@@ -169,31 +156,6 @@ class RedisCoordinator:
             await local.release()
             return None
         return RedisLease(lock, local)
-
-    @asynccontextmanager
-    async def conversation_lock(self, key: str) -> AsyncIterator[None]:
-        """Hold the Redis lock of this conversation; fall back to the local lock if Redis fails."""
-        lock = self.redis.lock(
-            f"fitcoach:lock:{key}", timeout=LOCK_LEASE_S, blocking_timeout=LOCK_WAIT_S
-        )
-        try:
-            acquired = await lock.acquire()
-        except Exception as exc:
-            ERRORS.labels("redis").inc()
-            log.warning("redis_lock_unavailable", error_type=type(exc).__name__)
-            async with self.local.conversation_lock(key):
-                yield
-            return
-        if not acquired:
-            log.warning("redis_lock_timeout")
-        try:
-            yield
-        finally:
-            if acquired:
-                try:
-                    await lock.release()
-                except Exception as exc:  # lease expired or Redis gone: nothing to release
-                    log.warning("redis_lock_release_failed", error_type=type(exc).__name__)
 
     async def allow(self, key: str, limit: int, window_s: int) -> bool:
         """INCR on a per-window key; the local limiter answers when Redis is down."""

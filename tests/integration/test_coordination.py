@@ -45,12 +45,16 @@ async def test_two_replicas_never_process_one_conversation_at_once(redis_url: st
 
     async def work(replica: RedisCoordinator, n: int) -> None:
         nonlocal inside, overlaps
-        async with replica.conversation_lock(key):
+        while (lease := await replica.try_lock(key, 5)) is None:
+            await asyncio.sleep(0.01)
+        try:
             inside += 1
             overlaps += inside > 1
             await asyncio.sleep(0.02)
             order.append(n)
             inside -= 1
+        finally:
+            await lease.release()
 
     await asyncio.gather(*(work(replicas[n % 2], n) for n in range(10)))
     assert overlaps == 0 and sorted(order) == list(range(10))
@@ -70,8 +74,9 @@ async def test_rate_limits_are_shared_across_replicas(redis_url: str) -> None:
 
 async def test_redis_outage_degrades_to_local_coordination() -> None:
     broken = RedisCoordinator("redis://127.0.0.1:1/0")  # nothing listens there
-    async with broken.conversation_lock("c"):
-        pass
+    lease = await broken.try_lock("c", 5)  # this process's own lease still serialises it
+    assert lease is not None and await broken.try_lock("c", 5) is None
+    await lease.release()
     assert await broken.allow("k", 1, 60) is True
     assert await broken.allow("k", 1, 60) is False
     await broken.close()
