@@ -433,6 +433,8 @@ async def run_fitcoach(
                 data_dir = work / f"{name}-{label}"
                 env = fitcoach_env(args, db_url, telegram.url, gemini.base_url, data_dir)
                 env["FITCOACH_PROCESS_ROLE"] = role
+                if role == "worker":
+                    env["FITCOACH_WORKER_NICE"] = str(args.worker_nice)
                 argv = [sys.executable, str(Path(__file__).with_name("_replica.py"))]
                 argv += ["--host", "127.0.0.1", "--port", str(port)]
                 group.append(h.spawn(label, argv, env, port, work))
@@ -762,6 +764,12 @@ def parse_args() -> argparse.Namespace:
         "--split",
         action="store_true",
         help="each replica = a web process (acks, FITCOACH_PROCESS_ROLE=web) + a worker",
+    )
+    p.add_argument(
+        "--worker-nice",
+        type=int,
+        default=10,
+        help="FITCOACH_WORKER_NICE of the --split workers (0: same priority as web processes)",
     )
     p.add_argument("--log-level", default="INFO")
     p.add_argument("--keep", action="store_true", help="keep replica logs and data dirs")

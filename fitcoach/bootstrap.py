@@ -64,7 +64,13 @@ async def open_services(
     settings.ensure_data_dir()
     url = settings.resolved_database_url
     await upgrade_database_async(url)
-    database = Database(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+    database = Database(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pre_ping=settings.db_pool_pre_ping,
+        recycle_s=settings.db_pool_recycle_s,
+    )
     coordinator = create_coordinator(settings.redis_url)
     await asyncio.to_thread(warm_up)
     prompt = coach_prompt(settings.prompts_dir or DEFAULT_PROMPTS_DIR)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -56,6 +58,17 @@ def main() -> None:
     app()
 
 
+def _lower_priority(increment: int) -> None:
+    """Raise this process's niceness; on Linux niceness is per thread, so every thread that
+    already exists is changed too (later ones inherit it)."""
+    target = min(os.getpriority(os.PRIO_PROCESS, 0) + increment, 19)
+    tasks = Path("/proc/self/task")
+    threads = [int(t.name) for t in tasks.iterdir()] if tasks.is_dir() else [0]
+    for thread in threads:
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            os.setpriority(os.PRIO_PROCESS, thread, target)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -71,6 +84,8 @@ def serve(
 
     settings = get_settings(scheduler_enabled=scheduler)
     configure_logging(settings.log_level, settings.log_format)
+    if settings.process_role == "worker" and settings.worker_nice:
+        _lower_priority(settings.worker_nice)
     uvicorn.run(
         create_app(settings),
         host=host,

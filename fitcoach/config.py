@@ -75,10 +75,18 @@ class Settings(BaseSettings):
     """all: accept and process. web: accept (store, ack) and hand platform messages to workers
     through Redis; worker: process handed-off messages (webhooks' acks then never wait behind
     turns). Without Redis every role processes what it accepts."""
+    worker_nice: int = Field(default=0, ge=0, le=19)
+    """A worker process lowers its CPU priority by this much (Linux niceness), so that on
+    shared cores the web processes' acknowledgements run first and turns take the rest."""
     max_concurrent_turns: int = Field(default=64, ge=1)
     """Turns one process runs at once; more wait in the inbox (in order)."""
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_pre_ping: bool = False
+    """Test each pooled connection before use (one more round trip per transaction). Off: a
+    dropped connection fails one statement, then the whole pool is replaced."""
+    db_pool_recycle_s: int = Field(default=1800, ge=-1)
+    """Replace pooled connections older than this (before proxies' idle timeouts); -1 never."""
     telegram_sends_per_s: float = Field(default=30.0, gt=0)
     """Telegram's per-bot message budget, shared by every replica through Redis when set."""
     telegram_typing_after_s: float = Field(default=1.0, ge=0)

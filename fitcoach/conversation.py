@@ -27,6 +27,8 @@ from fitcoach.access import (
     parse_link_command,
     redeem_link_code,
 )
+from fitcoach.admin.personality_store import get_personality
+from fitcoach.admin.prompt_service import missing_facts
 from fitcoach.agent.coach import AgentReply, AudioClip, CoachAgent
 from fitcoach.agent.context import CoachContext
 from fitcoach.channels.base import Attachment, Button, InboundMessage, OutboundMessage
@@ -387,7 +389,8 @@ class ConversationService:
                 text=message.text,
                 external_message_id=message.message_id,
             )
-            return context_for(user, message), photo_ids, audio
+            personality = await get_personality(session, user.id)
+            return context_for(user, message, personality), photo_ids, audio
 
     async def _close_turn(
         self,
@@ -426,9 +429,13 @@ class ConversationService:
         return [OutboundMessage.model_validate(r) for r in json.loads(row.reply)]
 
 
-def context_for(user: User, message: InboundMessage) -> CoachContext:
+def context_for(
+    user: User, message: InboundMessage, personality: str | None = None
+) -> CoachContext:
     """The trusted context for this user on this channel."""
     return CoachContext(
+        personality=personality,
+        missing_facts=missing_facts(user),
         user_id=user.id,
         channel=message.channel,
         conversation_id=message.conversation_id,

@@ -113,7 +113,10 @@ class PromptService:
     async def render_system_prompt(self, context: CoachContext) -> str:
         """Persona + the person's personality + channel style + onboarding + tools + safety."""
         prompt_set = await self.current()
-        personality, missing = await self._person(context.user_id)
+        if context.missing_facts is not None:  # read with the turn's other bookkeeping
+            personality, missing = context.personality, context.missing_facts
+        else:
+            personality, missing = await self._person(context.user_id)
         return prompt_set.compose(context.channel, personality, context.profile_summary, missing)
 
     async def personality_names(self) -> list[str]:

@@ -18,3 +18,7 @@ class CoachContext:
     unit_system: str = "metric"
     profile_summary: str = ""
     memory_context: str = ""
+    personality: str | None = None
+    """The coaching style the person chose, read when the turn opened."""
+    missing_facts: frozenset[str] | None = None
+    """Profile facts not known yet, read when the turn opened; None: look them up."""

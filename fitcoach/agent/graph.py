@@ -8,6 +8,7 @@ Routing per model call (middleware):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
@@ -20,7 +21,14 @@ from langchain.agents.middleware import (
     SummarizationMiddleware,
 )
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import (
+    AIMessage,
+    AnyMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langchain_core.tools import BaseTool
 from langgraph.errors import GraphBubbleUp
 from langgraph.types import Checkpointer
@@ -68,6 +76,9 @@ class CoachRouting(AgentMiddleware[Any, CoachContext, Any]):
         context = request.runtime.context if request.runtime else None
         memory = context.memory_context if isinstance(context, CoachContext) else ""
         if isinstance(context, CoachContext) and self.prompts is not None:
+            if request.messages and isinstance(request.messages[-1], ToolMessage):
+                # A tool of this turn may have changed the style or the profile: read again.
+                context = dataclasses.replace(context, missing_facts=None)
             system = await self.prompts.render_system_prompt(context)
         else:
             summary = context.profile_summary if isinstance(context, CoachContext) else ""

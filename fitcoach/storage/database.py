@@ -19,7 +19,15 @@ from sqlalchemy.pool import ConnectionPoolEntry
 class Database:
     """Owns the async engine; hands out sessions that commit on success."""
 
-    def __init__(self, url: str, *, pool_size: int = 5, max_overflow: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 5,
+        max_overflow: int = 10,
+        pre_ping: bool = False,
+        recycle_s: int = 1800,
+    ) -> None:
         self.url = url
         pooled = (
             {}
@@ -27,9 +35,10 @@ class Database:
             else {
                 "pool_size": pool_size,
                 "max_overflow": max_overflow,
+                "pool_recycle": recycle_s,
             }
         )
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True, **pooled)
+        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=pre_ping, **pooled)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)

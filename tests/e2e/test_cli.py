@@ -114,3 +114,47 @@ def test_queries_from_stdin_give_one_line_each() -> None:
     result = run(["food", "search", "--json", "-"], stdin="oatmeal\napple\n\n")
     lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
     assert [line["query"] for line in lines] == ["oatmeal", "apple"]
+
+
+def _niceness(stat_path: Path) -> int:
+    fields = stat_path.read_text().rsplit(")", 1)[1].split()
+    return int(fields[16])  # field 19 of /proc/<pid>/stat, counted after "(comm)"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_worker_processes_run_at_lower_cpu_priority(tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("GOOGLE_API_KEY", "GEMINI_API_KEY")}
+    env.update(
+        FITCOACH_MODEL="offline",
+        FITCOACH_DATA_DIR=str(tmp_path),
+        FITCOACH_PROCESS_ROLE="worker",
+        FITCOACH_WORKER_NICE="7",
+    )
+    server = subprocess.Popen(
+        [FITCOACH, "serve", "--port", str(port), "--no-scheduler"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        own = _niceness(Path("/proc/self/stat"))
+        threads = list(Path(f"/proc/{server.pid}/task").glob("*/stat"))
+        assert threads and all(_niceness(t) == min(own + 7, 19) for t in threads)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -127,3 +127,31 @@ async def test_inbox_accepts_once_and_claims_in_order_on_postgres(pg_url: str) -
             assert await inbox.renew(first.id, "w1")
     finally:
         await database.dispose()
+
+
+async def test_dropped_connections_fail_one_statement_then_the_pool_is_replaced(
+    pg_url: str,
+) -> None:
+    # Pre-ping is off by default (a round trip per transaction): a server-side disconnect
+    # surfaces once as an error the caller retries, and the next transaction works.
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    database = Database(pg_url, pool_size=2)
+    try:
+        async with database.session() as session:
+            pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        killer = Database(pg_url)
+        try:
+            async with killer.session() as session:
+                await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        finally:
+            await killer.dispose()
+        with pytest.raises(DBAPIError) as failure:
+            async with database.session() as session:
+                await session.execute(text("SELECT 1"))
+        assert failure.value.connection_invalidated
+        async with database.session() as session:
+            assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
+    finally:
+        await database.dispose()
