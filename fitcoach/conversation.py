@@ -319,14 +319,14 @@ class ConversationService:
         privacy = await self._privacy_gate(message)
         if privacy is not None:
             return privacy
+        if not is_link:
+            return None
         async with self.database.session() as session:
-            if is_link:
-                user = await UserDirectory(session).resolve(
-                    message.channel, message.external_user_id, name=message.user_name
-                )
-                new = await create_link_code(session, user.id, utcnow())
-                return AgentReply(text=LINK_CODE.format(code=new)), "link_code"
-        return None
+            user = await UserDirectory(session).resolve(
+                message.channel, message.external_user_id, name=message.user_name
+            )
+            new = await create_link_code(session, user.id, utcnow())
+            return AgentReply(text=LINK_CODE.format(code=new)), "link_code"
 
     async def _privacy_gate(self, message: InboundMessage) -> tuple[AgentReply, str] | None:
         """/export and /delete (with confirmation), handled without the agent."""
@@ -335,9 +335,9 @@ class ConversationService:
         command = parse_privacy_command(message.text)
         async with self.database.session() as session:
             user = await UserDirectory(session).find(message.channel, message.external_user_id)
-        if user is None:
-            return None
-        pending = await self.privacy.take_pending_deletion(user.id)
+            if user is None:
+                return None
+            pending = await self.privacy.take_pending_deletion(user.id, session)
         if command in ("confirm_delete", "confirm_button") and pending:
             report = await self.privacy.delete(user.id)
             log.info(

@@ -169,11 +169,13 @@ class ConversationQueue:
         """Process the conversation's unfinished rows in order while holding its lease; stop
         after ``until`` and return its replies (delivered by the caller)."""
         renewed = time.monotonic()
+        sent: InboundMessage | None = None  # recorded together with the next claim
         while True:
             if time.monotonic() - renewed > self.lease_s / 3:
                 await lease.renew()
                 renewed = time.monotonic()
-            row, claimed = await self._claim_next(key)
+            row, claimed = await self._claim_next(key, sent)
+            sent = None
             if row is None:
                 return None
             if not claimed:  # the oldest row is with another live worker: wait for it
@@ -189,34 +191,36 @@ class ConversationQueue:
                 self._notify(key)
                 if message.message_id == until:
                     return replies
-                await self.deliver(message, replies)
+                if await self.deliver(message, replies):
+                    sent = message
             renewed = time.monotonic()
 
-    async def deliver(self, message: InboundMessage, replies: list[OutboundMessage]) -> None:
-        """Send a processed message's reply and record it; a failed send is retried once by
-        the recovery sweep."""
+    async def deliver(self, message: InboundMessage, replies: list[OutboundMessage]) -> bool:
+        """Send a processed message's reply; True when sent (the caller records it). A failed
+        send is retried once by the recovery sweep."""
         deliver = self._deliver_once.pop(
             (message.channel, message.message_id), None
         ) or self.deliverers.get(message.channel)
         if deliver is None:
-            return  # a caller waiting in run_now (this or another replica) takes it
+            return False  # a caller waiting in run_now (this or another replica) takes it
         try:
             async with asyncio.timeout(DELIVERY_TIMEOUT_S):
                 await deliver(message, replies)
         except Exception:
             ERRORS.labels("delivery").inc()
             log.exception("delivery_failed", channel=message.channel)
-            return
-        try:
-            async with self.database.session() as session:
-                await Inbox(session).mark_delivered(message.channel, message.message_id)
-        except Exception:
-            ERRORS.labels("bookkeeping").inc()
-            log.exception("delivery_not_recorded", channel=message.channel)
+            return False
+        return True
 
-    async def _claim_next(self, key: ConversationKey) -> tuple[InboxMessage | None, bool]:
+    async def _claim_next(
+        self, key: ConversationKey, sent: InboundMessage | None = None
+    ) -> tuple[InboxMessage | None, bool]:
+        """Record ``sent`` as delivered and claim the conversation's next row, in one
+        transaction."""
         async with self.database.session() as session:
             inbox = Inbox(session)
+            if sent is not None:
+                await inbox.mark_delivered(sent.channel, sent.message_id)
             row = await inbox.next_in_conversation(key.channel, key.conversation_id)
             if row is None:
                 return None, False

@@ -124,14 +124,20 @@ class PrivacyService:
                 )
             )
 
-    async def take_pending_deletion(self, user_id: int) -> bool:
-        """True when a deletion was requested and is still valid (the request is consumed)."""
-        async with self.database.session() as session:
-            pending = await session.get(PendingAction, (user_id, "delete"))
-            if pending is None:
-                return False
-            await session.delete(pending)
-            return _aware(pending.expires_at) >= utcnow()
+    async def take_pending_deletion(
+        self, user_id: int, session: AsyncSession | None = None
+    ) -> bool:
+        """True when a deletion was requested and is still valid (the request is consumed);
+        inside ``session`` when given (it commits with the caller's other work)."""
+        if session is None:
+            async with self.database.session() as own:
+                return await self.take_pending_deletion(user_id, own)
+        pending = await session.get(PendingAction, (user_id, "delete"))
+        if pending is None:
+            return False
+        await session.delete(pending)
+        await session.flush()
+        return _aware(pending.expires_at) >= utcnow()
 
     async def delete(self, user_id: int) -> DeletionReport:
         """Erase the person: rows, memories, checkpoints and files."""
