@@ -435,6 +435,8 @@ async def run_fitcoach(
                 env["FITCOACH_PROCESS_ROLE"] = role
                 if role == "worker":
                     env["FITCOACH_WORKER_NICE"] = str(args.worker_nice)
+                if role == "web" and args.web_pool:
+                    env["FITCOACH_DB_POOL_SIZE"] = str(args.web_pool)
                 argv = [sys.executable, str(Path(__file__).with_name("_replica.py"))]
                 argv += ["--host", "127.0.0.1", "--port", str(port)]
                 group.append(h.spawn(label, argv, env, port, work))
@@ -770,6 +772,9 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=10,
         help="FITCOACH_WORKER_NICE of the --split workers (0: same priority as web processes)",
+    )
+    p.add_argument(
+        "--web-pool", type=int, default=0, help="FITCOACH_DB_POOL_SIZE of --split web processes"
     )
     p.add_argument("--log-level", default="INFO")
     p.add_argument("--keep", action="store_true", help="keep replica logs and data dirs")

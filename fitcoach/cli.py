@@ -60,13 +60,21 @@ def main() -> None:
 
 def _lower_priority(increment: int) -> None:
     """Raise this process's niceness; on Linux niceness is per thread, so every thread that
-    already exists is changed too (later ones inherit it)."""
+    already exists is changed too (later ones inherit it).
+
+    With the kernel's autogroup scheduling, niceness only ranks threads of one session against
+    each other; sessions share the CPU equally. A session leader therefore also lowers its
+    autogroup (its session is only itself and its children)."""
     target = min(os.getpriority(os.PRIO_PROCESS, 0) + increment, 19)
     tasks = Path("/proc/self/task")
     threads = [int(t.name) for t in tasks.iterdir()] if tasks.is_dir() else [0]
     for thread in threads:
         with contextlib.suppress(OSError):  # a thread that ended meanwhile
             os.setpriority(os.PRIO_PROCESS, thread, target)
+    autogroup = Path("/proc/self/autogroup")
+    if autogroup.exists() and os.getsid(0) == os.getpid():
+        with contextlib.suppress(OSError):
+            autogroup.write_text(str(target))
 
 
 @app.command()
