@@ -203,6 +203,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def service_cpu_seconds(command: str) -> float:
+    """CPU seconds of every process named ``command`` (e.g. postgres), with what their exited
+    children (PostgreSQL backends) left in their parents' cutime/cstime."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, _, rest = stat.read_text().rpartition(")")
+        except OSError:
+            continue
+        if head.split("(", 1)[-1] != command:
+            continue
+        fields = rest.split()
+        total += sum(int(f) for f in fields[11:15])
+    return total / ticks
+
+
 def self_cpu_seconds() -> float:
     t = os.times()
     return t.user + t.system

@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h
 
 CHAT_BASE = 7_000_000
+SERVICES = ("postgres", "redis-server")  # their CPU is shown beside the app's
 QUESTIONS = [
     "any tips for staying motivated this week?",
     "what should I focus on to get better at squats?",
@@ -291,6 +292,7 @@ class Load:
         timeout = aiohttp.ClientTimeout(total=30)
         cpu0 = {t.name: t.snapshot_cpu() for t in self.processes}
         harness0 = h.self_cpu_seconds()
+        services0 = {name: h.service_cpu_seconds(name) for name in SERVICES}
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             self.session = session
             self.started = time.monotonic()
@@ -310,6 +312,8 @@ class Load:
         end = max(self.reply_times) if self.reply_times else time.monotonic()
         cpu = {t.name: t.snapshot_cpu() - cpu0[t.name] for t in self.processes}
         cpu["harness+fakes"] = h.self_cpu_seconds() - harness0
+        for name in SERVICES:
+            cpu[f"svc:{name}"] = h.service_cpu_seconds(name) - services0[name]
         return RunResult(
             self.name,
             self.msgs,
@@ -626,7 +630,9 @@ def figures(r: RunResult, model_delay: float) -> Figures:
         while times[j] < t - window:
             j += 1
         peak = max(peak, (i - j + 1) / window)
-    app_cpu = sum(v for k, v in r.cpu.items() if k != "harness+fakes" and v == v)
+    app_cpu = sum(
+        v for k, v in r.cpu.items() if k != "harness+fakes" and not k.startswith("svc:") and v == v
+    )
     return Figures(
         len(sent),
         len(answered),
@@ -676,8 +682,15 @@ def print_run(r: RunResult, f: Figures, model_delay: float, extra: dict[str, Any
         f"p50 {1000 * (h.percentile(f.turn, 0.5) - model_delay):.1f}  "
         f"p95 {1000 * (h.percentile(f.turn, 0.95) - model_delay):.1f}"
     )
-    cpu = ", ".join(f"{k} {v:.1f}" for k, v in r.cpu.items())
+    cpu = ", ".join(f"{k} {v:.1f}" for k, v in r.cpu.items() if not k.startswith("svc:"))
     print(f"  CPU seconds: {cpu}; app CPU per turn {f.cpu_per_turn_ms:.1f} ms")
+    services = {k[4:]: v for k, v in r.cpu.items() if k.startswith("svc:")}
+    if services:
+        turns = max(f.answered, 1)
+        shown = ", ".join(
+            f"{k} {v:.1f} s ({1000 * v / turns:.1f} ms/turn)" for k, v in services.items()
+        )
+        print(f"  services CPU (all clients, this machine): {shown}")
     print(f"  Telegram calls: sendMessage {r.send_calls}, sendChatAction {r.typing_calls}")
     if extra:
         print(
