@@ -165,6 +165,8 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
+        uvicorn_logger.setLevel(logging.NOTSET)  # a level an earlier uvicorn.Config set
+        uvicorn_logger.disabled = False
     logging.captureWarnings(True)  # warnings.warn (SAWarning, DeprecationWarning...) as lines
     for noisy in ("httpx", "alembic", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
