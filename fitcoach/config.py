@@ -80,8 +80,10 @@ class Settings(BaseSettings):
     shared cores the web processes' acknowledgements run first and turns take the rest."""
     max_concurrent_turns: int = Field(default=64, ge=1)
     """Turns one process runs at once; more wait in the inbox (in order)."""
-    db_pool_size: int = Field(default=10, ge=1)
-    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_size: int = Field(default=20, ge=1)
+    db_max_overflow: int = Field(default=0, ge=0)
+    """Connections beyond the pool are opened and closed per use (a new connection and TLS
+    negotiation each time): under bursts they cost more than waiting for a pooled one."""
     db_pool_pre_ping: bool = False
     """Test each pooled connection before use (one more round trip per transaction). Off: a
     dropped connection fails one statement, then the whole pool is replaced."""

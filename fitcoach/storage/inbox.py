@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import Executable
 
 from fitcoach.storage.models import InboxMessage, utcnow
+
+_INSERTS: dict[str, Executable] = {}
+
+
+def _insert_if_new(dialect: str) -> Executable:
+    """``INSERT … ON CONFLICT (channel, message_id) DO NOTHING`` for this dialect."""
+    if dialect not in _INSERTS:
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        _INSERTS[dialect] = insert(cast(Table, InboxMessage.__table__)).on_conflict_do_nothing(
+            index_elements=["channel", "message_id"]
+        )
+    return _INSERTS[dialect]
 
 
 class Inbox:
@@ -37,14 +51,11 @@ class Inbox:
         }
         dialect = self.session.bind.dialect.name if self.session.bind is not None else ""
         if dialect in ("postgresql", "sqlite"):
-            insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-            stmt = (
-                insert(InboxMessage)
-                .values(**values)
-                .on_conflict_do_nothing(index_elements=["channel", "message_id"])
-            )
-            result = await self.session.execute(stmt)
-            return bool(getattr(result, "rowcount", 0))
+            # A Core statement built once, executed with parameters: no ORM bulk-insert
+            # machinery or statement building on the webhook's hot path.
+            connection = await self.session.connection()
+            result = await connection.execute(_insert_if_new(dialect), values)
+            return bool(result.rowcount)
         try:
             async with self.session.begin_nested():
                 self.session.add(InboxMessage(**values))

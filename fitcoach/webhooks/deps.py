@@ -9,8 +9,9 @@ from fastapi import Depends, Request
 from fitcoach.bootstrap import Services
 
 
-def get_services(request: Request) -> Services:
-    """The services opened by the app's lifespan."""
+async def get_services(request: Request) -> Services:
+    """The services opened by the app's lifespan (async: FastAPI would run a plain function
+    in its thread pool, a thread hop on every request)."""
     services: Services = request.app.state.services
     return services
 
