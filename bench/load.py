@@ -409,6 +409,9 @@ def fitcoach_env(
     env["FITCOACH_MAX_CONCURRENT_TURNS"] = str(args.max_turns)
     if args.no_typing:
         env["FITCOACH_TELEGRAM_TYPING_AFTER_S"] = "100000"
+    for pair in args.env:
+        key, _, value = pair.partition("=")
+        env[key] = value
     return env
 
 
@@ -788,6 +791,9 @@ def parse_args() -> argparse.Namespace:
     )
     p.add_argument(
         "--web-pool", type=int, default=0, help="FITCOACH_DB_POOL_SIZE of --split web processes"
+    )
+    p.add_argument(
+        "--env", action="append", default=[], metavar="KEY=VALUE", help="extra replica setting"
     )
     p.add_argument("--log-level", default="INFO")
     p.add_argument("--keep", action="store_true", help="keep replica logs and data dirs")
