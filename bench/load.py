@@ -107,8 +107,12 @@ class Load:
         deadline: float,
         seed: int,
         workers: list[h.Replica] | None = None,
+        max_connections: int = 0,
     ) -> None:
         self.name = name
+        # Telegram opens at most max_connections (default 40) simultaneous webhook requests
+        # per bot; 0 = unlimited (every conversation posts at once).
+        self.connections = asyncio.Semaphore(max_connections) if max_connections else None
         self.targets = targets
         self.processes = [*targets, *(workers or [])]  # CPU is counted for all of them
         self.conversations = conversations
@@ -189,6 +193,12 @@ class Load:
         return alive[self.rr % len(alive)]
 
     async def _post(self, target: h.Replica, body: bytes) -> tuple[int | None, float]:
+        if self.connections is None:
+            return await self._post_now(target, body)
+        async with self.connections:
+            return await self._post_now(target, body)
+
+    async def _post_now(self, target: h.Replica, body: bytes) -> tuple[int | None, float]:
         assert self.session is not None
         started = time.monotonic()
         try:
@@ -459,6 +469,7 @@ async def run_fitcoach(
             deadline,
             args.seed,
             workers,
+            max_connections=args.max_connections,
         )
         holder["load"] = load
         fault_plan = None
@@ -517,6 +528,7 @@ async def run_echo(args: argparse.Namespace, work: Path, deadline: float) -> Run
             0.0,
             deadline,
             args.seed,
+            max_connections=args.max_connections,
         )
         holder["load"] = load
         return await load.run(None)
@@ -760,6 +772,13 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--inflight", type=int, default=2, help="unanswered messages per conversation")
     p.add_argument("--model-delay", type=float, default=1.0, help="seconds per model answer")
     p.add_argument("--replicas", type=int, default=2)
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        default=40,
+        help="simultaneous webhook requests, like Telegram's setWebhook max_connections "
+        "(default 40, its default; 0 = unlimited)",
+    )
     p.add_argument("--no-faults", action="store_true", help="skip the fault phase")
     p.add_argument("--no-echo", action="store_true", help="skip the echo-bot baseline")
     p.add_argument("--no-clean", action="store_true", help="skip the fault-free fitcoach phase")
@@ -811,7 +830,8 @@ async def main() -> None:
         f"inflight {args.inflight}, model delay {args.model_delay:g} s, {args.replicas} replicas, "
         f"{os.cpu_count()} CPUs; lease {args.lease:g} s, sweep {args.sweep:g} s, "
         f"Telegram budget {args.flood_rate}/s per bot, typing "
-        f"{'off' if args.no_typing else 'after 1 s'}; logs in {work}",
+        f"{'off' if args.no_typing else 'after 1 s'}; webhook connections "
+        f"{args.max_connections or 'unlimited'}; logs in {work}",
         flush=True,
     )
     results: dict[str, tuple[RunResult, Figures, dict[str, Any] | None]] = {}
