@@ -703,7 +703,8 @@ def print_run(r: RunResult, f: Figures, model_delay: float, extra: dict[str, Any
     if services:
         turns = max(f.answered, 1)
         shown = ", ".join(
-            f"{k} {v:.1f} s ({1000 * v / turns:.1f} ms/turn)" for k, v in services.items()
+            f"{k} {v:.1f} s ({1000 * v / turns:.1f} ms/turn)" if v >= 0 else f"{k} restarted"
+            for k, v in services.items()
         )
         print(f"  services CPU (all clients, this machine): {shown}")
     print(f"  Telegram calls: sendMessage {r.send_calls}, sendChatAction {r.typing_calls}")
