@@ -567,6 +567,16 @@ async def scrape_metrics(replicas: list[h.Replica]) -> dict[str, dict[str, float
                     bound = key.split('le="', 1)[1].split('"', 1)[0]
                     acks = found.setdefault("server-side ack (all replicas)", {})
                     acks[f"<= {bound} s"] = acks.get(f"<= {bound} s", 0.0) + float(value)
+                elif line.startswith(
+                    ("fitcoach_gc_pause_seconds_count", "fitcoach_gc_pause_seconds_sum")
+                ):
+                    # garbage-collector pauses of this process, by generation
+                    key, _, value = line.rpartition(" ")
+                    gen = key.split('generation="', 1)[1].split('"', 1)[0]
+                    kind = "n" if "_count" in key else "s"
+                    found.setdefault(f"gc {r.name}", {})[f"gen{gen} {kind}"] = round(
+                        float(value), 3
+                    )
     return found
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 
 from fitcoach.bootstrap import Services, open_services
 from fitcoach.config import Settings, get_settings
+from fitcoach.gc_tuning import freeze_long_lived, watch_collections
 from fitcoach.proactive import ChannelDeliverer
 from fitcoach.scheduler import ProactiveScheduler, SchedulerSettings
 from fitcoach.storage.models import utcnow
@@ -42,9 +44,14 @@ def create_app(
             if settings.process_role == "worker":
                 background.append(asyncio.create_task(services.conversation.work_handed_off()))
             scheduler = _start_scheduler(services, clock)
+            watch_collections()
+            if settings.gc_freeze:
+                log.info("gc_frozen", objects=freeze_long_lived())
             try:
                 yield
             finally:
+                if settings.gc_freeze:
+                    gc.unfreeze()  # what start-up held may be garbage once services close
                 # Stop background work and wait for it *before* the database closes: a task
                 # cancelled mid-query must finish its rollback while connections still exist.
                 for task in background:

@@ -30,6 +30,12 @@ HTTP_LATENCY = Histogram(
     ["method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+GC_PAUSE = Histogram(
+    "fitcoach_gc_pause_seconds",
+    "Pauses of Python's cyclic garbage collector, by generation",
+    ["generation"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5),
+)
 SAFETY_FLAGS = Counter(
     "fitcoach_safety_flags_total", "Messages answered by the safety screen", ["flags"]
 )

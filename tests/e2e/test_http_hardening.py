@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+from pathlib import Path
+
 from fastapi.testclient import TestClient
+
+from fitcoach.app import create_app
+from fitcoach.config import get_settings
 
 
 def test_metrics_count_messages_tools_and_routes(client: TestClient) -> None:
@@ -34,3 +40,29 @@ def test_oversized_bodies_are_rejected_with_413(client: TestClient) -> None:
         "/api/chat", content=chunks(), headers={"content-type": "application/json"}
     )
     assert response.status_code == 413
+
+
+def test_startup_freezes_long_lived_objects_and_gc_pauses_are_measured(tmp_path: Path) -> None:
+    settings = get_settings(data_dir=tmp_path / "var", model="offline", gc_freeze=True)
+    assert gc.get_freeze_count() == 0
+    with TestClient(create_app(settings)) as client:
+        # the food and exercise indexes, the agent graph, ... are out of the collector's reach
+        assert gc.get_freeze_count() > 100_000
+        before = _gc_pauses(client.get("/metrics").text)
+        gc.collect()
+        after = _gc_pauses(client.get("/metrics").text)
+        assert after > before
+    assert gc.get_freeze_count() == 0  # given back on shutdown
+
+
+def test_gc_freeze_can_be_turned_off(client: TestClient) -> None:
+    assert client.get("/health/live").status_code == 200
+    assert gc.get_freeze_count() == 0
+
+
+def _gc_pauses(metrics: str) -> float:
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith('fitcoach_gc_pause_seconds_count{generation="2"}')
+    )
