@@ -50,6 +50,7 @@ from fitcoach.privacy import (
 )
 from fitcoach.storage.database import Database
 from fitcoach.storage.inbox import Inbox
+from fitcoach.storage.inbox_writer import InboxWriter
 from fitcoach.storage.media import MediaStore
 from fitcoach.storage.models import User, utcnow
 from fitcoach.storage.repositories import MessageHistory, UserDirectory
@@ -95,6 +96,7 @@ class ConversationService:
         role: str = "all",
     ) -> None:
         self.database = database
+        self.inbox_writer = InboxWriter(database)
         self.agent = agent
         self.media_dir = media_dir
         self.coordinator = coordinator or LocalCoordinator()
@@ -132,13 +134,12 @@ class ConversationService:
 
     async def accept(self, message: InboundMessage) -> bool:
         """Store the message in the inbox; False for a duplicate delivery."""
-        async with self.database.session() as session:
-            accepted = await Inbox(session).accept(
-                message.channel,
-                message.message_id,
-                message.conversation_id,
-                message.model_dump_json(),
-            )
+        accepted = await self.inbox_writer.accept(
+            message.channel,
+            message.message_id,
+            message.conversation_id,
+            message.model_dump_json(),
+        )
         if not accepted:
             DUPLICATES.labels(message.channel).inc()
             log.info("duplicate_dropped", channel=message.channel)

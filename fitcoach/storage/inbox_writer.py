@@ -1,0 +1,132 @@
+"""Group commit for the inbox: webhooks arriving together share one INSERT and one COMMIT.
+
+Each caller still waits until its own row is committed (the webhook's ack promises that the
+message is stored). While one batch is being written, new messages queue; the next batch takes
+them all. One message alone is written at once, so an idle replica adds no delay; under a burst
+of N concurrent webhooks, N transactions become a few (bench/ack.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import structlog
+from sqlalchemy import Table, insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.expression import Executable
+
+from fitcoach.storage.database import Database
+from fitcoach.storage.inbox import Inbox
+from fitcoach.storage.models import InboxMessage, utcnow
+
+log = structlog.get_logger(__name__)
+
+MAX_BATCH = 200
+Key = tuple[str, str]
+
+
+@dataclass
+class _Pending:
+    values: dict[str, Any]
+    accepted: asyncio.Future[bool] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+    @property
+    def key(self) -> Key:
+        return (self.values["channel"], self.values["message_id"])
+
+
+def _insert_new_returning(dialect: str) -> Executable:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING channel, message_id``: the rows returned are
+    the messages seen for the first time."""
+    table = cast(Table, InboxMessage.__table__)
+    dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        dialect_insert(table)
+        .on_conflict_do_nothing(index_elements=["channel", "message_id"])
+        .returning(table.c.channel, table.c.message_id)
+    )
+
+
+class InboxWriter:
+    """Stores accepted messages in batches; ``accept`` answers for one message."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.dialect = database.engine.dialect.name
+        self._statement = (
+            _insert_new_returning(self.dialect)
+            if self.dialect in ("postgresql", "sqlite")
+            else insert(cast(Table, InboxMessage.__table__))
+        )
+        self._queue: list[_Pending] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def accept(
+        self, channel: str, message_id: str, conversation_id: str, payload: str
+    ) -> bool:
+        """Store a new message (committed when this returns); False for one seen before."""
+        if self.dialect not in ("postgresql", "sqlite"):
+            async with self.database.session() as session:
+                return await Inbox(session).accept(channel, message_id, conversation_id, payload)
+        pending = _Pending(
+            {
+                "channel": channel,
+                "message_id": message_id,
+                "conversation_id": conversation_id,
+                "payload": payload,
+                "status": "received",
+                "attempts": 0,
+                "created_at": utcnow(),
+            }
+        )
+        self._queue.append(pending)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_queued())
+        # The batch's outcome stays with the batch: a caller that gives up (client gone)
+        # does not cancel the writing of the others.
+        return await asyncio.shield(pending.accepted)
+
+    async def _write_queued(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            try:
+                new = await self._write(batch)
+            except Exception as error:
+                if len(batch) == 1:
+                    _fail(batch, error)
+                    continue
+                # One bad row must not cost the others their place: write each on its own.
+                log.warning("inbox_batch_failed", rows=len(batch), error=type(error).__name__)
+                for pending in batch:
+                    try:
+                        _settle([pending], await self._write([pending]))
+                    except Exception as single_error:
+                        _fail([pending], single_error)
+                continue
+            except BaseException as error:
+                _fail(batch, error)
+                raise
+            _settle(batch, new)
+
+    async def _write(self, batch: list[_Pending]) -> set[Key]:
+        async with self.database.engine.begin() as connection:
+            result = await connection.execute(self._statement, [p.values for p in batch])
+            return {(row[0], row[1]) for row in result}
+
+
+def _settle(batch: list[_Pending], new: set[Key]) -> None:
+    for pending in batch:
+        if not pending.accepted.done():
+            # a key twice in one batch: only its first occurrence is new
+            pending.accepted.set_result(pending.key in new)
+            new.discard(pending.key)
+
+
+def _fail(batch: list[_Pending], error: BaseException) -> None:
+    for pending in batch:
+        if not pending.accepted.done():
+            pending.accepted.set_exception(error)

@@ -1,0 +1,100 @@
+"""Group commit of the inbox on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, select
+
+from fitcoach.storage.database import Database
+from fitcoach.storage.inbox_writer import InboxWriter
+from fitcoach.storage.migrate import upgrade_database_async
+from fitcoach.storage.models import InboxMessage
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'inbox.sqlite'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    url = database_url
+    await upgrade_database_async(url)
+    opened = Database(url)
+    try:
+        yield opened
+    finally:
+        await opened.dispose()
+
+
+def count_commits(database: Database) -> list[int]:
+    commits = [0]
+
+    def on_commit(_connection: object) -> None:
+        commits[0] += 1
+
+    event.listen(database.engine.sync_engine, "commit", on_commit)
+    return commits
+
+
+async def stored(database: Database) -> list[tuple[str, str]]:
+    async with database.session() as session:
+        rows = await session.execute(
+            select(InboxMessage.message_id, InboxMessage.conversation_id).order_by(InboxMessage.id)
+        )
+        return [(row[0], row[1]) for row in rows]
+
+
+async def test_concurrent_messages_share_commits_and_keep_their_order(database: Database) -> None:
+    writer = InboxWriter(database)
+    commits = count_commits(database)
+    results = await asyncio.gather(
+        *(writer.accept("telegram", f"m{i}", f"c{i % 3}", "{}") for i in range(60))
+    )
+    assert results == [True] * 60
+    assert 1 <= commits[0] < 10  # 60 messages, a few transactions
+    assert [m for m, _ in await stored(database)] == [f"m{i}" for i in range(60)]
+
+
+async def test_a_message_alone_is_written_at_once(database: Database) -> None:
+    writer = InboxWriter(database)
+    assert await asyncio.wait_for(writer.accept("telegram", "solo", "c1", "{}"), 5)
+    assert await stored(database) == [("solo", "c1")]
+
+
+async def test_duplicates_are_new_once_in_one_batch_and_across_batches(
+    database: Database,
+) -> None:
+    writer = InboxWriter(database)
+    first = await asyncio.gather(
+        writer.accept("telegram", "u1", "c1", "{}"),
+        writer.accept("telegram", "u1", "c1", "{}"),
+        writer.accept("slack", "u1", "c1", "{}"),  # same id on another channel: new
+    )
+    assert sorted(first) == [False, True, True]
+    assert first[2] is True
+    assert await writer.accept("telegram", "u1", "c1", "{}") is False
+    assert len(await stored(database)) == 2
+
+
+async def test_a_bad_row_fails_alone_and_the_rest_of_its_batch_is_stored(
+    database: Database,
+) -> None:
+    if database.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite does not enforce VARCHAR lengths")
+    writer = InboxWriter(database)
+    results = await asyncio.gather(
+        writer.accept("telegram", "good1", "c1", "{}"),
+        writer.accept("telegram", "x" * 300, "c1", "{}"),  # longer than message_id allows
+        writer.accept("telegram", "good2", "c1", "{}"),
+        return_exceptions=True,
+    )
+    assert results[0] is True and results[2] is True
+    assert isinstance(results[1], Exception)
+    assert [m for m, _ in await stored(database)] == ["good1", "good2"]
