@@ -79,10 +79,21 @@ SELF_REFERENCE = re.compile(
 )
 
 
+# First-person words that only shape a request ("how do I…", "should I…", "give me…"): they
+# say nothing about the person, so they do not make a message worth a model call.
+REQUEST_FORMS = re.compile(
+    r"\b(?:should|shall|can|could|would|will|do|did|may|might|must)\s+(?:i|we)\b"
+    r"|\b(?:give|tell|show|help|send|make|let|remind|teach)\s+(?:me|us)\b",
+    re.IGNORECASE,
+)
+
+
 def speaks_about_self(message: str) -> bool:
     """True when the message says something about the person (first person), the only kind
-    of message a durable fact can come from; the model is asked about these only."""
-    return SELF_REFERENCE.search(message) is not None
+    of message a durable fact can come from; the model is asked about these only.
+
+    "how can I sleep better?" asks, "can I squat with my bad knee?" also tells."""
+    return SELF_REFERENCE.search(REQUEST_FORMS.sub(" ", message)) is not None
 
 
 _structured: dict[int, tuple[BaseChatModel, Runnable[Any, Any]]] = {}

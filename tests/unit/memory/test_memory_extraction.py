@@ -19,11 +19,13 @@ class StructuredModel:
     def __init__(self, facts: list[ExtractedFact] | Exception) -> None:
         self.facts = facts
         self.schemas: list[Any] = []
+        self.calls = 0
 
     def with_structured_output(self, schema: Any) -> RunnableLambda[Any, ExtractedFacts]:
         self.schemas.append(schema)
 
         def answer(_messages: Any) -> ExtractedFacts:
+            self.calls += 1
             if isinstance(self.facts, Exception):
                 raise self.facts
             return ExtractedFacts(facts=self.facts)
@@ -90,7 +92,13 @@ async def test_the_model_is_asked_only_about_messages_on_the_person(
     # A question with nothing about the person: no model call (a model call per chat turn
     # doubled the model traffic under load); the rules still run.
     assert await extractor.after_turn(1, "any tips for staying motivated this week?") == []
+    # "I" only as the form of a request ("how can I…", "give me…") tells nothing either.
+    assert await extractor.after_turn(1, "how can I sleep better before training days?") == []
+    assert await extractor.after_turn(1, "what should I focus on? give me a plan") == []
     assert model.schemas == []
     changes = await extractor.after_turn(1, "my shifts are at night now")
     assert model.schemas == [ExtractedFacts]
+    assert model.calls == 1
     assert [c.memory.text for c in changes] == ["Works night shifts"]
+    await extractor.after_turn(1, "can I squat with my bad knee?")  # asks and tells
+    assert model.calls == 2
