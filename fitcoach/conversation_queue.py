@@ -141,7 +141,19 @@ class ConversationQueue:
             while True:
                 seen = self._kicks.get(key, 0)
                 lease = await self.coordinator.try_lock(key.lock_name, self.lease_s)
-                if lease is None:
+                if (
+                    lease is None
+                    and polls == 0
+                    and await self.coordinator.mark_waiting(key.lock_name, self.lease_s)
+                ):
+                    # The holder looks for the mark after it releases the lock; one more try
+                    # covers a release between the first try and the mark. No polling.
+                    lease = await self.coordinator.try_lock(key.lock_name, self.lease_s)
+                    if lease is None:
+                        if self._kicks.get(key, 0) == seen:
+                            return
+                        continue  # a message arrived meanwhile: mark again for it
+                if lease is None:  # the mark could not be stored (Redis failing): poll
                     polls += 1
                     if polls % CHECK_EVERY == 0 and not await self._waiting(key):
                         return  # the holder took everything of this conversation
@@ -153,6 +165,8 @@ class ConversationQueue:
                 finally:
                     await lease.release()
                     self._notify(key)
+                if await self.coordinator.take_waiting(key.lock_name):
+                    continue  # another worker found the conversation taken and left it to us
                 if self._kicks.get(key, 0) == seen:
                     return  # nothing arrived while draining
         except Exception:

@@ -37,6 +37,14 @@ class Coordinator(Protocol):
     async def try_lock(self, key: str, lease_s: float) -> Lease | None:
         """Take ``key`` now, or None when another worker (any replica) holds it."""
 
+    async def mark_waiting(self, key: str, lease_s: float) -> bool:
+        """Tell the holder of lock ``key`` that more work arrived for it (it looks after
+        releasing); False when the mark could not be stored (the caller must poll instead)."""
+
+    async def take_waiting(self, key: str) -> bool:
+        """True (once) when work was marked for lock ``key``; True too when the backend fails
+        (the caller then looks once more: costs a lock attempt, loses nothing)."""
+
     async def allow(self, key: str, limit: int, window_s: int) -> bool:
         """True while ``key`` has been used fewer than ``limit`` times in the window."""
 
@@ -73,6 +81,7 @@ class LocalCoordinator:
     def __init__(self) -> None:
         self._hits: defaultdict[str, deque[float]] = defaultdict(deque)
         self._held: set[str] = set()
+        self._waiting: set[str] = set()
 
     async def try_lock(self, key: str, lease_s: float) -> LocalLease | None:
         """Take the key unless a task of this process holds it."""
@@ -80,6 +89,18 @@ class LocalCoordinator:
             return None
         self._held.add(key)
         return LocalLease(self._held, key)
+
+    async def mark_waiting(self, key: str, lease_s: float) -> bool:
+        """Remember it for this process's holder."""
+        self._waiting.add(key)
+        return True
+
+    async def take_waiting(self, key: str) -> bool:
+        """True once after ``mark_waiting``."""
+        if key in self._waiting:
+            self._waiting.discard(key)
+            return True
+        return False
 
     async def allow(self, key: str, limit: int, window_s: int) -> bool:
         """Sliding window over the last ``window_s`` seconds."""
@@ -156,6 +177,25 @@ class RedisCoordinator:
             await local.release()
             return None
         return RedisLease(lock, local)
+
+    async def mark_waiting(self, key: str, lease_s: float) -> bool:
+        """``SET fitcoach:waiting:<key>`` (expires with the lease: a dead holder's mark goes)."""
+        try:
+            await self.redis.set(f"fitcoach:waiting:{key}", b"1", px=max(1, int(lease_s * 1000)))
+        except Exception as exc:
+            ERRORS.labels("redis").inc()
+            log.warning("redis_mark_unavailable", error_type=type(exc).__name__)
+            return False
+        return True
+
+    async def take_waiting(self, key: str) -> bool:
+        """``GETDEL`` of the mark."""
+        try:
+            return await self.redis.getdel(f"fitcoach:waiting:{key}") is not None
+        except Exception as exc:
+            ERRORS.labels("redis").inc()
+            log.warning("redis_mark_unavailable", error_type=type(exc).__name__)
+            return True
 
     async def allow(self, key: str, limit: int, window_s: int) -> bool:
         """INCR on a per-window key; the local limiter answers when Redis is down."""

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from fitcoach.channels.base import InboundMessage, OutboundMessage
 from fitcoach.conversation_queue import ConversationQueue
-from fitcoach.coordination import Coordinator, LocalCoordinator, RedisCoordinator
+from fitcoach.coordination import Coordinator, Lease, LocalCoordinator, RedisCoordinator
 from fitcoach.storage.database import Database
 from fitcoach.storage.inbox import Inbox
 from fitcoach.storage.migrate import upgrade_database_async
@@ -134,6 +134,49 @@ async def test_two_replicas_on_redis_keep_each_conversations_order(database: Dat
     check_order(log, 6, 8)
     assert len(log) == 48 and sum(r.overlaps for r in replicas) == 0
     assert sorted(replicas[0].sent + replicas[1].sent) == sorted(log)  # each reply sent once
+    for c in coordinators:
+        await c.close()
+
+
+@pytest.mark.redis
+async def test_a_replica_finding_the_conversation_taken_leaves_its_message_to_the_holder(
+    database: Database,
+) -> None:
+    """No polling between replicas: the second replica marks the conversation and stops; the
+    holder sees the mark when it releases the lock and runs the message, in order."""
+    await redis_or_skip()
+    log: list[str] = []
+    coordinators = [RedisCoordinator(REDIS_URL), RedisCoordinator(REDIS_URL)]
+    holder, other = (Replica(database, c, log) for c in coordinators)
+    conversation = f"mark-{uuid.uuid4().hex[:8]}"
+    release = asyncio.Event()
+    run = holder.run
+
+    async def slow_first(message: InboundMessage) -> list[OutboundMessage]:
+        if message.message_id.endswith("-00"):
+            await release.wait()
+        return await run(message)
+
+    tries = 0
+    try_lock = coordinators[1].try_lock
+
+    async def counted_try_lock(key: str, lease_s: float) -> Lease | None:
+        nonlocal tries
+        tries += 1
+        return await try_lock(key, lease_s)
+
+    holder.queue.run = slow_first
+    coordinators[1].try_lock = counted_try_lock  # type: ignore[method-assign]
+    await holder.submit(msg(conversation, 0))
+    await asyncio.sleep(0.1)  # the holder is inside its turn, holding the lock
+    await other.submit(msg(conversation, 1))
+    await asyncio.wait_for(other.idle(), 1.0)
+    assert log == []
+    assert tries == 2  # one try, the mark, one more try: no polling
+    release.set()
+    await asyncio.wait_for(holder.idle(), 5.0)
+    assert log == [f"{conversation}-00", f"{conversation}-01"]
+    assert holder.sent == log and other.sent == []
     for c in coordinators:
         await c.close()
 

@@ -82,6 +82,32 @@ async def test_redis_outage_degrades_to_local_coordination() -> None:
     await broken.close()
 
 
+@pytest.mark.redis
+async def test_a_waiting_mark_is_seen_once_by_any_replica(redis_url: str) -> None:
+    one, two = RedisCoordinator(redis_url), RedisCoordinator(redis_url)
+    key = f"test\tmark-{uuid.uuid4().hex[:8]}"
+    assert await one.take_waiting(key) is False
+    assert await one.mark_waiting(key, 5)
+    assert await two.take_waiting(key) is True  # the holder may be another replica
+    assert await one.take_waiting(key) is False
+    assert await one.mark_waiting(key, 0.2)
+    await asyncio.sleep(0.4)  # the mark of a holder that died goes with its lease
+    assert await two.take_waiting(key) is False
+    local = LocalCoordinator()
+    assert await local.mark_waiting(key, 5) and await local.take_waiting(key)
+    assert await local.take_waiting(key) is False
+    for c in (one, two):
+        await c.close()
+
+
+@pytest.mark.redis
+async def test_a_mark_that_cannot_be_stored_says_so() -> None:
+    broken = RedisCoordinator("redis://127.0.0.1:1/0")
+    assert await broken.mark_waiting("c", 5) is False  # the caller polls instead
+    assert await broken.take_waiting("c") is True  # look once more rather than lose work
+    await broken.close()
+
+
 async def test_local_sliding_window() -> None:
     local = LocalCoordinator()
     assert [await local.allow("x", 2, 60) for _ in range(3)] == [True, True, False]
