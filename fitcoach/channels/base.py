@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
+
+MAX_ID_LENGTH = 200
+"""Longest id kept as it is: the columns hold 255, and some stored ids get a suffix (":m")."""
 
 
 class Attachment(BaseModel):
@@ -22,10 +26,23 @@ class InboundMessage(BaseModel):
     @field_validator("text", "user_name", mode="before")
     @classmethod
     def _valid_unicode(cls, value: object) -> object:
-        """Lone surrogates (invalid UTF-16 halves) become U+FFFD so storage never fails."""
+        """Lone surrogates (invalid UTF-16 halves) and NUL characters (PostgreSQL's text
+        cannot hold them) become U+FFFD so storage never fails."""
         if isinstance(value, str):
-            return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+            value = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+            return value.replace("\x00", "\ufffd")
         return value
+
+    @field_validator("external_user_id", "conversation_id", "message_id", mode="after")
+    @classmethod
+    def _storable_id(cls, value: str) -> str:
+        """Ids longer than MAX_ID_LENGTH are replaced by a digest: still unique and
+        stable (duplicate deliveries are still recognised), and storable."""
+        value = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        value = value.replace("\x00", "\ufffd")
+        if len(value) <= MAX_ID_LENGTH:
+            return value
+        return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
 
     channel: str
     external_user_id: str
