@@ -38,7 +38,6 @@ import sys
 import tempfile
 import threading
 import time
-import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,14 +52,14 @@ ROOT = DEPLOY.parent
 sys.path.insert(0, str(DEPLOY))
 sys.path.insert(0, str(ROOT))  # tests.fakes (the fake Bot API) when run as a script
 
-from rehearse import (  # noqa: E402 -- deploy/ is not a package
-    BAD_LOG_LINE,
-    DAY_KCAL,
-    MEAL,
-    MEAL_KCAL,
+from checklog import (  # noqa: E402 -- deploy/ is not a package
+    CheckLog,
+    Interrupted,
+    PrerequisiteMissing,
     Result,
-    metric_sum,
+    raise_interrupted,
 )
+from rehearse import BAD_LOG_LINE, DAY_KCAL, MEAL, MEAL_KCAL, metric_sum  # noqa: E402
 from standin_images import TAGS, docker_reachable, image_labels  # noqa: E402
 
 PROJECT = "fitcoach-check"
@@ -68,14 +67,6 @@ BASE_URL = "http://127.0.0.1:8080"
 EXIT_OK, EXIT_FAILED, EXIT_PREREQUISITE = 0, 1, 3
 REPLICAS = ("app1", "app2")
 TELEGRAM_CHAT = 424242
-
-
-class PrerequisiteMissing(Exception):
-    """The machine cannot run the check (exit code 3)."""
-
-
-class Interrupted(Exception):
-    """SIGTERM / SIGHUP received: tear down and stop."""
 
 
 # ---------------------------------------------------------------- compose and docker
@@ -198,39 +189,18 @@ class Relay:
 
 
 @dataclass
-class Run:
+class Run(CheckLog):
     """State of one check run."""
 
     cli: list[str]
     tmp: Path
     env: dict[str, str]
     files: list[Path]
-    results: list[Result] = field(default_factory=list)
-    started_at: float = field(default_factory=time.monotonic)
     exit_code: int = EXIT_FAILED
     telegram: Any = None  # tests.fakes.telegram_server.FakeTelegram when enabled
     anonymous: set[str] = field(default_factory=set)
     """Anonymous volumes (image VOLUMEs nothing mounts) left behind by a ``down`` without -v."""
     brought_up: bool = False
-
-    # ---- bookkeeping
-
-    def record(self, phase: str, name: str, check: Callable[[], str]) -> bool:
-        """Run one check, timing it; an exception is a failure with its message."""
-        started = time.monotonic()
-        try:
-            detail, ok = check(), True
-        except (KeyboardInterrupt, Interrupted):
-            raise
-        except Exception as exc:
-            detail, ok = f"{type(exc).__name__}: {exc}", False
-        self.results.append(Result(phase, name, ok, time.monotonic() - started, detail))
-        return ok
-
-    @property
-    def failed(self) -> bool:
-        """Whether any line failed."""
-        return any(not r.ok for r in self.results)
 
     # ---- compose
 
@@ -928,32 +898,7 @@ def tear_down(run: Run, keep: bool) -> None:
 
 def print_report(run: Run) -> None:
     """A rich table of every line, then the verdict."""
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"compose stack under Docker ({PROJECT})")
-    for column in ("phase", "check", "result", "s", "detail"):
-        table.add_column(column, overflow="fold")
-    for r in run.results:
-        table.add_row(
-            r.phase,
-            r.name,
-            "[green]PASS[/]" if r.ok else "[red]FAIL[/]",
-            f"{r.seconds:.2f}",
-            r.detail,
-        )
-    console = Console(width=max(170, shutil.get_terminal_size().columns))
-    console.print(table)
-    failed = [r for r in run.results if not r.ok]
-    verdict = "[red]FAILED[/]" if failed else "[green]PASSED[/]"
-    console.print(
-        f"{verdict}: {len(run.results) - len(failed)}/{len(run.results)} lines ok, "
-        f"{time.monotonic() - run.started_at:.1f} s in all"
-    )
-
-
-def _on_signal(signum: int, frame: types.FrameType | None) -> None:
-    raise Interrupted(f"signal {signum}")
+    run.print_report(f"compose stack under Docker ({PROJECT})")
 
 
 app = typer.Typer(add_completion=False, help=__doc__.split("\n\n")[0] if __doc__ else None)
@@ -975,8 +920,8 @@ def main(
     ] = True,
 ) -> None:
     """Bring the stack up under Docker, check it through the proxy, tear it down."""
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGHUP, _on_signal)
+    signal.signal(signal.SIGTERM, raise_interrupted)
+    signal.signal(signal.SIGHUP, raise_interrupted)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     files = [p.resolve() for p in offline_file or []]
     raise typer.Exit(check_run(json_path, keep, timeout, files, telegram))

@@ -43,7 +43,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import types
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +52,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # deploy/ is not a package
+from checklog import (
+    CheckLog,
+    Interrupted,
+    PrerequisiteMissing,
+    Result,
+    raise_interrupted,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXIT_OK, EXIT_FAILED, EXIT_PREREQUISITE = 0, 1, 3
@@ -68,16 +76,8 @@ BAD_LOG_LINE = re.compile(
 """Replica log lines that fail the run: errors, and Redis fallbacks to in-process state."""
 
 
-class PrerequisiteMissing(Exception):
-    """Something the rehearsal needs from the machine is not there (exit code 3)."""
-
-
 class StaticFailure(Exception):
     """The compose files are wired wrongly or the image does not build: nothing starts."""
-
-
-class Interrupted(Exception):
-    """SIGTERM received: tear down and stop."""
 
 
 # ---------------------------------------------------------------- reading the files
@@ -343,18 +343,7 @@ class Endpoint:
 
 
 @dataclass
-class Result:
-    """One line of the report."""
-
-    phase: str
-    name: str
-    ok: bool
-    seconds: float
-    detail: str
-
-
-@dataclass
-class Stack:
+class Stack(CheckLog):
     """The rehearsal's state: endpoints, processes, temp dirs, results."""
 
     compose: Compose
@@ -364,34 +353,13 @@ class Stack:
     endpoints: dict[str, Endpoint] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
-    results: list[Result] = field(default_factory=list)
     scratch_db: str | None = None
     redis_keys_before: set[bytes] | None = None  # None: the redis service was never started
     nginx: str | None = None
     nginx_prefix: Path | None = None
     image_root: Path | None = None  # the image's files (COPY), None with --editable
     site: Path | None = None  # the package installed from its wheel (pip install .)
-    started_at: float = field(default_factory=time.monotonic)
     exit_code: int = EXIT_FAILED
-
-    # ---- bookkeeping
-
-    def record(self, phase: str, name: str, check: Callable[[], str]) -> bool:
-        """Run one check, timing it; an exception is a failure with its message."""
-        started = time.monotonic()
-        try:
-            detail, ok = check(), True
-        except (KeyboardInterrupt, Interrupted):
-            raise
-        except Exception as exc:
-            detail, ok = f"{type(exc).__name__}: {exc}", False
-        self.results.append(Result(phase, name, ok, time.monotonic() - started, detail))
-        return ok
-
-    @property
-    def failed(self) -> bool:
-        """Whether any check failed."""
-        return any(not result.ok for result in self.results)
 
     # ---- mapping container names and paths to this machine
 
@@ -1417,34 +1385,16 @@ def tear_down(stack: Stack, keep: bool) -> None:
 
 
 def print_report(stack: Stack) -> None:
-    """A rich table of every line, then the verdict."""
+    """A rich table of every line, the verdict, and the logs of what failed."""
     from rich.console import Console
-    from rich.table import Table
 
-    table = Table(title="compose rehearsal (docker-compose.yml run natively)", show_lines=False)
-    for column in ("phase", "check", "result", "s", "detail"):
-        table.add_column(column, overflow="fold")
-    for r in stack.results:
-        mark = "[green]PASS[/]" if r.ok else "[red]FAIL[/]"
-        table.add_row(r.phase, r.name, mark, f"{r.seconds:.2f}", r.detail)
-    console = Console(width=max(160, shutil.get_terminal_size().columns))
-    console.print(table)
-    failed = [r for r in stack.results if not r.ok]
-    total = time.monotonic() - stack.started_at
-    verdict = "[red]FAILED[/]" if failed else "[green]PASSED[/]"
-    console.print(
-        f"{verdict}: {len(stack.results) - len(failed)}/{len(stack.results)} lines ok, "
-        f"{total:.1f} s in all"
-    )
+    failed = stack.print_report("compose rehearsal (docker-compose.yml run natively)")
+    console = Console(width=max(170, shutil.get_terminal_size().columns))
     for name in {r.name for r in failed} & set(stack.logs):
         console.print(f"[bold]--- {name} log (last lines)[/]\n{stack.log_tail(name, 25)}")
 
 
 # ---------------------------------------------------------------- main
-
-
-def _on_sigterm(signum: int, frame: types.FrameType | None) -> None:
-    raise Interrupted(f"signal {signum}")
 
 
 def rehearse(args: argparse.Namespace) -> int:
@@ -1548,8 +1498,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the results as JSON")
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, _on_sigterm)
-    signal.signal(signal.SIGHUP, _on_sigterm)
+    signal.signal(signal.SIGTERM, raise_interrupted)
+    signal.signal(signal.SIGHUP, raise_interrupted)
     # Ctrl-C always interrupts, even when started as a background job (SIGINT inherited
     # as ignored): the teardown in rehearse() then runs.
     signal.signal(signal.SIGINT, signal.default_int_handler)

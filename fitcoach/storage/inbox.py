@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -27,6 +27,19 @@ def _insert_if_new(dialect: str) -> Executable:
     return _INSERTS[dialect]
 
 
+def new_row(channel: str, message_id: str, conversation_id: str, payload: str) -> dict[str, Any]:
+    """The column values of a message accepted now."""
+    return {
+        "channel": channel,
+        "message_id": message_id,
+        "conversation_id": conversation_id,
+        "payload": payload,
+        "status": "received",
+        "attempts": 0,
+        "created_at": utcnow(),
+    }
+
+
 class Inbox:
     """Stores inbound messages once and records how each ended."""
 
@@ -40,15 +53,7 @@ class Inbox:
 
         One ``INSERT … ON CONFLICT DO NOTHING`` (PostgreSQL, SQLite): the webhook's ack waits
         for this statement only."""
-        values = {
-            "channel": channel,
-            "message_id": message_id,
-            "conversation_id": conversation_id,
-            "payload": payload,
-            "status": "received",
-            "attempts": 0,
-            "created_at": utcnow(),
-        }
+        values = new_row(channel, message_id, conversation_id, payload)
         dialect = self.session.bind.dialect.name if self.session.bind is not None else ""
         if dialect in ("postgresql", "sqlite"):
             # A Core statement built once, executed with parameters: no ORM bulk-insert

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import structlog
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.expression import Executable
 
 from fitcoach.storage.database import Database
-from fitcoach.storage.inbox import Inbox
-from fitcoach.storage.models import InboxMessage, utcnow
+from fitcoach.storage.inbox import Inbox, new_row
+from fitcoach.storage.models import InboxMessage
 
 log = structlog.get_logger(__name__)
 
@@ -57,11 +57,8 @@ class InboxWriter:
     def __init__(self, database: Database) -> None:
         self.database = database
         self.dialect = database.engine.dialect.name
-        self._statement = (
-            _insert_new_returning(self.dialect)
-            if self.dialect in ("postgresql", "sqlite")
-            else insert(cast(Table, InboxMessage.__table__))
-        )
+        self._batched = self.dialect in ("postgresql", "sqlite")
+        self._statement = _insert_new_returning(self.dialect) if self._batched else None
         self._queue: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -69,20 +66,10 @@ class InboxWriter:
         self, channel: str, message_id: str, conversation_id: str, payload: str
     ) -> bool:
         """Store a new message (committed when this returns); False for one seen before."""
-        if self.dialect not in ("postgresql", "sqlite"):
+        if not self._batched:  # no ON CONFLICT … RETURNING: one transaction per message
             async with self.database.session() as session:
                 return await Inbox(session).accept(channel, message_id, conversation_id, payload)
-        pending = _Pending(
-            {
-                "channel": channel,
-                "message_id": message_id,
-                "conversation_id": conversation_id,
-                "payload": payload,
-                "status": "received",
-                "attempts": 0,
-                "created_at": utcnow(),
-            }
-        )
+        pending = _Pending(new_row(channel, message_id, conversation_id, payload))
         self._queue.append(pending)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_queued())
@@ -113,6 +100,7 @@ class InboxWriter:
             _settle(batch, new)
 
     async def _write(self, batch: list[_Pending]) -> set[Key]:
+        assert self._statement is not None
         async with self.database.engine.begin() as connection:
             result = await connection.execute(self._statement, [p.values for p in batch])
             return {(row[0], row[1]) for row in result}
