@@ -24,8 +24,8 @@ from fitcoach.channels.base import InboundMessage, OutboundMessage
 from fitcoach.coordination import Coordinator, Lease
 from fitcoach.metrics import ERRORS
 from fitcoach.storage.database import Database
-from fitcoach.storage.inbox import Inbox
-from fitcoach.storage.models import InboxMessage, utcnow
+from fitcoach.storage.inbox import Inbox, NextRow
+from fitcoach.storage.models import utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -188,17 +188,17 @@ class ConversationQueue:
             if time.monotonic() - renewed > self.lease_s / 3:
                 await lease.renew()
                 renewed = time.monotonic()
-            row, claimed = await self._claim_next(key, sent)
+            row = await self._claim_next(key, sent)
             sent = None
             if row is None:
                 return None
-            if not claimed:  # the oldest row is with another live worker: wait for it
+            if row.payload is None:  # the oldest row is with another live worker: wait for it
                 await self._pause(key, POLL_S * 2)
                 continue
             try:
                 message = InboundMessage.model_validate_json(row.payload)
             except ValidationError:
-                await self._drop_unreadable(row)
+                await self._drop_unreadable(key.channel, row)
                 continue
             async with self._heartbeat(row.id, lease):
                 replies = await self._run(message)
@@ -228,18 +228,17 @@ class ConversationQueue:
 
     async def _claim_next(
         self, key: ConversationKey, sent: InboundMessage | None = None
-    ) -> tuple[InboxMessage | None, bool]:
+    ) -> NextRow | None:
         """Record ``sent`` as delivered and claim the conversation's next row, in one
-        transaction."""
+        transaction (one statement on PostgreSQL)."""
         async with self.database.session() as session:
-            inbox = Inbox(session)
-            if sent is not None:
-                await inbox.mark_delivered(sent.channel, sent.message_id)
-            row = await inbox.next_in_conversation(key.channel, key.conversation_id)
-            if row is None:
-                return None, False
-            claimed = await inbox.claim_row(row.id, self.worker_id, utcnow() - self.stale_before)
-            return row, claimed
+            return await Inbox(session).claim_next(
+                key.channel,
+                key.conversation_id,
+                self.worker_id,
+                utcnow() - self.stale_before,
+                delivered=sent.message_id if sent is not None else None,
+            )
 
     async def _run(self, message: InboundMessage) -> list[OutboundMessage]:
         async with self._slots:
@@ -279,11 +278,11 @@ class ConversationQueue:
             if not done:
                 task.cancel()
 
-    async def _drop_unreadable(self, row: InboxMessage) -> None:
-        log.error("inbox_row_unreadable", channel=row.channel)
+    async def _drop_unreadable(self, channel: str, row: NextRow) -> None:
+        log.error("inbox_row_unreadable", channel=channel)
         async with self.database.session() as session:
             await Inbox(session).finish(
-                row.channel, row.message_id, user_id=None, status="unreadable", reply="[]"
+                channel, row.message_id or "", user_id=None, status="unreadable", reply="[]"
             )
 
     async def _waiting(self, key: ConversationKey) -> bool:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import DateTime, String, Table, bindparam, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +16,57 @@ from sqlalchemy.sql.expression import Executable
 from fitcoach.storage.models import InboxMessage, utcnow
 
 _INSERTS: dict[str, Executable] = {}
+
+# The worker's step between two turns as one PostgreSQL round trip: mark the reply just sent
+# as delivered, find the conversation's oldest unfinished row and claim it if it is new or its
+# worker's claim went stale. A data-modifying CTE runs whether or not it is read. Under READ
+# COMMITTED a competing claim blocks on the row lock and re-checks the status condition, so
+# two workers never both claim a row.
+_CLAIM_NEXT_POSTGRESQL = text(
+    """
+    WITH delivered AS (
+        UPDATE inbox SET delivered_at = :now
+        WHERE channel = :channel AND message_id = :delivered AND delivered_at IS NULL
+        RETURNING id
+    ), next AS (
+        SELECT id FROM inbox
+        WHERE channel = :channel AND conversation_id = :conversation_id
+          AND status IN ('received', 'processing')
+        ORDER BY id LIMIT 1
+    ), claimed AS (
+        UPDATE inbox SET status = 'processing', claimed_at = :now, claimed_by = :worker
+        FROM next
+        WHERE inbox.id = next.id
+          AND (inbox.status = 'received'
+               OR (inbox.status = 'processing' AND inbox.claimed_at < :stale_before))
+        RETURNING inbox.id, inbox.message_id, inbox.payload
+    )
+    SELECT next.id, claimed.message_id, claimed.payload
+    FROM next LEFT JOIN claimed ON claimed.id = next.id
+    """
+).bindparams(
+    bindparam("now", type_=DateTime(timezone=True)),
+    bindparam("stale_before", type_=DateTime(timezone=True)),
+    bindparam("channel", type_=String),
+    bindparam("conversation_id", type_=String),
+    bindparam("delivered", type_=String),
+    bindparam("worker", type_=String),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NextRow:
+    """A conversation's oldest unfinished row; ``payload`` is None when another live worker
+    holds it (this worker did not claim it)."""
+
+    id: int
+    message_id: str | None
+    payload: str | None
+
+    @property
+    def claimed(self) -> bool:
+        """True when this worker now holds the row."""
+        return self.payload is not None
 
 
 def _insert_if_new(dialect: str) -> Executable:
@@ -148,6 +200,43 @@ class Inbox:
             .limit(1)
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def claim_next(
+        self,
+        channel: str,
+        conversation_id: str,
+        worker: str,
+        stale_before: datetime,
+        *,
+        delivered: str | None = None,
+    ) -> NextRow | None:
+        """Record the reply to message ``delivered`` as sent, then claim the conversation's
+        oldest unfinished row; None when the conversation has none left."""
+        dialect = self.session.bind.dialect.name if self.session.bind is not None else ""
+        if dialect == "postgresql":
+            connection = await self.session.connection()
+            found = (
+                await connection.execute(
+                    _CLAIM_NEXT_POSTGRESQL,
+                    {
+                        "now": utcnow(),
+                        "stale_before": stale_before,
+                        "channel": channel,
+                        "conversation_id": conversation_id,
+                        "delivered": delivered,
+                        "worker": worker,
+                    },
+                )
+            ).first()
+            return NextRow(found[0], found[1], found[2]) if found is not None else None
+        if delivered is not None:
+            await self.mark_delivered(channel, delivered)
+        row = await self.next_in_conversation(channel, conversation_id)
+        if row is None:
+            return None
+        if not await self.claim_row(row.id, worker, stale_before):
+            return NextRow(row.id, None, None)
+        return NextRow(row.id, row.message_id, row.payload)
 
     async def claim_row(self, row_id: int, worker: str, stale_before: datetime) -> bool:
         """Claim this row if it is new or its worker's lease expired."""

@@ -1,0 +1,152 @@
+"""The worker's claim step (mark the last reply delivered, claim the next row) on SQLite and
+on a real PostgreSQL, where it is one statement."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, select, update
+
+from fitcoach.storage.database import Database
+from fitcoach.storage.inbox import Inbox, NextRow
+from fitcoach.storage.migrate import upgrade_database_async
+from fitcoach.storage.models import InboxMessage, utcnow
+
+LEASE = timedelta(seconds=30)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'inbox.sqlite'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    await upgrade_database_async(database_url)
+    opened = Database(database_url)
+    try:
+        yield opened
+    finally:
+        await opened.dispose()
+
+
+async def accept(database: Database, *ids: str, conversation: str = "c1") -> None:
+    async with database.session() as session:
+        for message_id in ids:
+            await Inbox(session).accept(
+                "telegram", message_id, conversation, f'{{"m":"{message_id}"}}'
+            )
+
+
+async def claim(
+    database: Database, worker: str, delivered: str | None = None, conversation: str = "c1"
+) -> NextRow | None:
+    async with database.session() as session:
+        return await Inbox(session).claim_next(
+            "telegram", conversation, worker, utcnow() - LEASE, delivered=delivered
+        )
+
+
+async def finish(database: Database, message_id: str) -> None:
+    async with database.session() as session:
+        await Inbox(session).finish("telegram", message_id, user_id=None, status="done", reply="[]")
+
+
+async def row(database: Database, message_id: str) -> InboxMessage:
+    async with database.session() as session:
+        found = await session.execute(
+            select(InboxMessage).where(InboxMessage.message_id == message_id)
+        )
+        return found.scalar_one()
+
+
+async def test_claims_the_oldest_unfinished_row_and_marks_the_last_reply_delivered(
+    database: Database,
+) -> None:
+    await accept(database, "m1", "m2")
+    await accept(database, "x1", conversation="other")
+    first = await claim(database, "w1")
+    assert first is not None and first.claimed
+    assert (first.message_id, first.payload) == ("m1", '{"m":"m1"}')
+    stored = await row(database, "m1")
+    assert (stored.status, stored.claimed_by) == ("processing", "w1")
+    assert stored.delivered_at is None
+
+    await finish(database, "m1")
+    second = await claim(database, "w1", delivered="m1")
+    assert second is not None and second.message_id == "m2" and second.claimed
+    assert (await row(database, "m1")).delivered_at is not None
+    assert (await row(database, "x1")).status == "received"  # another conversation: untouched
+
+    await finish(database, "m2")
+    assert await claim(database, "w1", delivered="m2") is None  # nothing left
+    assert (await row(database, "m2")).delivered_at is not None
+
+
+async def test_a_row_held_by_a_live_worker_is_reported_not_claimed(database: Database) -> None:
+    await accept(database, "m1", "m2")
+    held = await claim(database, "w1")
+    assert held is not None and held.claimed
+    other = await claim(database, "w2")
+    assert other is not None and other.id == held.id and not other.claimed
+    assert other.payload is None  # the second message waits behind the first: order kept
+    assert (await row(database, "m1")).claimed_by == "w1"
+
+
+async def test_a_stale_claim_is_taken_over(database: Database) -> None:
+    await accept(database, "m1")
+    async with database.session() as session:
+        await session.execute(
+            update(InboxMessage)
+            .where(InboxMessage.message_id == "m1")
+            .values(status="processing", claimed_by="dead", claimed_at=utcnow() - 2 * LEASE)
+        )
+    taken = await claim(database, "w2")
+    assert taken is not None and taken.claimed and taken.message_id == "m1"
+    assert (await row(database, "m1")).claimed_by == "w2"
+
+
+async def test_a_delivery_is_marked_once(database: Database) -> None:
+    await accept(database, "m1")
+    await claim(database, "w1")
+    await finish(database, "m1")
+    assert await claim(database, "w1", delivered="m1") is None
+    first_mark = (await row(database, "m1")).delivered_at
+    await claim(database, "w1", delivered="m1")
+    assert (await row(database, "m1")).delivered_at == first_mark
+
+
+async def test_concurrent_claims_of_one_row_give_it_to_one_worker(database: Database) -> None:
+    await accept(database, "m1")
+    results = await asyncio.gather(*(claim(database, f"w{i}") for i in range(8)))
+    claimed = [r for r in results if r is not None and r.claimed]
+    assert len(claimed) == 1
+    assert (await row(database, "m1")).claimed_by is not None
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_the_step_is_one_statement(pg_url: str) -> None:
+    await upgrade_database_async(pg_url)
+    database = Database(pg_url)
+    try:
+        await accept(database, "m1", "m2")
+        first = await claim(database, "w1")
+        assert first is not None
+        await finish(database, "m1")
+        statements: list[str] = []
+
+        def on_execute(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        event.listen(database.engine.sync_engine, "before_cursor_execute", on_execute)
+        second = await claim(database, "w1", delivered="m1")
+        assert second is not None and second.claimed
+        assert len(statements) == 1
+    finally:
+        await database.dispose()
