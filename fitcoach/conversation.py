@@ -19,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fitcoach.access import (
     AccessPolicy,
@@ -72,6 +73,11 @@ LINKED = "Linked! This chat now shares your history, plans and memory with your 
 LINK_FAILED = (
     "That link code is unknown or has expired. Send /link in your other app for a new one."
 )
+
+Gate = tuple[AgentReply, str]
+"""A reply given without the agent (linking, access, privacy) and its outcome."""
+OpenedTurn = tuple[CoachContext, list[str], list[AudioClip]]
+"""The context, stored photo ids and voice clips of a turn for the agent."""
 
 __all__ = ["ConversationService", "Deliver", "context_for", "to_outbound"]
 
@@ -253,9 +259,9 @@ class ConversationService:
         user_id: int | None = None
         status = "done"
         try:
-            gate = await self._gate(message)
-            if gate is not None:
-                reply, status = gate
+            opened = await self._open_turn(message)
+            if isinstance(opened, tuple) and isinstance(opened[0], AgentReply):
+                reply, status = opened
                 MESSAGES.labels(message.channel, status).inc()
                 outbound = [to_outbound(reply)]
                 await self._close_turn(message, None, status, outbound)
@@ -263,7 +269,7 @@ class ConversationService:
                     async with self.database.session() as session:
                         await Inbox(session).redact(message.channel, message.message_id)
                 return outbound
-            context, photo_ids, audio = await self._open_turn(message)
+            context, photo_ids, audio = opened
             user_id = context.user_id
             if self.memory is not None and message.text:
                 block = await asyncio.to_thread(
@@ -300,11 +306,10 @@ class ConversationService:
         )
         return outbound
 
-    async def _gate(self, message: InboundMessage) -> tuple[AgentReply, str] | None:
-        """Identity linking and the channel's access policy, before any coaching."""
-        is_link, code = parse_link_command(message.text)
+    async def _link_gate(self, message: InboundMessage, code: str | None) -> Gate:
+        """A ``/link`` message: redeem a code, or hand out one (after the access policy)."""
         async with self.database.session() as session:
-            if is_link and code:
+            if code:
                 user_id = await redeem_link_code(
                     session, code, message.channel, message.external_user_id, utcnow()
                 )
@@ -312,16 +317,14 @@ class ConversationService:
                     return AgentReply(text=LINK_FAILED), "link_failed"
                 await approve_identity(session, message.channel, message.external_user_id)
                 return AgentReply(text=LINKED), "linked"
-            decision = await self.access.check(
-                session, message.channel, message.external_user_id, message.user_name
-            )
-            if not decision.allowed:
-                return AgentReply(text=decision.reply), "denied"
-        privacy = await self._privacy_gate(message)
+            denied = await self._denied(session, message)
+            if denied is not None:
+                return denied
+            user = await UserDirectory(session).find(message.channel, message.external_user_id)
+            pending = await self._take_pending(session, user)
+        privacy = await self._privacy_outcome(message, user, pending)
         if privacy is not None:
             return privacy
-        if not is_link:
-            return None
         async with self.database.session() as session:
             user = await UserDirectory(session).resolve(
                 message.channel, message.external_user_id, name=message.user_name
@@ -329,16 +332,31 @@ class ConversationService:
             new = await create_link_code(session, user.id, utcnow())
             return AgentReply(text=LINK_CODE.format(code=new)), "link_code"
 
-    async def _privacy_gate(self, message: InboundMessage) -> tuple[AgentReply, str] | None:
-        """/export and /delete (with confirmation), handled without the agent."""
-        if self.privacy is None:
+    async def _denied(self, session: AsyncSession, message: InboundMessage) -> Gate | None:
+        decision = await self.access.check(
+            session, message.channel, message.external_user_id, message.user_name
+        )
+        return None if decision.allowed else (AgentReply(text=decision.reply), "denied")
+
+    async def _take_pending(self, session: AsyncSession, user: User | None) -> bool:
+        """Consume the person's pending deletion request (True when one was still valid)."""
+        if self.privacy is None or user is None:
+            return False
+        return await self.privacy.take_pending_deletion(user.id, session)
+
+    def _privacy_command(self, message: InboundMessage, user: User | None) -> str | None:
+        if self.privacy is None or user is None:
+            return None
+        return parse_privacy_command(message.text)
+
+    async def _privacy_outcome(
+        self, message: InboundMessage, user: User | None, pending: bool
+    ) -> Gate | None:
+        """/export and /delete (with confirmation), handled without the agent; a pending
+        deletion that the person did not confirm is cancelled."""
+        if self.privacy is None or user is None:
             return None
         command = parse_privacy_command(message.text)
-        async with self.database.session() as session:
-            user = await UserDirectory(session).find(message.channel, message.external_user_id)
-            if user is None:
-                return None
-            pending = await self.privacy.take_pending_deletion(user.id, session)
         if command in ("confirm_delete", "confirm_button") and pending:
             report = await self.privacy.delete(user.id)
             log.info(
@@ -368,30 +386,58 @@ class ConversationService:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _open_turn(
-        self, message: InboundMessage
-    ) -> tuple[CoachContext, list[str], list[AudioClip]]:
+    async def _open_turn(self, message: InboundMessage) -> Gate | OpenedTurn:
+        """Identity linking, the access policy and privacy commands first (a reply without
+        the agent), else the person's context for the agent: one transaction on the usual
+        path (the person looked up once)."""
+        is_link, code = parse_link_command(message.text)
+        if is_link:
+            return await self._link_gate(message, code)
+        async with self.database.session() as session:
+            denied = await self._denied(session, message)
+            if denied is not None:
+                return denied
+            directory = UserDirectory(session)
+            user = await directory.find(message.channel, message.external_user_id)
+            pending = await self._take_pending(session, user)
+            if not pending and self._privacy_command(message, user) is None:
+                if user is None:
+                    user = await directory.resolve(
+                        message.channel, message.external_user_id, name=message.user_name
+                    )
+                return await self._turn_context(session, user, message)
+        # A privacy command or a pending deletion: act on it once this transaction is
+        # committed (a deletion needs the person's rows unlocked).
+        privacy = await self._privacy_outcome(message, user, pending)
+        if privacy is not None:
+            return privacy
         async with self.database.session() as session:
             user = await UserDirectory(session).resolve(
                 message.channel, message.external_user_id, name=message.user_name
             )
-            store = MediaStore(session, user.id, self.media_dir)
-            photo_ids = [
-                (await store.add(Path(a.ref), "image", a.mime_type)).id for a in message.images
-            ]
-            audio = []
-            for attachment in message.audio:
-                row = await store.add(Path(attachment.ref), "audio", attachment.mime_type)
-                audio.append(AudioClip(path=Path(row.path), mime_type=row.mime_type))
-            await MessageHistory(session, user.id).record(
-                channel=message.channel,
-                conversation_id=message.conversation_id,
-                direction="in",
-                text=message.text,
-                external_message_id=message.message_id,
-            )
-            personality = await get_personality(session, user.id)
-            return context_for(user, message, personality), photo_ids, audio
+            return await self._turn_context(session, user, message)
+
+    async def _turn_context(
+        self, session: AsyncSession, user: User, message: InboundMessage
+    ) -> OpenedTurn:
+        """Store the message's media and log entry; the trusted context for the agent."""
+        store = MediaStore(session, user.id, self.media_dir)
+        photo_ids = [
+            (await store.add(Path(a.ref), "image", a.mime_type)).id for a in message.images
+        ]
+        audio = []
+        for attachment in message.audio:
+            row = await store.add(Path(attachment.ref), "audio", attachment.mime_type)
+            audio.append(AudioClip(path=Path(row.path), mime_type=row.mime_type))
+        await MessageHistory(session, user.id).record(
+            channel=message.channel,
+            conversation_id=message.conversation_id,
+            direction="in",
+            text=message.text,
+            external_message_id=message.message_id,
+        )
+        personality = await get_personality(session, user.id)
+        return context_for(user, message, personality), photo_ids, audio
 
     async def _close_turn(
         self,
