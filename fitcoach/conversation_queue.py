@@ -231,7 +231,7 @@ class ConversationQueue:
     ) -> NextRow | None:
         """Record ``sent`` as delivered and claim the conversation's next row, in one
         transaction (one statement on PostgreSQL)."""
-        async with self.database.session() as session:
+        async with self.database.session(single_statement=True) as session:
             return await Inbox(session).claim_next(
                 key.channel,
                 key.conversation_id,

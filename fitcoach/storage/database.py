@@ -42,11 +42,25 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Same pool; no BEGIN/COMMIT round trips (the isolation level is set client-side).
+        self._autocommit_sessions = (
+            async_sessionmaker(
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+            )
+            if self.engine.dialect.name == "postgresql"
+            else self._sessions
+        )
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work: commits when the block ends, rolls back on error."""
-        async with self._sessions() as session:
+    async def session(self, *, single_statement: bool = False) -> AsyncIterator[AsyncSession]:
+        """A unit of work: commits when the block ends, rolls back on error.
+
+        ``single_statement``: on PostgreSQL the block runs one statement, atomic by itself,
+        in autocommit mode (one round trip instead of BEGIN, statement, COMMIT); other engines
+        keep the transaction."""
+        factory = self._autocommit_sessions if single_statement else self._sessions
+        async with factory() as session:
             try:
                 yield session
                 await session.commit()
