@@ -8,6 +8,7 @@ from typing import Any
 from telegram.ext import Application, ApplicationBuilder
 
 from fitcoach.channels.telegram.flood import FloodControl, SharedWindow
+from fitcoach.channels.telegram.request import TELEGRAM_API, AiohttpRequest
 from fitcoach.config import Settings
 
 TelegramApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -15,7 +16,8 @@ TelegramApplication = Application[Any, Any, Any, Any, Any, Any]
 ALLOWED_UPDATES = ("message", "callback_query")
 """What fitcoach asks Telegram for (edits and channel posts are ignored anyway)."""
 
-# Both log full request URLs, and Bot API URLs contain the bot token: keep them quiet.
+# These log full request URLs, and Bot API URLs contain the bot token: keep them quiet. (aiohttp
+# logs no request URLs; AiohttpRequest keeps the token out of its error messages.)
 _URL_LOGGERS = ("httpx", "httpcore", "telegram")
 
 
@@ -69,4 +71,10 @@ def build_application(settings: Settings) -> TelegramApplication:
     if settings.telegram_api_url:
         base_url, base_file_url = api_urls(settings.telegram_api_url)
         builder = builder.base_url(base_url).base_file_url(base_file_url)
+    if settings.telegram_http_client == "aiohttp":
+        # PTB's defaults otherwise: 256 connections for calls, 1 for getUpdates (polling).
+        api_url = settings.telegram_api_url or TELEGRAM_API
+        builder = builder.request(
+            AiohttpRequest(connection_pool_size=256, api_url=api_url)
+        ).get_updates_request(AiohttpRequest(connection_pool_size=1, api_url=api_url))
     return builder.build()
