@@ -54,6 +54,7 @@ from fitcoach.storage.inbox import Inbox
 from fitcoach.storage.inbox_writer import InboxWriter
 from fitcoach.storage.media import MediaStore
 from fitcoach.storage.models import User, utcnow
+from fitcoach.storage.person_lookup import find_person_at_turn
 from fitcoach.storage.repositories import MessageHistory, UserDirectory
 
 log = structlog.get_logger(__name__)
@@ -397,15 +398,22 @@ class ConversationService:
             denied = await self._denied(session, message)
             if denied is not None:
                 return denied
-            directory = UserDirectory(session)
-            user = await directory.find(message.channel, message.external_user_id)
-            pending = await self._take_pending(session, user)
+            person = await find_person_at_turn(
+                session, message.channel, message.external_user_id
+            )
+            user = person.user if person is not None else None
+            pending = (
+                person is not None
+                and person.pending_deletion is not None
+                and await self._take_pending(session, user)
+            )
             if not pending and self._privacy_command(message, user) is None:
-                if user is None:
-                    user = await directory.resolve(
+                if person is None:
+                    user = await UserDirectory(session).resolve(
                         message.channel, message.external_user_id, name=message.user_name
                     )
-                return await self._turn_context(session, user, message)
+                    return await self._turn_context(session, user, message, None)
+                return await self._turn_context(session, person.user, message, person.personality)
         # A privacy command or a pending deletion: act on it once this transaction is
         # committed (a deletion needs the person's rows unlocked).
         privacy = await self._privacy_outcome(message, user, pending)
@@ -415,10 +423,15 @@ class ConversationService:
             user = await UserDirectory(session).resolve(
                 message.channel, message.external_user_id, name=message.user_name
             )
-            return await self._turn_context(session, user, message)
+            personality = await get_personality(session, user.id)
+            return await self._turn_context(session, user, message, personality)
 
     async def _turn_context(
-        self, session: AsyncSession, user: User, message: InboundMessage
+        self,
+        session: AsyncSession,
+        user: User,
+        message: InboundMessage,
+        personality: str | None,
     ) -> OpenedTurn:
         """Store the message's media and log entry; the trusted context for the agent."""
         store = MediaStore(session, user.id, self.media_dir)
@@ -436,7 +449,6 @@ class ConversationService:
             text=message.text,
             external_message_id=message.message_id,
         )
-        personality = await get_personality(session, user.id)
         return context_for(user, message, personality), photo_ids, audio
 
     async def _close_turn(
