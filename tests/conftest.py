@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 from fitcoach.app import create_app
 from fitcoach.bootstrap import Services, open_services
 from fitcoach.config import Settings, get_settings
+from fitcoach.storage.database import Database
+from fitcoach.storage.migrate import upgrade_database_async
 
 # Tests never reach a real model or platform, whatever the developer's shell holds.
 for _var in (
@@ -31,6 +33,25 @@ for _var in (
 POSTGRES_ADMIN_URL = os.environ.get(
     "FITCOACH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An SQLite file, then a fresh PostgreSQL database (not migrated yet)."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'engine.sqlite'}"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+async def engine_database(engine_url: str) -> AsyncIterator[Database]:
+    """The migrated database of ``engine_url`` (each test runs on SQLite and PostgreSQL)."""
+    await upgrade_database_async(engine_url)
+    opened = Database(engine_url)
+    try:
+        yield opened
+    finally:
+        await opened.dispose()
 
 
 @pytest.fixture

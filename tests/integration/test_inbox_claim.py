@@ -4,9 +4,7 @@ on a real PostgreSQL, where it is one statement."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select, update
@@ -19,21 +17,9 @@ from fitcoach.storage.models import InboxMessage, utcnow
 LEASE = timedelta(seconds=30)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'inbox.sqlite'}"
-    return str(request.getfixturevalue("pg_url"))
-
-
 @pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    await upgrade_database_async(database_url)
-    opened = Database(database_url)
-    try:
-        yield opened
-    finally:
-        await opened.dispose()
+def database(engine_database: Database) -> Database:
+    return engine_database
 
 
 async def accept(database: Database, *ids: str, conversation: str = "c1") -> None:

@@ -3,34 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select
 
 from fitcoach.storage.database import Database
 from fitcoach.storage.inbox_writer import InboxWriter
-from fitcoach.storage.migrate import upgrade_database_async
 from fitcoach.storage.models import InboxMessage
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'inbox.sqlite'}"
-    return str(request.getfixturevalue("pg_url"))
-
-
 @pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    url = database_url
-    await upgrade_database_async(url)
-    opened = Database(url)
-    try:
-        yield opened
-    finally:
-        await opened.dispose()
+def database(engine_database: Database) -> Database:
+    return engine_database
 
 
 def count_commits(database: Database) -> list[int]:
