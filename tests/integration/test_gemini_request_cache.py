@@ -1,0 +1,304 @@
+"""CachedToolsGemini sends the same request body and yields the same message as the library.
+
+Both models talk over real HTTP to the local FakeGemini; nothing of the SDK is replaced. The
+cached path (tool declarations converted once per tool set, the rest of the request converted
+per call by the SDK's own converters) must produce the body the library's own path produces,
+key order included, and parse the answer into the same AIMessage."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.genai import types
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.tools import BaseTool
+from langchain_google_genai import ChatGoogleGenerativeAI
+from langchain_google_genai.chat_models import GoogleAPIError, GoogleRateLimitError
+
+from fitcoach.agent import gemini
+from fitcoach.agent.gemini import CachedToolsGemini
+from fitcoach.agent.prompts import DEFAULT_PROMPTS_DIR, coach_prompt
+from fitcoach.storage.database import Database
+from fitcoach.tools import ToolServices, build_tools
+from tests.fakes.gemini_server import FakeGemini
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Inheritance class AiohttpClientSession:DeprecationWarning"),
+    pytest.mark.filterwarnings(
+        "ignore:coroutine 'ClientResponse.json' was never awaited:RuntimeWarning"
+    ),
+]
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg=="
+)
+SIGNATURE = base64.b64encode(b"\x00\xffsignature bytes\x10").decode()
+
+
+@pytest.fixture(scope="module")
+def app_tools(tmp_path_factory: pytest.TempPathFactory) -> list[BaseTool]:
+    """The app's own tools (deep schemas); built, never called."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db')}/t.db")
+    return build_tools(ToolServices(database=database, media_dir=Path("unused")))
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeGemini]:
+    with FakeGemini(api_key="test") as server:
+        yield server
+
+
+@dataclass
+class Pair:
+    plain: ChatGoogleGenerativeAI
+    cached: CachedToolsGemini
+
+
+@pytest.fixture
+async def models(fake: FakeGemini) -> AsyncIterator[Pair]:
+    options = fake.client_kwargs(google_api_key="test", max_retries=1, timeout=5.0)
+    pair = Pair(ChatGoogleGenerativeAI(**options), CachedToolsGemini(**options))
+    yield pair
+    await pair.plain.aclose()
+    await pair.cached.aclose()
+
+
+@pytest.fixture
+def served_here(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """One entry per request: True when CachedToolsGemini built the body itself."""
+    seen: list[bool] = []
+    original = gemini._request_form_of_tools
+
+    def spy(api_client: Any, config: Any) -> list[Any] | None:
+        form = original(api_client, config)
+        seen.append(form is not None)
+        return form
+
+    monkeypatch.setattr(gemini, "_request_form_of_tools", spy)
+    return seen
+
+
+def system() -> SystemMessage:
+    return SystemMessage(coach_prompt(DEFAULT_PROMPTS_DIR).render("Age 34, 72 kg."))
+
+
+def with_tool_round_trip() -> list[BaseMessage]:
+    return [
+        system(),
+        HumanMessage("I had two eggs and toast, then ran 5 km"),
+        AIMessage(
+            "",
+            tool_calls=[
+                {"name": "log_meal", "args": {"text": "two eggs and toast"}, "id": "c1"},
+                {
+                    "name": "log_workout",
+                    "args": {"description": "ran 5 km", "choices": {"run": "running"}},
+                    "id": "c2",
+                },
+            ],
+        ),
+        ToolMessage("Logged: 2 eggs (140 kcal), toast (80 kcal).", tool_call_id="c1"),
+        ToolMessage('{"logged": "run 5 km", "kcal": 350}', tool_call_id="c2"),
+    ]
+
+
+def with_image() -> list[BaseMessage]:
+    data = base64.b64encode(PNG).decode()
+    return [
+        system(),
+        HumanMessage(
+            content=[
+                {"type": "text", "text": "what is on this plate?"},
+                {"type": "image", "base64": data, "mime_type": "image/png"},
+            ]
+        ),
+    ]
+
+
+CONVERSATIONS = {
+    "plain": lambda: [system(), HumanMessage("what should I eat before an evening run?")],
+    "tool_round_trip": with_tool_round_trip,
+    "image": with_image,
+}
+
+
+def bodies(fake: FakeGemini) -> list[str]:
+    """Each generate request's JSON body, re-serialised in the order it was received."""
+    return [json.dumps(r.json) for r in fake.requests_for("generateContent")]
+
+
+def same_message(a: BaseMessage, b: BaseMessage) -> None:
+    assert isinstance(a, AIMessage) and isinstance(b, AIMessage)
+    assert a.content == b.content
+    assert a.tool_calls == b.tool_calls
+    assert a.invalid_tool_calls == b.invalid_tool_calls
+    assert a.usage_metadata == b.usage_metadata
+    assert a.additional_kwargs == b.additional_kwargs
+    assert a.response_metadata == b.response_metadata
+
+
+async def ask_both(
+    fake: FakeGemini, pair: Pair, bind: Any, messages: list[BaseMessage], script: Any
+) -> tuple[BaseMessage, BaseMessage, list[str]]:
+    results: list[BaseMessage] = []
+    for model in (pair.plain, pair.cached):
+        script()
+        results.append(await bind(model).ainvoke(messages))
+    sent = bodies(fake)
+    assert len(sent) == 2
+    return results[0], results[1], sent
+
+
+@pytest.mark.parametrize("conversation", sorted(CONVERSATIONS))
+async def test_same_body_and_message_with_the_app_tools(
+    fake: FakeGemini,
+    models: Pair,
+    app_tools: list[BaseTool],
+    served_here: list[bool],
+    conversation: str,
+) -> None:
+    messages = CONVERSATIONS[conversation]()
+
+    def script() -> None:
+        fake.reply_text(
+            "Banana an hour before.",
+            usage={"promptTokenCount": 900, "candidatesTokenCount": 5, "totalTokenCount": 905},
+        )
+
+    plain, cached, (plain_body, cached_body) = await ask_both(
+        fake, models, lambda m: m.bind_tools(app_tools, tool_choice=None), messages, script
+    )
+    assert cached_body == plain_body
+    assert len(json.loads(cached_body)["tools"][0]["functionDeclarations"]) == len(app_tools)
+    same_message(plain, cached)
+    assert served_here == [True]
+
+
+async def test_same_body_and_message_for_tool_calls_with_thought_signatures(
+    fake: FakeGemini, models: Pair, app_tools: list[BaseTool], served_here: list[bool]
+) -> None:
+    """A model turn with function calls (and their signatures) in the answer, then in the
+    history of the next request: both ways of the bytes go through the SDK's encoders."""
+    answer: list[dict[str, Any]] = [
+        {"text": "Logging both."},
+        {
+            "functionCall": {"name": "log_meal", "args": {"text": "oats"}, "id": "f1"},
+            "thoughtSignature": SIGNATURE,
+        },
+        {"functionCall": {"name": "check_progress", "args": {}, "id": "f2"}},
+    ]
+    messages: list[BaseMessage] = [system(), HumanMessage("oats for breakfast; how am I doing?")]
+
+    def script() -> None:
+        fake.reply_parts(answer)
+
+    def bind(model: BaseChatModel) -> Any:
+        return model.bind_tools(app_tools)
+
+    plain, cached, (plain_body, cached_body) = await ask_both(fake, models, bind, messages, script)
+    assert cached_body == plain_body
+    same_message(plain, cached)
+    assert [c["name"] for c in cached.tool_calls] == ["log_meal", "check_progress"]  # type: ignore[attr-defined]
+
+    fake.clear()
+    follow_up = [
+        *messages,
+        cached,
+        ToolMessage("Logged oats.", tool_call_id="f1"),
+        ToolMessage("On track: 3 workouts this week.", tool_call_id="f2"),
+    ]
+
+    def text() -> None:
+        fake.reply_text("You are on track.")
+
+    plain, cached, (plain_body, cached_body) = await ask_both(fake, models, bind, follow_up, text)
+    assert cached_body == plain_body
+    parts = [p for c in json.loads(cached_body)["contents"] for p in c["parts"]]
+    assert any({"thought_signature", "thoughtSignature"} & set(p) for p in parts)
+    same_message(plain, cached)
+    assert served_here == [True, True]
+
+
+async def test_structured_output_and_no_tools_are_served_the_same(
+    fake: FakeGemini, models: Pair, served_here: list[bool]
+) -> None:
+    def script() -> None:
+        fake.reply_json({"facts": ["likes running"]})
+
+    schema = {
+        "title": "Facts",
+        "type": "object",
+        "properties": {"facts": {"type": "array", "items": {"type": "string"}}},
+        "required": ["facts"],
+    }
+    messages = [system(), HumanMessage("remember that I like running")]
+    plain, cached, (plain_body, cached_body) = await ask_both(
+        fake,
+        models,
+        lambda m: m.with_structured_output(schema, method="json_schema"),
+        messages,
+        script,
+    )
+    assert cached_body == plain_body
+    assert plain == cached == {"facts": ["likes running"]}
+
+    fake.clear()
+    plain, cached, (plain_body, cached_body) = await ask_both(
+        fake, models, lambda m: m, messages, lambda: fake.reply_text("Noted.")
+    )
+    assert cached_body == plain_body
+    same_message(plain, cached)
+    assert served_here == [True, True]
+
+
+async def test_other_tools_go_through_the_sdk_unchanged(
+    fake: FakeGemini, models: Pair, served_here: list[bool]
+) -> None:
+    """A Google tool object handed over as it is (not through bind_tools) is not one of the
+    cached declarations: the SDK serves that request itself."""
+    search = types.Tool(google_search=types.GoogleSearch())
+    messages: list[BaseMessage] = [HumanMessage("latest marathon record?")]
+    plain, cached, (plain_body, cached_body) = await ask_both(
+        fake,
+        models,
+        lambda m: m.bind(tools=[search]),
+        messages,
+        lambda: fake.reply_text("2:00:35."),
+    )
+    assert cached_body == plain_body and "googleSearch" in cached_body
+    same_message(plain, cached)
+    assert served_here == [False]
+
+
+@pytest.mark.parametrize(("status", "error"), [(500, GoogleAPIError), (429, GoogleRateLimitError)])
+async def test_model_errors_raise_what_the_library_raises(
+    fake: FakeGemini,
+    models: Pair,
+    app_tools: list[BaseTool],
+    served_here: list[bool],
+    status: int,
+    error: type[Exception],
+) -> None:
+    raised: list[type[BaseException]] = []
+    for model in (models.plain, models.cached):
+        fake.fail(status)
+        with pytest.raises(error) as caught:
+            await model.bind_tools(app_tools).ainvoke([system(), HumanMessage("hi")])
+        raised.append(type(caught.value))
+        assert str(status) in str(caught.value)
+    assert raised[0] is raised[1]
+    assert served_here == [True]
+    assert len(fake.requests_for("generateContent")) == 2
