@@ -404,7 +404,7 @@ class ConversationService:
             user = person.user if person is not None else None
             pending = (
                 person is not None
-                and person.pending_deletion is not None
+                and person.deletion_expires_at is not None
                 and await self._take_pending(session, user)
             )
             if not pending and self._privacy_command(message, user) is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import DateTime, String, Table, bindparam, or_, select, text, update
@@ -52,6 +53,25 @@ _CLAIM_NEXT_POSTGRESQL = text(
     bindparam("delivered", type_=String),
     bindparam("worker", type_=String),
 )
+
+
+@cache
+def _finish_statement() -> Executable:
+    # Built once (once per turn otherwise): the compiled form is cached either way.
+    return (
+        update(InboxMessage)
+        .where(
+            InboxMessage.channel == bindparam("key_channel"),
+            InboxMessage.message_id == bindparam("key_message_id"),
+        )
+        .values(
+            status=bindparam("new_status"),
+            reply=bindparam("new_reply"),
+            user_id=bindparam("new_user_id"),
+            processed_at=bindparam("now"),
+            attempts=InboxMessage.attempts + 1,
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,15 +153,15 @@ class Inbox:
     ) -> None:
         """Record the outcome and the reply of a processed message."""
         await self.session.execute(
-            update(InboxMessage)
-            .where(InboxMessage.channel == channel, InboxMessage.message_id == message_id)
-            .values(
-                status=status,
-                reply=reply,
-                user_id=user_id,
-                processed_at=utcnow(),
-                attempts=InboxMessage.attempts + 1,
-            )
+            _finish_statement(),
+            {
+                "key_channel": channel,
+                "key_message_id": message_id,
+                "new_status": status,
+                "new_reply": reply,
+                "new_user_id": user_id,
+                "now": utcnow(),
+            },
         )
 
     async def redact(self, channel: str, message_id: str) -> None:

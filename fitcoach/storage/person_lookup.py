@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fitcoach.storage.admin import PersonalityChoice
@@ -14,30 +16,38 @@ from fitcoach.storage.privacy import PendingAction
 
 @dataclass(frozen=True, slots=True)
 class PersonAtTurn:
-    """The person, their pending deletion request (if any) and their chosen personality."""
+    """The person, when their pending deletion request (if any) expires, and their chosen
+    personality."""
 
     user: User
-    pending_deletion: PendingAction | None
+    deletion_expires_at: datetime | None
     personality: str | None
 
 
-async def find_person_at_turn(
-    session: AsyncSession, channel: str, external_id: str
-) -> PersonAtTurn | None:
-    """The person with this identity, with what the turn checks, or None on first contact.
-
-    The rows are loaded into the session like ``session.get`` would load them."""
-    stmt = (
-        select(User, PendingAction, PersonalityChoice.personality)
+@cache
+def _statement() -> Select[User, datetime, str]:
+    # Built once: building the joins costs more than running the cached compiled form.
+    return (
+        select(User, PendingAction.expires_at, PersonalityChoice.personality)
         .join(ChannelIdentity, ChannelIdentity.user_id == User.id)
         .outerjoin(
             PendingAction,
             (PendingAction.user_id == User.id) & (PendingAction.action == "delete"),
         )
         .outerjoin(PersonalityChoice, PersonalityChoice.user_id == User.id)
-        .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
+        .where(
+            ChannelIdentity.channel == bindparam("channel"),
+            ChannelIdentity.external_id == bindparam("external_id"),
+        )
     )
-    row = (await session.execute(stmt)).first()
+
+
+async def find_person_at_turn(
+    session: AsyncSession, channel: str, external_id: str
+) -> PersonAtTurn | None:
+    """The person with this identity, with what the turn checks, or None on first contact."""
+    found = await session.execute(_statement(), {"channel": channel, "external_id": external_id})
+    row = found.first()
     if row is None:
         return None
-    return PersonAtTurn(user=row[0], pending_deletion=row[1], personality=row[2])
+    return PersonAtTurn(user=row[0], deletion_expires_at=row[1], personality=row[2])
