@@ -183,7 +183,7 @@ class ConversationQueue:
         """Process the conversation's unfinished rows in order while holding its lease; stop
         after ``until`` and return its replies (delivered by the caller)."""
         renewed = time.monotonic()
-        sent: InboundMessage | None = None  # recorded together with the next claim
+        sent: int | None = None  # the row whose reply went out: recorded with the next claim
         while True:
             if time.monotonic() - renewed > self.lease_s / 3:
                 await lease.renew()
@@ -206,7 +206,7 @@ class ConversationQueue:
                 if message.message_id == until:
                     return replies
                 if await self.deliver(message, replies):
-                    sent = message
+                    sent = row.id
             renewed = time.monotonic()
 
     async def deliver(self, message: InboundMessage, replies: list[OutboundMessage]) -> bool:
@@ -227,9 +227,9 @@ class ConversationQueue:
         return True
 
     async def _claim_next(
-        self, key: ConversationKey, sent: InboundMessage | None = None
+        self, key: ConversationKey, sent: int | None = None
     ) -> NextRow | None:
-        """Record ``sent`` as delivered and claim the conversation's next row, in one
+        """Record row ``sent`` as delivered and claim the conversation's next row, in one
         transaction (one statement on PostgreSQL)."""
         async with self.database.session(single_statement=True) as session:
             return await Inbox(session).claim_next(
@@ -237,7 +237,7 @@ class ConversationQueue:
                 key.conversation_id,
                 self.worker_id,
                 utcnow() - self.stale_before,
-                delivered=sent.message_id if sent is not None else None,
+                delivered=sent,
             )
 
     async def _run(self, message: InboundMessage) -> list[OutboundMessage]:

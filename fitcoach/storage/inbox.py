@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import DateTime, String, Table, bindparam, or_, select, text, update
+from sqlalchemy import DateTime, Integer, String, Table, bindparam, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -22,12 +22,14 @@ _INSERTS: dict[str, Executable] = {}
 # as delivered, find the conversation's oldest unfinished row and claim it if it is new or its
 # worker's claim went stale. A data-modifying CTE runs whether or not it is read. Under READ
 # COMMITTED a competing claim blocks on the row lock and re-checks the status condition, so
-# two workers never both claim a row.
+# two workers never both claim a row. The lookup reads the partial index of unfinished rows
+# (ix_inbox_open_by_conversation), the claim the primary key: neither walks the dead index
+# entries that every status change leaves until VACUUM.
 _CLAIM_NEXT_POSTGRESQL = text(
     """
     WITH delivered AS (
         UPDATE inbox SET delivered_at = :now
-        WHERE channel = :channel AND message_id = :delivered AND delivered_at IS NULL
+        WHERE id = :delivered AND delivered_at IS NULL
         RETURNING id
     ), next AS (
         SELECT id FROM inbox
@@ -36,8 +38,7 @@ _CLAIM_NEXT_POSTGRESQL = text(
         ORDER BY id LIMIT 1
     ), claimed AS (
         UPDATE inbox SET status = 'processing', claimed_at = :now, claimed_by = :worker
-        FROM next
-        WHERE inbox.id = next.id
+        WHERE inbox.id = (SELECT id FROM next)
           AND (inbox.status = 'received'
                OR (inbox.status = 'processing' AND inbox.claimed_at < :stale_before))
         RETURNING inbox.id, inbox.message_id, inbox.payload
@@ -50,7 +51,7 @@ _CLAIM_NEXT_POSTGRESQL = text(
     bindparam("stale_before", type_=DateTime(timezone=True)),
     bindparam("channel", type_=String),
     bindparam("conversation_id", type_=String),
-    bindparam("delivered", type_=String),
+    bindparam("delivered", type_=Integer),
     bindparam("worker", type_=String),
 )
 
@@ -228,9 +229,9 @@ class Inbox:
         worker: str,
         stale_before: datetime,
         *,
-        delivered: str | None = None,
+        delivered: int | None = None,
     ) -> NextRow | None:
-        """Record the reply to message ``delivered`` as sent, then claim the conversation's
+        """Record the reply to row ``delivered`` (its id) as sent, then claim the conversation's
         oldest unfinished row; None when the conversation has none left."""
         dialect = self.session.bind.dialect.name if self.session.bind is not None else ""
         if dialect == "postgresql":
@@ -250,7 +251,7 @@ class Inbox:
             ).first()
             return NextRow(found[0], found[1], found[2]) if found is not None else None
         if delivered is not None:
-            await self.mark_delivered(channel, delivered)
+            await self._mark_row_delivered(delivered)
         row = await self.next_in_conversation(channel, conversation_id)
         if row is None:
             return None
@@ -285,6 +286,14 @@ class Inbox:
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0))
+
+    async def _mark_row_delivered(self, row_id: int) -> None:
+        await self.session.execute(
+            update(InboxMessage)
+            .where(InboxMessage.id == row_id, InboxMessage.delivered_at.is_(None))
+            .values(delivered_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
     async def mark_delivered(self, channel: str, message_id: str) -> bool:
         """Record that the reply went out; False when it was already marked (by anyone)."""

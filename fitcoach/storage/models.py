@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -185,6 +186,9 @@ class MessageLog(Base):
     )
 
 
+OPEN_INBOX_STATUSES = "status IN ('received', 'processing')"
+
+
 class InboxMessage(Base):
     """Every accepted inbound message, stored before it is acknowledged.
 
@@ -194,6 +198,15 @@ class InboxMessage(Base):
     __table_args__ = (
         UniqueConstraint("channel", "message_id"),
         Index("ix_inbox_conversation_order", "channel", "conversation_id", "id"),
+        # Only the unfinished rows: the worker's next-row lookup never walks finished ones.
+        Index(
+            "ix_inbox_open_by_conversation",
+            "channel",
+            "conversation_id",
+            "id",
+            postgresql_where=text(OPEN_INBOX_STATUSES),
+            sqlite_where=text(OPEN_INBOX_STATUSES),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -31,7 +31,7 @@ async def accept(database: Database, *ids: str, conversation: str = "c1") -> Non
 
 
 async def claim(
-    database: Database, worker: str, delivered: str | None = None, conversation: str = "c1"
+    database: Database, worker: str, delivered: int | None = None, conversation: str = "c1"
 ) -> NextRow | None:
     async with database.session() as session:
         return await Inbox(session).claim_next(
@@ -65,13 +65,13 @@ async def test_claims_the_oldest_unfinished_row_and_marks_the_last_reply_deliver
     assert stored.delivered_at is None
 
     await finish(database, "m1")
-    second = await claim(database, "w1", delivered="m1")
+    second = await claim(database, "w1", delivered=first.id)
     assert second is not None and second.message_id == "m2" and second.claimed
     assert (await row(database, "m1")).delivered_at is not None
     assert (await row(database, "x1")).status == "received"  # another conversation: untouched
 
     await finish(database, "m2")
-    assert await claim(database, "w1", delivered="m2") is None  # nothing left
+    assert await claim(database, "w1", delivered=second.id) is None  # nothing left
     assert (await row(database, "m2")).delivered_at is not None
 
 
@@ -100,11 +100,12 @@ async def test_a_stale_claim_is_taken_over(database: Database) -> None:
 
 async def test_a_delivery_is_marked_once(database: Database) -> None:
     await accept(database, "m1")
-    await claim(database, "w1")
+    first = await claim(database, "w1")
+    assert first is not None
     await finish(database, "m1")
-    assert await claim(database, "w1", delivered="m1") is None
+    assert await claim(database, "w1", delivered=first.id) is None
     first_mark = (await row(database, "m1")).delivered_at
-    await claim(database, "w1", delivered="m1")
+    await claim(database, "w1", delivered=first.id)
     assert (await row(database, "m1")).delivered_at == first_mark
 
 
@@ -131,8 +132,53 @@ async def test_on_postgresql_the_step_is_one_statement(pg_url: str) -> None:
             statements.append(str(args[2]))
 
         event.listen(database.engine.sync_engine, "before_cursor_execute", on_execute)
-        second = await claim(database, "w1", delivered="m1")
+        second = await claim(database, "w1", delivered=first.id)
         assert second is not None and second.claimed
         assert len(statements) == 1
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_the_claim_reads_only_unfinished_rows(pg_url: str) -> None:
+    # Every status change leaves a dead index entry until VACUUM; a lookup through an index of
+    # all rows read thousands of them per claim once a conversation had a history.
+    from sqlalchemy import text
+
+    from fitcoach.storage.inbox import _CLAIM_NEXT_POSTGRESQL
+
+    await upgrade_database_async(pg_url)
+    database = Database(pg_url)
+    try:
+        previous: int | None = None
+        for n in range(40):
+            await accept(database, f"m{n}")
+            claimed = await claim(database, "w1", delivered=previous)
+            assert claimed is not None
+            previous = claimed.id
+            await finish(database, f"m{n}")
+        await accept(database, "open")
+        explain = text("EXPLAIN (ANALYZE) " + _CLAIM_NEXT_POSTGRESQL.text).bindparams(
+            *_CLAIM_NEXT_POSTGRESQL._bindparams.values()
+        )
+        async with database.session() as session:
+            plan = "\n".join(
+                row[0]
+                for row in await session.execute(
+                    explain,
+                    {
+                        "now": utcnow(),
+                        "stale_before": utcnow() - LEASE,
+                        "channel": "telegram",
+                        "conversation_id": "c1",
+                        "delivered": previous,
+                        "worker": "w1",
+                    },
+                )
+            )
+        delivered, lookup = plan.split("CTE claimed")[0].split("CTE next")
+        assert "pk_inbox" in delivered, plan
+        assert "ix_inbox_open_by_conversation" in lookup, plan
+        assert "ix_inbox_status" not in plan and "ix_inbox_conversation_order" not in plan, plan
     finally:
         await database.dispose()
