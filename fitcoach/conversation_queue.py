@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -41,6 +40,45 @@ DELIVERY_TIMEOUT_S = 120.0
 """A send still waiting after this (platform down, flood wait) is left to the recovery sweep."""
 CHECK_EVERY = 3
 """Polls between database checks that the holder took the waiting message."""
+
+
+class LeaseKeeper:
+    """A lease renewed in the background; ``lost`` once another worker holds it."""
+
+    def __init__(self) -> None:
+        self.lost = False
+
+
+@contextlib.asynccontextmanager
+async def every(period_s: float, action: Callable[[], Awaitable[None]]) -> AsyncIterator[None]:
+    """Run ``action`` every ``period_s`` seconds while the block runs, whatever the block
+    waits for (the database pool, Telegram's budget, a slot); stopped when it ends."""
+
+    async def repeat() -> None:
+        while True:
+            await asyncio.sleep(period_s)
+            await action()
+
+    task = asyncio.create_task(repeat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        # Never wait long here: an action stuck in I/O must not hold the conversation.
+        await asyncio.wait({task}, timeout=5)
+
+
+@contextlib.asynccontextmanager
+async def kept(lease: Lease, period_s: float) -> AsyncIterator[LeaseKeeper]:
+    """Renew ``lease`` every ``period_s`` seconds while the block runs."""
+    keeper = LeaseKeeper()
+
+    async def renew() -> None:
+        if not keeper.lost and not await lease.renew():
+            keeper.lost = True
+
+    async with every(period_s, renew):
+        yield keeper
 
 
 def backoff(polls: int) -> float:
@@ -181,33 +219,36 @@ class ConversationQueue:
         self, key: ConversationKey, lease: Lease, until: str | None = None
     ) -> list[OutboundMessage] | None:
         """Process the conversation's unfinished rows in order while holding its lease; stop
-        after ``until`` and return its replies (delivered by the caller)."""
-        renewed = time.monotonic()
+        after ``until`` and return its replies (delivered by the caller). A drain stops after
+        the turn in progress when the lease went to another worker."""
         sent: int | None = None  # the row whose reply went out: recorded with the next claim
-        while True:
-            if time.monotonic() - renewed > self.lease_s / 3:
-                await lease.renew()
-                renewed = time.monotonic()
-            row = await self._claim_next(key, sent)
-            sent = None
-            if row is None:
-                return None
-            if row.payload is None:  # the oldest row is with another live worker: wait for it
-                await self._pause(key, POLL_S * 2)
-                continue
-            try:
-                message = InboundMessage.model_validate_json(row.payload)
-            except ValidationError:
-                await self._drop_unreadable(key.channel, row)
-                continue
-            async with self._heartbeat(row.id, lease):
-                replies = await self._run(message)
-                self._notify(key)
-                if message.message_id == until:
-                    return replies
-                if await self.deliver(message, replies):
-                    sent = row.id
-            renewed = time.monotonic()
+        polls = 0
+        async with kept(lease, self.lease_s / 3) as keeper:
+            while True:
+                if keeper.lost and until is None:
+                    await self._record_delivered(sent)
+                    return None
+                row = await self._claim_next(key, sent)
+                sent = None
+                if row is None:
+                    return None
+                if row.payload is None:  # the oldest row is with another live worker: wait
+                    polls += 1
+                    await self._pause(key, backoff(polls + 1))
+                    continue
+                polls = 0
+                try:
+                    message = InboundMessage.model_validate_json(row.payload)
+                except ValidationError:
+                    await self._drop_unreadable(key.channel, row)
+                    continue
+                async with self._claim_renewed(row.id):
+                    replies = await self._run(message)
+                    self._notify(key)
+                    if message.message_id == until:
+                        return replies
+                    if await self.deliver(message, replies):
+                        sent = row.id
 
     async def deliver(self, message: InboundMessage, replies: list[OutboundMessage]) -> bool:
         """Send a processed message's reply; True when sent (the caller records it). A failed
@@ -226,9 +267,7 @@ class ConversationQueue:
             return False
         return True
 
-    async def _claim_next(
-        self, key: ConversationKey, sent: int | None = None
-    ) -> NextRow | None:
+    async def _claim_next(self, key: ConversationKey, sent: int | None = None) -> NextRow | None:
         """Record row ``sent`` as delivered and claim the conversation's next row, in one
         transaction (one statement on PostgreSQL)."""
         async with self.database.session(single_statement=True) as session:
@@ -251,32 +290,24 @@ class ConversationQueue:
             return await self.run(message)
 
     @contextlib.asynccontextmanager
-    async def _heartbeat(self, row_id: int, lease: Lease) -> AsyncIterator[None]:
-        """Keep the conversation's lease and the row's claim fresh while the turn runs and its
-        reply is sent (a send can wait long for Telegram's budget)."""
-        stop = asyncio.Event()
+    async def _claim_renewed(self, row_id: int) -> AsyncIterator[None]:
+        """Keep the row's claim fresh while the turn runs and its reply is sent (a send can
+        wait long for Telegram's budget)."""
 
-        async def beat() -> None:
-            while not stop.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.lease_s / 3)
-                    return
-                await lease.renew()
-                try:
-                    async with self.database.session() as session:
-                        await Inbox(session).renew(row_id, self.worker_id)
-                except Exception:
-                    log.warning("claim_renewal_failed")
+        async def renew() -> None:
+            try:
+                async with self.database.session(single_statement=True) as session:
+                    await Inbox(session).renew(row_id, self.worker_id)
+            except Exception:
+                log.warning("claim_renewal_failed")
 
-        task = asyncio.create_task(beat())
-        try:
+        async with every(self.lease_s / 3, renew):
             yield
-        finally:
-            stop.set()
-            # Never wait long here: a renewal stuck in I/O must not hold the conversation.
-            done, _ = await asyncio.wait({task}, timeout=5)
-            if not done:
-                task.cancel()
+
+    async def _record_delivered(self, row_id: int | None) -> None:
+        if row_id is not None:
+            async with self.database.session(single_statement=True) as session:
+                await Inbox(session).mark_row_delivered(row_id)
 
     async def _drop_unreadable(self, channel: str, row: NextRow) -> None:
         log.error("inbox_row_unreadable", channel=channel)

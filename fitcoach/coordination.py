@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from fitcoach.metrics import ERRORS
+from fitcoach.metrics import ERRORS, LEASES_EXPIRED
 
 log = structlog.get_logger(__name__)
 
@@ -25,7 +25,8 @@ class Lease(Protocol):
     """A lock taken without waiting; it expires unless renewed (a dead holder loses it)."""
 
     async def renew(self) -> bool:
-        """Extend the lease; False when it was lost (expired and taken, or the backend failed)."""
+        """Extend the lease; False when another worker holds it now. A backend failure counts
+        as held (the inbox claims keep the order meanwhile)."""
 
     async def release(self) -> None:
         """Give the lock back; never raises."""
@@ -134,12 +135,24 @@ class RedisLease:
         self._local = local
 
     async def renew(self) -> bool:
-        """Reset the Redis expiry; False when the lock was lost or Redis fails."""
+        """Reset the Redis expiry; an expired lock nobody took is taken back. False when
+        another worker holds it; True while Redis fails (nothing to compare with)."""
+        from redis.exceptions import LockNotOwnedError
+
         try:
             await self._lock.reacquire()
+        except LockNotOwnedError:
+            try:
+                retaken = bool(await self._lock.do_acquire(self._lock.local.token))
+            except Exception as exc:
+                log.warning("redis_lease_unknown", error_type=type(exc).__name__)
+                return True
+            log.warning("redis_lease_expired", retaken=retaken)
+            LEASES_EXPIRED.labels("retaken" if retaken else "lost").inc()
+            return retaken
         except Exception as exc:
-            log.warning("redis_lease_lost", error_type=type(exc).__name__)
-            return False
+            ERRORS.labels("redis").inc()
+            log.warning("redis_lease_unknown", error_type=type(exc).__name__)
         return True
 
     async def release(self) -> None:

@@ -24,6 +24,11 @@ FALLBACKS = Counter("fitcoach_fallbacks_total", "Remote model failures answered 
 ERRORS = Counter("fitcoach_errors_total", "Errors by place", ["where"])
 IN_FLIGHT = Gauge("fitcoach_messages_in_flight", "Accepted messages not yet answered")
 DUPLICATES = Counter("fitcoach_duplicates_total", "Duplicate deliveries dropped", ["channel"])
+LEASES_EXPIRED = Counter(
+    "fitcoach_leases_expired_total",
+    "Conversation leases found expired at renewal: taken back, or lost to another worker",
+    ["outcome"],
+)
 HTTP_LATENCY = Histogram(
     "fitcoach_http_seconds",
     "HTTP request handling time (webhook ack latency)",

@@ -251,7 +251,7 @@ class Inbox:
             ).first()
             return NextRow(found[0], found[1], found[2]) if found is not None else None
         if delivered is not None:
-            await self._mark_row_delivered(delivered)
+            await self.mark_row_delivered(delivered)
         row = await self.next_in_conversation(channel, conversation_id)
         if row is None:
             return None
@@ -287,7 +287,8 @@ class Inbox:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def _mark_row_delivered(self, row_id: int) -> None:
+    async def mark_row_delivered(self, row_id: int) -> None:
+        """Record that the reply to this row went out (once)."""
         await self.session.execute(
             update(InboxMessage)
             .where(InboxMessage.id == row_id, InboxMessage.delivered_at.is_(None))

@@ -232,3 +232,44 @@ async def test_a_reply_stored_but_never_sent_is_found_for_resending(database: Da
         assert not await Inbox(session).mark_delivered(m.channel, m.message_id)  # only once
         row = (await session.execute(select(InboxMessage))).scalar_one()
     assert row.delivered_at is not None
+
+
+@pytest.mark.redis
+async def test_a_drain_that_lost_its_lease_stops_after_the_turn_in_progress(
+    database: Database,
+) -> None:
+    await redis_or_skip()
+    coordinator = RedisCoordinator(REDIS_URL)
+    log: list[str] = []
+    replica = Replica(database, coordinator, log, lease_s=0.9)
+    first, second = msg("lost", 0), msg("lost", 1)
+    lease_key = "fitcoach:lease:test:lost"
+    original_run = replica.run
+
+    async def slow_run(message: InboundMessage) -> list[OutboundMessage]:
+        if message == first:
+            # Meanwhile the lease expired and another worker took the conversation.
+            await coordinator.redis.set(lease_key, b"another-worker")
+            await asyncio.sleep(0.8)
+        return await original_run(message)
+
+    replica.queue.run = slow_run
+    try:
+        await replica.submit(first)
+        async with database.session() as session:
+            await Inbox(session).accept(
+                second.channel, second.message_id, second.conversation_id, second.model_dump_json()
+            )
+        await asyncio.wait_for(replica.idle(), 10)
+        assert log == [first.message_id]  # the second is left to the lease's holder
+        async with database.session() as session:
+            rows = {
+                row.message_id: row
+                for row in (await session.execute(select(InboxMessage))).scalars()
+            }
+        assert rows[first.message_id].delivered_at is not None  # its delivery still recorded
+        assert rows[second.message_id].status == "received"
+        assert await coordinator.redis.get(lease_key) == b"another-worker"
+    finally:
+        await coordinator.redis.delete(lease_key)
+        await coordinator.close()

@@ -63,6 +63,55 @@ async def test_two_replicas_never_process_one_conversation_at_once(redis_url: st
 
 
 @pytest.mark.redis
+async def test_an_expired_lease_is_taken_back_unless_another_worker_holds_it(
+    redis_url: str,
+) -> None:
+    holder, other = RedisCoordinator(redis_url), RedisCoordinator(redis_url)
+    key = f"conv-{uuid.uuid4().hex}"
+    redis_key = f"fitcoach:lease:{key}"
+    try:
+        lease = await holder.try_lock(key, 5)
+        assert lease is not None
+        assert await lease.renew()
+        await holder.redis.delete(redis_key)  # expired; nobody took it
+        assert await lease.renew()  # taken back
+        assert await other.try_lock(key, 5) is None
+        await holder.redis.set(redis_key, b"another-worker")  # expired and taken
+        assert not await lease.renew()
+        assert await holder.redis.get(redis_key) == b"another-worker"
+        await lease.release()
+        assert await holder.redis.get(redis_key) == b"another-worker"  # not ours to release
+    finally:
+        await holder.redis.delete(redis_key)
+        await holder.close()
+        await other.close()
+
+
+@pytest.mark.redis
+async def test_a_kept_lease_outlives_its_expiry_whatever_the_holder_waits_for(
+    redis_url: str,
+) -> None:
+    from fitcoach.conversation_queue import kept
+
+    coordinator = RedisCoordinator(redis_url)
+    key = f"conv-{uuid.uuid4().hex}"
+    try:
+        lease = await coordinator.try_lock(key, 0.6)
+        assert lease is not None
+        async with kept(lease, 0.2) as keeper:
+            await asyncio.sleep(1.5)  # e.g. waiting for a database connection
+            assert await coordinator.redis.exists(f"fitcoach:lease:{key}")
+            assert not keeper.lost
+            await coordinator.redis.set(f"fitcoach:lease:{key}", b"another-worker")
+            await asyncio.sleep(0.5)
+            assert keeper.lost
+        await lease.release()
+    finally:
+        await coordinator.redis.delete(f"fitcoach:lease:{key}")
+        await coordinator.close()
+
+
+@pytest.mark.redis
 async def test_rate_limits_are_shared_across_replicas(redis_url: str) -> None:
     a, b = RedisCoordinator(redis_url), RedisCoordinator(redis_url)
     key = f"ip:{uuid.uuid4().hex}"
