@@ -72,6 +72,8 @@ def _finish_statement() -> Executable:
             processed_at=bindparam("now"),
             attempts=InboxMessage.attempts + 1,
         )
+        # No ORM objects of the row are loaded here: skip finding and updating them.
+        .execution_options(synchronize_session=False)
     )
 
 

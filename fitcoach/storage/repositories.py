@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -21,7 +21,10 @@ from fitcoach.storage.models import (
     User,
     Workout,
     WorkoutSet,
+    utcnow,
 )
+
+_MESSAGE_LOG_INSERT = insert(cast(Table, MessageLog.__table__))
 
 PROFILE_FIELDS = frozenset(
     {"name", "sex", "birth_year", "height_cm", "weight_kg", "timezone", "unit_system", "goal"}
@@ -377,19 +380,20 @@ class MessageHistory:
         direction: str,
         text: str,
         external_message_id: str | None = None,
-    ) -> MessageLog:
-        """Append one message."""
-        row = MessageLog(
-            user_id=self.user_id,
-            channel=channel,
-            conversation_id=conversation_id,
-            direction=direction,
-            text=text,
-            external_message_id=external_message_id,
+    ) -> None:
+        """Append one message (two per turn: one plain INSERT, no ORM unit of work)."""
+        await self.session.execute(
+            _MESSAGE_LOG_INSERT,
+            {
+                "user_id": self.user_id,
+                "channel": channel,
+                "conversation_id": conversation_id,
+                "direction": direction,
+                "text": text,
+                "external_message_id": external_message_id,
+                "created_at": utcnow(),
+            },
         )
-        self.session.add(row)
-        await self.session.flush()
-        return row
 
     async def recent(self, conversation_id: str, limit: int = 50) -> list[MessageLog]:
         """The last messages of a conversation, oldest first."""

@@ -164,21 +164,26 @@ def detect_kind(text: str) -> tuple[str, str] | None:
     the treadmill" is a run), and at the same position the longest phrase ("stationary bike"
     over "bike", "rowing machine" over "rowing").
     """
-    low = text.lower()
-    best: tuple[int, int, str, str] | None = None
-    for r in _load():
-        if not r.default:
-            continue
-        for kw in r.keywords:
-            m = re.search(r"(?<![a-z])" + re.escape(kw) + r"(?![a-z])", low)
-            if m is None:
-                continue
-            rank = (m.start(), -len(kw))
-            if best is None or rank < (best[0], best[1]):
-                best = (rank[0], rank[1], r.activity.kind, kw)
-    if best is None:
+    pattern, kinds = _kind_triggers()
+    match = pattern.search(text.lower())
+    if match is None:
         return None
-    return best[2], best[3]
+    return kinds[match.group(1)], match.group(1)
+
+
+@lru_cache(maxsize=1)
+def _kind_triggers() -> tuple[re.Pattern[str], dict[str, str]]:
+    """One pattern of every default row's keywords, longest first (so at one position the
+    longest phrase wins), and the kind of each keyword's first row."""
+    kinds: dict[str, str] = {}
+    for r in _load():
+        if r.default:
+            for kw in r.keywords:
+                if kw:
+                    kinds.setdefault(kw, r.activity.kind)
+    ordered = sorted(kinds, key=len, reverse=True)
+    alternatives = "|".join(re.escape(kw) for kw in ordered) or "(?!)"
+    return re.compile(r"(?<![a-z])(" + alternatives + r")(?![a-z])"), kinds
 
 
 def find_activity(text: str, speed_kmh: float | None = None) -> Activity | None:

@@ -58,6 +58,15 @@ def test_detect_kind() -> None:
     assert found is not None and found.kind == "stationary_bike"
 
 
+def test_detect_kind_earliest_mention_then_longest_phrase() -> None:
+    assert detect_kind("ran on the treadmill") == ("run", "ran")
+    assert detect_kind("a swim, then a bike ride") == ("swim", "swim")
+    assert detect_kind("stationary bike then a run") == ("stationary_bike", "stationary bike")
+    assert detect_kind("Rowing machine, 20 min") == ("row", "rowing machine")
+    assert detect_kind("rowingmachine") is None  # whole words only
+    assert detect_kind("prerun stretches") is None
+
+
 def test_unknown_kind_raises() -> None:
     with pytest.raises(KeyError):
         match_activity("teleporting")
