@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from fitcoach.bootstrap import Services, open_services
 from fitcoach.config import Settings, get_settings
-from fitcoach.gc_tuning import freeze_long_lived, watch_collections
+from fitcoach.gc_tuning import freeze_long_lived, set_thresholds, watch_collections
 from fitcoach.proactive import ChannelDeliverer
 from fitcoach.scheduler import ProactiveScheduler, SchedulerSettings
 from fitcoach.storage.models import utcnow
@@ -45,6 +45,8 @@ def create_app(
                 background.append(asyncio.create_task(services.conversation.work_handed_off()))
             scheduler = _start_scheduler(services, clock)
             watch_collections()
+            python_thresholds = gc.get_threshold()
+            set_thresholds(settings.gc_thresholds)
             if settings.gc_freeze:
                 log.info("gc_frozen", objects=freeze_long_lived())
             try:
@@ -52,6 +54,7 @@ def create_app(
             finally:
                 if settings.gc_freeze:
                     gc.unfreeze()  # what start-up held may be garbage once services close
+                set_thresholds(python_thresholds)
                 # Stop background work and wait for it *before* the database closes: a task
                 # cancelled mid-query must finish its rollback while connections still exist.
                 for task in background:

@@ -38,3 +38,8 @@ def freeze_long_lived() -> int:
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()
+
+
+def set_thresholds(thresholds: tuple[int, int, int]) -> None:
+    """Apply the collector's generation thresholds (``gc.set_threshold``)."""
+    gc.set_threshold(*thresholds)

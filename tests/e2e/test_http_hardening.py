@@ -55,6 +55,14 @@ def test_startup_freezes_long_lived_objects_and_gc_pauses_are_measured(tmp_path:
     assert gc.get_freeze_count() == 0  # given back on shutdown
 
 
+def test_collector_thresholds_are_set_while_serving_and_given_back(tmp_path: Path) -> None:
+    python_thresholds = gc.get_threshold()
+    settings = get_settings(data_dir=tmp_path / "var", model="offline", gc_thresholds=(9000, 7, 5))
+    with TestClient(create_app(settings)):
+        assert gc.get_threshold() == (9000, 7, 5)
+    assert gc.get_threshold() == python_thresholds
+
+
 def test_gc_freeze_can_be_turned_off(client: TestClient) -> None:
     assert client.get("/health/live").status_code == 200
     assert gc.get_freeze_count() == 0
