@@ -17,6 +17,7 @@ from fitcoach.agent.graph import build_agent_graph
 from fitcoach.agent.models import create_chat_model
 from fitcoach.agent.offline_model import OfflineChatModel
 from fitcoach.agent.prompts import DEFAULT_PROMPTS_DIR, coach_prompt
+from fitcoach.agent.trace_hooks import run_trace_hooks_inline
 from fitcoach.config import Settings
 from fitcoach.conversation import ConversationService
 from fitcoach.coordination import Coordinator, create_coordinator
@@ -73,6 +74,7 @@ async def open_services(
     )
     coordinator = create_coordinator(settings.redis_url)
     await asyncio.to_thread(warm_up)
+    run_trace_hooks_inline()
     prompt = coach_prompt(settings.prompts_dir or DEFAULT_PROMPTS_DIR)
     prompts = PromptService(database, settings.prompts_dir)
     await prompts.start()  # creates missing admin tables; loads files + overrides
