@@ -51,13 +51,17 @@ class AccessPolicy:
         """The policy in force on a channel (``open`` for channels not listed)."""
         return self.policies.get(channel, "open")
 
+    def admits_without_lookup(self, channel: str, external_id: str) -> bool:
+        """True when this identity is served without reading any access record."""
+        return self.policy_for(channel) == "open" or f"{channel}:{external_id}" in self.allowlist
+
     async def check(
         self, session: AsyncSession, channel: str, external_id: str, name: str | None
     ) -> AccessDecision:
         """Decide for one inbound message; may create a pending pairing request."""
-        policy = self.policy_for(channel)
-        if policy == "open" or f"{channel}:{external_id}" in self.allowlist:
+        if self.admits_without_lookup(channel, external_id):
             return AccessDecision(True)
+        policy = self.policy_for(channel)
         if policy == "allowlist":
             return AccessDecision(False, "Sorry, this coach is private and you're not on its list.")
         grant = await self._grant(session, channel, external_id, name)

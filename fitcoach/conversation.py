@@ -15,7 +15,7 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -50,12 +50,12 @@ from fitcoach.privacy import (
     parse_privacy_command,
 )
 from fitcoach.storage.database import Database
-from fitcoach.storage.inbox import Inbox
+from fitcoach.storage.inbox import FinishedTurn, Inbox
 from fitcoach.storage.inbox_writer import InboxWriter
 from fitcoach.storage.media import MediaStore
 from fitcoach.storage.models import User, utcnow
 from fitcoach.storage.person_lookup import find_person_at_turn
-from fitcoach.storage.repositories import MessageHistory, UserDirectory
+from fitcoach.storage.repositories import UserDirectory
 
 log = structlog.get_logger(__name__)
 
@@ -259,13 +259,14 @@ class ConversationService:
     async def _run_turn(self, message: InboundMessage, thread_id: str) -> list[OutboundMessage]:
         user_id: int | None = None
         status = "done"
+        received_at = utcnow()
         try:
             opened = await self._open_turn(message)
             if isinstance(opened, tuple) and isinstance(opened[0], AgentReply):
                 reply, status = opened
                 MESSAGES.labels(message.channel, status).inc()
                 outbound = [to_outbound(reply)]
-                await self._close_turn(message, None, status, outbound)
+                await self._close_turn(message, None, status, outbound, received_at)
                 if status == "deleted":
                     async with self.database.session() as session:
                         await Inbox(session).redact(message.channel, message.message_id)
@@ -290,7 +291,7 @@ class ConversationService:
             reply, status = AgentReply(text=FAILURE_REPLY), "failed"
         MESSAGES.labels(message.channel, status).inc()
         outbound = [to_outbound(reply)]
-        await self._close_turn(message, user_id, status, outbound)
+        await self._close_turn(message, user_id, status, outbound, received_at)
         if self.extractor is not None and user_id is not None and status == "done" and message.text:
             # Durable facts ("I'm vegetarian") are remembered after the reply, off the hot path;
             # the model helps only on turns where it answered (not fast-path logs, not outages).
@@ -394,6 +395,23 @@ class ConversationService:
         is_link, code = parse_link_command(message.text)
         if is_link:
             return await self._link_gate(message, code)
+        if (
+            self.access.admits_without_lookup(message.channel, message.external_user_id)
+            and not message.images
+            and not message.audio
+        ):
+            # The usual turn reads one row (no transaction); first contact, a pending
+            # deletion and privacy commands take the path below.
+            async with self.database.session(single_statement=True) as session:
+                person = await find_person_at_turn(
+                    session, message.channel, message.external_user_id
+                )
+            if (
+                person is not None
+                and person.deletion_expires_at is None
+                and self._privacy_command(message, person.user) is None
+            ):
+                return context_for(person.user, message, person.personality), [], []
         async with self.database.session() as session:
             denied = await self._denied(session, message)
             if denied is not None:
@@ -433,7 +451,8 @@ class ConversationService:
         message: InboundMessage,
         personality: str | None,
     ) -> OpenedTurn:
-        """Store the message's media and log entry; the trusted context for the agent."""
+        """Store the message's media; the trusted context for the agent (the message is
+        logged with its reply when the turn closes)."""
         store = MediaStore(session, user.id, self.media_dir)
         photo_ids = [
             (await store.add(Path(a.ref), "image", a.mime_type)).id for a in message.images
@@ -442,13 +461,6 @@ class ConversationService:
         for attachment in message.audio:
             row = await store.add(Path(attachment.ref), "audio", attachment.mime_type)
             audio.append(AudioClip(path=Path(row.path), mime_type=row.mime_type))
-        await MessageHistory(session, user.id).record(
-            channel=message.channel,
-            conversation_id=message.conversation_id,
-            direction="in",
-            text=message.text,
-            external_message_id=message.message_id,
-        )
         return context_for(user, message, personality), photo_ids, audio
 
     async def _close_turn(
@@ -457,24 +469,23 @@ class ConversationService:
         user_id: int | None,
         status: str,
         outbound: list[OutboundMessage],
+        received_at: datetime,
     ) -> None:
+        """Record the outcome; a known person's message and reply go to their log with it."""
+        turn = FinishedTurn(
+            channel=message.channel,
+            message_id=message.message_id,
+            conversation_id=message.conversation_id,
+            status=status,
+            reply=json.dumps([r.model_dump() for r in outbound]),
+            user_id=user_id,
+            in_text=message.text,
+            out_texts=tuple(r.text for r in outbound),
+            received_at=received_at,
+        )
         try:
-            async with self.database.session() as session:
-                if user_id is not None:
-                    for reply in outbound:
-                        await MessageHistory(session, user_id).record(
-                            channel=message.channel,
-                            conversation_id=message.conversation_id,
-                            direction="out",
-                            text=reply.text,
-                        )
-                await Inbox(session).finish(
-                    message.channel,
-                    message.message_id,
-                    user_id=user_id,
-                    status=status,
-                    reply=json.dumps([r.model_dump() for r in outbound]),
-                )
+            async with self.database.session(single_statement=turn.single_statement) as session:
+                await Inbox(session).finish_turn(turn)
         except Exception:
             ERRORS.labels("bookkeeping").inc()
             # The reply still goes out; the bookkeeping failure is logged.

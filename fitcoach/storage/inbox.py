@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Executable
 
 from fitcoach.storage.models import InboxMessage, utcnow
+from fitcoach.storage.repositories import MessageHistory
 
 _INSERTS: dict[str, Executable] = {}
 
@@ -54,6 +55,58 @@ _CLAIM_NEXT_POSTGRESQL = text(
     bindparam("delivered", type_=Integer),
     bindparam("worker", type_=String),
 )
+
+
+# The end of a turn as one PostgreSQL round trip: the message and the reply go into the
+# person's message log and the inbox row records the outcome, together or not at all (a
+# turn re-run after a crash logs its message once).
+_FINISH_TURN_POSTGRESQL = text(
+    """
+    WITH logged AS (
+        INSERT INTO message_log
+            (user_id, channel, conversation_id, direction, external_message_id, text, created_at)
+        VALUES (:user_id, :channel, :conversation_id, 'in', :message_id, :in_text, :received_at),
+               (:user_id, :channel, :conversation_id, 'out', NULL, :out_text, :now)
+    )
+    UPDATE inbox SET status = :status, reply = :reply, user_id = :user_id,
+                     processed_at = :now, attempts = attempts + 1
+    WHERE channel = :channel AND message_id = :message_id
+    """
+).bindparams(
+    bindparam("user_id", type_=Integer),
+    bindparam("channel", type_=String),
+    bindparam("conversation_id", type_=String),
+    bindparam("message_id", type_=String),
+    bindparam("in_text", type_=String),
+    bindparam("out_text", type_=String),
+    bindparam("received_at", type_=DateTime(timezone=True)),
+    bindparam("now", type_=DateTime(timezone=True)),
+    bindparam("status", type_=String),
+    bindparam("reply", type_=String),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedTurn:
+    """A turn's outcome for the inbox, and the exchange for the person's message log."""
+
+    channel: str
+    message_id: str
+    conversation_id: str
+    status: str
+    reply: str
+    """The outbound messages as stored JSON (re-sent if delivery is interrupted)."""
+    user_id: int | None = None
+    """None for replies given before a person was known (nothing goes to a message log)."""
+    in_text: str = ""
+    out_texts: tuple[str, ...] = ()
+    received_at: datetime | None = None
+
+    @property
+    def single_statement(self) -> bool:
+        """True when :meth:`Inbox.finish_turn` records this turn in one statement on
+        PostgreSQL (so it may run in autocommit mode)."""
+        return self.user_id is None or len(self.out_texts) == 1
 
 
 @cache
@@ -165,6 +218,53 @@ class Inbox:
                 "new_user_id": user_id,
                 "now": utcnow(),
             },
+        )
+
+    async def finish_turn(self, turn: FinishedTurn) -> None:
+        """Record the outcome and, for a known person, log the message and the reply."""
+        now = utcnow()
+        dialect = self.session.bind.dialect.name if self.session.bind is not None else ""
+        if dialect == "postgresql" and turn.user_id is not None and turn.single_statement:
+            connection = await self.session.connection()
+            await connection.execute(
+                _FINISH_TURN_POSTGRESQL,
+                {
+                    "user_id": turn.user_id,
+                    "channel": turn.channel,
+                    "conversation_id": turn.conversation_id,
+                    "message_id": turn.message_id,
+                    "in_text": turn.in_text,
+                    "out_text": turn.out_texts[0],
+                    "received_at": turn.received_at or now,
+                    "now": now,
+                    "status": turn.status,
+                    "reply": turn.reply,
+                },
+            )
+            return
+        if turn.user_id is not None:
+            history = MessageHistory(self.session, turn.user_id)
+            await history.record(
+                channel=turn.channel,
+                conversation_id=turn.conversation_id,
+                direction="in",
+                text=turn.in_text,
+                external_message_id=turn.message_id,
+                created_at=turn.received_at,
+            )
+            for out_text in turn.out_texts:
+                await history.record(
+                    channel=turn.channel,
+                    conversation_id=turn.conversation_id,
+                    direction="out",
+                    text=out_text,
+                )
+        await self.finish(
+            turn.channel,
+            turn.message_id,
+            user_id=turn.user_id,
+            status=turn.status,
+            reply=turn.reply,
         )
 
     async def redact(self, channel: str, message_id: str) -> None:

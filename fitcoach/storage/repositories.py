@@ -380,8 +380,9 @@ class MessageHistory:
         direction: str,
         text: str,
         external_message_id: str | None = None,
+        created_at: datetime | None = None,
     ) -> None:
-        """Append one message (two per turn: one plain INSERT, no ORM unit of work)."""
+        """Append one message (one plain INSERT, no ORM unit of work)."""
         await self.session.execute(
             _MESSAGE_LOG_INSERT,
             {
@@ -391,7 +392,7 @@ class MessageHistory:
                 "direction": direction,
                 "text": text,
                 "external_message_id": external_message_id,
-                "created_at": utcnow(),
+                "created_at": created_at or utcnow(),
             },
         )
 

@@ -1,0 +1,106 @@
+"""The end of a turn: outcome, message and reply recorded together, on SQLite and on a real
+PostgreSQL (where it is one statement in autocommit mode)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from fitcoach.storage.database import Database
+from fitcoach.storage.inbox import FinishedTurn, Inbox
+from fitcoach.storage.models import InboxMessage, MessageLog, utcnow
+from fitcoach.storage.repositories import UserDirectory
+
+
+@pytest.fixture
+def database(engine_database: Database) -> Database:
+    return engine_database
+
+
+async def _accepted_with_person(database: Database) -> int:
+    async with database.session() as session:
+        await Inbox(session).accept("telegram", "m1", "chat1", '{"m":"m1"}')
+        return (await UserDirectory(session).resolve("telegram", "ann")).id
+
+
+def _turn(user_id: int | None, *out_texts: str) -> FinishedTurn:
+    return FinishedTurn(
+        channel="telegram",
+        message_id="m1",
+        conversation_id="chat1",
+        status="done",
+        reply='[{"text": "stored"}]',
+        user_id=user_id,
+        in_text="any tips?",
+        out_texts=out_texts,
+        received_at=utcnow() - timedelta(seconds=2),
+    )
+
+
+async def _finish(database: Database, turn: FinishedTurn) -> list[str]:
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with database.session(single_statement=turn.single_statement) as session:
+            await Inbox(session).finish_turn(turn)
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", seen)
+    return statements
+
+
+async def _log(database: Database) -> list[MessageLog]:
+    async with database.session() as session:
+        found = await session.execute(select(MessageLog).order_by(MessageLog.id))
+        return list(found.scalars())
+
+
+async def _inbox_row(database: Database) -> InboxMessage:
+    async with database.session() as session:
+        found = await session.execute(select(InboxMessage).where(InboxMessage.message_id == "m1"))
+        return found.scalar_one()
+
+
+async def test_a_turn_logs_the_message_and_the_reply_with_its_outcome(
+    database: Database, engine_url: str
+) -> None:
+    user_id = await _accepted_with_person(database)
+    statements = await _finish(database, _turn(user_id, "Keep going!"))
+    if engine_url.startswith("postgresql"):
+        assert statements == ["WITH"]  # one round trip: no BEGIN/COMMIT, one statement
+    log = await _log(database)
+    assert [(m.direction, m.text, m.user_id) for m in log] == [
+        ("in", "any tips?", user_id),
+        ("out", "Keep going!", user_id),
+    ]
+    assert log[0].external_message_id == "m1" and log[1].external_message_id is None
+    assert log[0].created_at < log[1].created_at  # the message when it arrived, then the reply
+    row = await _inbox_row(database)
+    assert (row.status, row.user_id, row.reply, row.attempts) == (
+        "done",
+        user_id,
+        '[{"text": "stored"}]',
+        1,
+    )
+    assert row.processed_at is not None
+
+
+async def test_a_reply_before_a_person_is_known_logs_nothing(database: Database) -> None:
+    await _accepted_with_person(database)
+    await _finish(database, _turn(None, "Sorry, this coach is private."))
+    assert await _log(database) == []
+    assert (await _inbox_row(database)).status == "done"
+
+
+async def test_several_replies_are_logged_in_one_transaction(database: Database) -> None:
+    user_id = await _accepted_with_person(database)
+    turn = _turn(user_id, "first", "second")
+    assert not turn.single_statement
+    await _finish(database, turn)
+    assert [m.text for m in await _log(database)] == ["any tips?", "first", "second"]
+    assert (await _inbox_row(database)).status == "done"
