@@ -416,9 +416,7 @@ class ConversationService:
             denied = await self._denied(session, message)
             if denied is not None:
                 return denied
-            person = await find_person_at_turn(
-                session, message.channel, message.external_user_id
-            )
+            person = await find_person_at_turn(session, message.channel, message.external_user_id)
             user = person.user if person is not None else None
             pending = (
                 person is not None
