@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from fitcoach.channels.slack.events import ACTION_PREFIX, is_direct
+from fitcoach.channels.slack.events import ACTION_PREFIX, is_direct, usable_response_url
 from fitcoach.channels.slack.render import escape
 
 log = structlog.get_logger(__name__)
@@ -55,8 +55,8 @@ async def retire_buttons(
     message = body.get("message") or {}
     channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
     user = (body.get("user") or {}).get("id")
-    response_url = body.get("response_url")
-    if container.get("is_ephemeral") and isinstance(response_url, str):
+    response_url = usable_response_url(body.get("response_url"))
+    if container.get("is_ephemeral") and response_url is not None:
         line = chosen_line(label, user, private=True)
         webhook = AsyncWebhookClient(url=response_url, session=session, timeout=10)
         response = await webhook.send(

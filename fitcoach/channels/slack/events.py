@@ -9,6 +9,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from fitcoach.channels.base import InboundMessage
 
@@ -17,6 +18,7 @@ ACTION_PREFIX = "fitcoach_choice"
 # Message subtypes that are still a person talking to us; every other subtype is ignored
 # (bot_message, message_changed, message_deleted, channel_join, ...).
 PERSON_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
+
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
@@ -186,7 +188,14 @@ def parse_command(body: dict[str, Any], *, team_id: str | None) -> ParsedMessage
     text = clean_text(str(body.get("text") or ""))
     user, channel_id = body.get("user_id"), body.get("channel_id")
     trigger = body.get("trigger_id")
-    if not text or not isinstance(user, str) or not isinstance(channel_id, str) or not trigger:
+    response_url = usable_response_url(body.get("response_url"))
+    if (
+        not text
+        or not isinstance(user, str)
+        or not isinstance(channel_id, str)
+        or not trigger
+        or response_url is None  # the private reply has nowhere to go
+    ):
         return None
     # A slash command can come from any channel, also a DM between two people: the
     # conversation is the person's own in that channel, and the reply (via response_url,
@@ -206,7 +215,7 @@ def parse_command(body: dict[str, Any], *, team_id: str | None) -> ParsedMessage
             }
         },
     )
-    target = ReplyTarget(channel=channel_id, response_url=body.get("response_url"), ephemeral=True)
+    target = ReplyTarget(channel=channel_id, response_url=response_url, ephemeral=True)
     return ParsedMessage(inbound, target)
 
 
@@ -227,7 +236,8 @@ def parse_action(body: dict[str, Any], *, team_id: str | None) -> ParsedMessage 
         return None
     container = body.get("container") or {}
     message = body.get("message") or {}
-    ephemeral = bool(container.get("is_ephemeral") and body.get("response_url"))
+    response_url = usable_response_url(body.get("response_url"))
+    ephemeral = bool(container.get("is_ephemeral") and response_url)
     # A non-ephemeral message with our buttons in a D… channel is the bot's own DM (the bot
     # cannot post in other people's DMs); ephemeral ones came from a slash command.
     direct = is_direct(channel_id) and not ephemeral
@@ -245,7 +255,18 @@ def parse_action(body: dict[str, Any], *, team_id: str | None) -> ParsedMessage 
         metadata={"slack": {"kind": "action", "channel": channel_id, "thread_ts": thread_ts}},
     )
     if ephemeral:
-        target = ReplyTarget(channel=channel_id, response_url=body["response_url"], ephemeral=True)
+        target = ReplyTarget(channel=channel_id, response_url=response_url, ephemeral=True)
     else:
         target = ReplyTarget(channel=channel_id, thread_ts=thread_ts)
     return ParsedMessage(inbound, target)
+
+
+def usable_response_url(value: object) -> str | None:
+    """A ``response_url`` that can be posted to (an absolute http(s) URL), else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    return value if parts.scheme in ("https", "http") and parts.hostname else None

@@ -23,7 +23,13 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from fitcoach.access import AccessPolicy
 from fitcoach.channels.slack import team_render
 from fitcoach.channels.slack.background import Background
-from fitcoach.channels.slack.events import CHANNEL, ParsedMessage, identity, is_direct
+from fitcoach.channels.slack.events import (
+    CHANNEL,
+    ParsedMessage,
+    identity,
+    is_direct,
+    usable_response_url,
+)
 from fitcoach.channels.slack.render import SlackPayload
 from fitcoach.channels.slack.team_commands import GOAL_HELP, TeamCommand
 from fitcoach.scheduler.delivery import DeliveryResult
@@ -185,7 +191,12 @@ class SlackTeams:
         workspace = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
         if action is None or not isinstance(user, str) or not isinstance(channel, str):
             return
-        where = Where(str(workspace or "-"), channel, user, response_url=body.get("response_url"))
+        where = Where(
+            str(workspace or "-"),
+            channel,
+            user,
+            response_url=usable_response_url(body.get("response_url")),
+        )
         joining = action.get("action_id") == team_render.JOIN_ACTION
         reply = await self.run(where, TeamCommand("join" if joining else "leave"))
         async with self.database.session() as session:
