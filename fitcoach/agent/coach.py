@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -66,10 +66,14 @@ class CoachAgent:
         graph: Any,
         transcriber: BaseChatModel | None = None,
         media_root: Path | None = None,
+        may_await_answer: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
         self.graph = graph
         self.transcriber = transcriber
         self.media_root = media_root
+        self.may_await_answer = may_await_answer
+        """A cheap check whether a thread may wait for an answer; without it every turn
+        loads the thread's state to look for a pending confirmation."""
 
     async def respond(
         self,
@@ -101,7 +105,9 @@ class CoachAgent:
             SAFETY_FLAGS.labels(",".join(sorted(screen.flags))).inc()
             return AgentReply(text=screen.reply, routes=["safety"], transcript=transcript)
         config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
-        state = await self.graph.aget_state(config)
+        state = None
+        if self.may_await_answer is None or await self.may_await_answer(thread_id):
+            state = await self.graph.aget_state(config)
         if state is not None and state.interrupts and not photo_ids:
             before = len(state.values.get("messages", []))
             result = await self.graph.ainvoke(

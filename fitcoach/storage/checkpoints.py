@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -12,6 +12,26 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from fitcoach.config import Settings
 
 CHECKPOINT_SETUP_LOCK = 7_346_113
+
+INTERRUPT_CHANNEL = "__interrupt__"
+"""The channel of the pending writes that record a graph waiting for an answer (part of
+LangGraph's stored format; tests/integration/test_interrupt_probe.py checks it)."""
+
+# A thread can wait for an answer only if its latest checkpoint has an interrupt write.
+# Both lookups go by the tables' primary keys (langgraph-checkpoint-postgres 3.x schema).
+_PENDING_INTERRUPT_POSTGRESQL = """
+    SELECT EXISTS (
+        SELECT 1 FROM checkpoint_writes
+        WHERE thread_id = %(thread)s AND checkpoint_ns = '' AND channel = %(channel)s
+          AND checkpoint_id = (
+              SELECT max(checkpoint_id) FROM checkpoints
+              WHERE thread_id = %(thread)s AND checkpoint_ns = ''
+          )
+    ) AS pending
+"""
+
+InterruptProbe = Callable[[str], Awaitable[bool]]
+"""``await probe(thread_id)``: False only when the thread certainly waits for no answer."""
 
 
 @asynccontextmanager
@@ -65,3 +85,25 @@ async def _postgres(conninfo: str) -> AsyncIterator[BaseCheckpointSaver[str]]:
         yield AsyncPostgresSaver(pool)  # type: ignore[arg-type]
     finally:
         await pool.close()
+
+
+def interrupt_probe(saver: BaseCheckpointSaver[str]) -> InterruptProbe | None:
+    """For the PostgreSQL checkpointer, a one-row check whether a thread may be waiting for
+    an answer (a confirmation it asked for): the other turns then load the thread's state once
+    (by the run) instead of twice. None for other checkpointers."""
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+    from psycopg_pool import AsyncConnectionPool
+
+    if not isinstance(saver, AsyncPostgresSaver) or not isinstance(saver.conn, AsyncConnectionPool):
+        return None
+    pool = saver.conn  # its connections return rows as dicts (see _postgres)
+
+    async def may_await_answer(thread_id: str) -> bool:
+        async with pool.connection() as conn:
+            cursor = await conn.execute(
+                _PENDING_INTERRUPT_POSTGRESQL, {"thread": thread_id, "channel": INTERRUPT_CHANNEL}
+            )
+            row = await cursor.fetchone()
+        return bool(row and row["pending"])
+
+    return may_await_answer
