@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
+from langchain_core.language_models import BaseChatModel
 
 from fitcoach.access import AccessPolicy
 from fitcoach.admin.prompt_service import PromptService
@@ -55,6 +56,18 @@ def warm_up() -> None:
     """Load the food and exercise indexes before the first message needs them."""
     get_food_database()
     get_exercise_catalog()
+
+
+async def close_model(model: BaseChatModel) -> None:
+    """Close the model's HTTP sessions on this loop (models that hold some say so by having
+    an ``aclose``); a failure is logged, shutdown goes on."""
+    aclose = getattr(model, "aclose", None)
+    if aclose is None:
+        return
+    try:
+        await aclose()
+    except Exception as exc:
+        log.warning("model_close_failed", error_type=type(exc).__name__)
 
 
 @asynccontextmanager
@@ -127,6 +140,7 @@ async def open_services(
                 )
             finally:
                 await conversation.drain()  # background turns end before their database does
+                await close_model(model)
     finally:
         await coordinator.close()
         await database.dispose()

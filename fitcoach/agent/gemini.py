@@ -26,22 +26,28 @@ the SDK's own step. bench/model_client.py (app tools bound, 8 messages, 20 concu
 CPU per call: 13.5 ms before, 8 ms after (min of rounds 13.4 → 6.9 ms; the library's plain
 ``ChatGoogleGenerativeAI``: 17 ms).
 
-Not changed: the SDK's aiohttp session is created with ``trust_env=True`` (hard-coded in
-``BaseApiClient._get_aiohttp_session``), so each request runs two thread-pool jobs (netrc and
-environment proxy lookups), ≈ 0.5-1 ms of CPU per call. No public option turns that off:
-``HttpOptions.async_client_args`` only reach ``session.request`` (an explicit ``proxy`` skips
-the proxy lookup only when there is a proxy; nothing skips netrc), and ``aiohttp_client`` needs
-a session bound to the event loop when the client is built, which langchain does for us."""
+The SDK's aiohttp session is created with ``trust_env=True`` (hard-coded in
+``BaseApiClient._get_aiohttp_session``), so each request ran two thread-pool jobs: a ``.netrc``
+read and an environment proxy lookup (≈ 3 % of a worker's CPU under bench/load.py). No public
+option turns that off (``HttpOptions.async_client_args`` only reach ``session.request``;
+``aiohttp_client`` needs a session bound to an event loop when langchain builds the client).
+:func:`_use_session_without_env_lookups` puts a session into the SDK's per-loop session cache
+before the SDK makes its own: the same connector and buffer settings, ``trust_env=False``, and
+the environment's proxy for the API's address (``HTTPS_PROXY``/``NO_PROXY``…) looked up once
+when the session is made. The API key travels in a header, so ``.netrc`` is never needed."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from google.genai import _common, types
+import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
+from google.genai import _api_client, _common, types
 from google.genai import models as genai_models
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import AIMessage
@@ -50,6 +56,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_google_genai import ChatGoogleGenerativeAI
 from pydantic import PrivateAttr
+from yarl import URL
 
 MAX_CACHED_TOOLSETS = 32
 _declarations: OrderedDict[str, list[Any] | None] = OrderedDict()
@@ -78,6 +85,7 @@ class CachedToolsGemini(ChatGoogleGenerativeAI):
     def async_client(self) -> Any:
         """The SDK's async client, whose ``models`` sends the cached tool declarations."""
         aio = super().async_client
+        _use_session_without_env_lookups(aio._api_client)
         view = self._cached_aio
         if view is None or view.aio is not aio:
             view = self._cached_aio = _CachedToolsAsyncClient(aio)
@@ -121,6 +129,41 @@ class CachedToolsGemini(ChatGoogleGenerativeAI):
         if functions is None and isinstance(tools, list) and _is_bound_schema_list(tools):
             _declarations_by_list[id(tools)] = (tools, declarations)
         return _copy(declarations)
+
+
+def _use_session_without_env_lookups(api_client: Any) -> None:
+    """Give the SDK this loop's aiohttp session before it makes one with ``trust_env``."""
+    if (
+        api_client.vertexai
+        or api_client._http_options.aiohttp_client
+        or not api_client._use_aiohttp()
+    ):
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    with api_client._sync_auth_lock:
+        session = api_client._aiohttp_sessions.get(loop)
+        if session is not None and not api_client._is_session_closed(session):
+            return
+        proxy, proxy_auth = _environment_proxy(api_client._http_options.base_url)
+        api_client._aiohttp_sessions[loop] = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0),
+            trust_env=False,
+            read_bufsize=_api_client.READ_BUFFER_SIZE,
+            proxy=proxy,
+            proxy_auth=proxy_auth,
+        )
+
+
+def _environment_proxy(base_url: str | None) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+    """The proxy the environment names for the API's address (what a ``trust_env`` session
+    looks up on every request), or none."""
+    try:
+        return get_env_proxy_for_url(URL(base_url or "https://generativelanguage.googleapis.com/"))
+    except LookupError:
+        return None, None
 
 
 def _schemas_of(tools: tuple[BaseTool, ...]) -> list[dict[str, Any]]:

@@ -302,3 +302,33 @@ async def test_model_errors_raise_what_the_library_raises(
     assert raised[0] is raised[1]
     assert served_here == [True]
     assert len(fake.requests_for("generateContent")) == 2
+
+
+async def test_requests_use_a_session_without_per_request_environment_lookups(
+    models: Pair, fake: FakeGemini
+) -> None:
+    fake.reply_text("hi")
+    await models.cached.ainvoke([HumanMessage("hello")])
+    await models.cached.ainvoke([HumanMessage("again")])
+    assert len(fake.requests_for("generateContent")) == 2
+    assert models.cached.client is not None
+    api_client = models.cached.client._api_client
+    [session] = api_client._aiohttp_sessions.values()
+    assert session.trust_env is False  # no .netrc read, no proxy lookup per request
+    await models.cached.aclose()
+    assert session.closed
+
+
+def test_the_environments_proxy_is_looked_up_once_for_the_api_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert gemini._environment_proxy(None) == (None, None)
+    monkeypatch.setenv("HTTPS_PROXY", "http://user:secret@proxy.internal:3128")
+    proxy, auth = gemini._environment_proxy(None)
+    assert str(proxy) == "http://proxy.internal:3128"
+    assert auth is not None and (auth.login, auth.password) == ("user", "secret")
+    assert gemini._environment_proxy("http://127.0.0.1:9/") == (None, None)  # HTTP_PROXY unset
+    monkeypatch.setenv("NO_PROXY", "generativelanguage.googleapis.com")
+    assert gemini._environment_proxy(None) == (None, None)
