@@ -131,7 +131,7 @@ def images_from_turn(
 ) -> list[Attachment]:
     """The images that this turn's tool results point to (files that exist; with
     ``allowed_root``, only files under it), in order and without duplicates."""
-    root = allowed_root.resolve() if allowed_root is not None else None
+    root: Path | None = None  # resolved only when a result names an image (file system calls)
     images: list[Attachment] = []
     seen: set[str] = set()
     for message in turn:
@@ -147,8 +147,10 @@ def images_from_turn(
         path = Path(image["path"]).resolve()
         if str(path) in seen or not path.is_file():
             continue
-        if root is not None and not path.is_relative_to(root):
-            continue
+        if allowed_root is not None:
+            root = root or allowed_root.resolve()
+            if not path.is_relative_to(root):
+                continue
         seen.add(str(path))
         images.append(
             Attachment(
