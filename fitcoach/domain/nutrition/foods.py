@@ -732,6 +732,11 @@ class FoodDatabase:
         self._idf = {t: math.log(1 + n / len(p)) for t, p in self._postings.items()}
         self._vocab = list(self._postings)
         self._max_idf = math.log(1 + n)
+        # The most a food's score can exceed 100 × its query coverage (see _score): head noun
+        # +3, brand asked for +4, raw/cooked +3, group prior (never positive), popularity.
+        self._max_bonus = 10.0 + max(
+            0.0, *_GROUP_PRIOR.values(), *(e.popular for e in self._entries)
+        )
         self._alias_vocab = {t for key in self._aliases for t in key}
         self._fuzzy = lru_cache(maxsize=8192)(self._fuzzy_uncached)
 
@@ -879,8 +884,11 @@ class FoodDatabase:
             return tokens, direct
         return tokens, None
 
-    def search(self, query: str, limit: int = 5) -> FoodSearchResult:
-        """Rank foods for a free-text ``query`` (best first)."""
+    def search(self, query: str, limit: int = 5, *, floor: float | None = None) -> FoodSearchResult:
+        """Rank foods for a free-text ``query`` (best first).
+
+        ``floor``: a caller that discards every result scoring below it gets no matches at all
+        when no food can reach it (found without scoring each candidate)."""
         q_tokens = tuple(t for t in tokenize(query) if t not in STOPWORDS)
         if not q_tokens:
             return FoodSearchResult(query, (), 0.0)
@@ -893,7 +901,7 @@ class FoodDatabase:
             direct = self._soft_default(q_tokens)
         # de-duplicate, keep order
         q_tokens = tuple(dict.fromkeys(q_tokens))
-        scored = self._score(q_tokens, limit=max(limit, 8))
+        scored = self._score(q_tokens, limit=max(limit, 8), floor=floor if direct is None else None)
         matches: list[FoodMatch] = []
         if direct is not None and direct in self._foods:
             matches.append(FoodMatch(self._foods[direct], 100.0))
@@ -942,7 +950,9 @@ class FoodDatabase:
             conf -= 0.05
         return max(0.0, min(1.0, conf))
 
-    def _score(self, q_tokens: tuple[str, ...], limit: int) -> list[tuple[Food, float]]:
+    def _score(
+        self, q_tokens: tuple[str, ...], limit: int, floor: float | None = None
+    ) -> list[tuple[Food, float]]:
         expansions = [self._expand(t) for t in q_tokens]
         weights = []
         for t, exp in zip(q_tokens, expansions, strict=True):
@@ -967,6 +977,8 @@ class FoodDatabase:
                 acc[idx] += wq * w
         if not acc:
             return []
+        if floor is not None and 100.0 * max(acc.values()) / total + self._max_bonus < floor:
+            return []  # not even the best-covered food can reach the floor
         top_raw = sorted(acc.items(), key=lambda kv: kv[1], reverse=True)
         cutoff = top_raw[0][1] * 0.6
         cands = [idx for idx, v in top_raw[:400] if v >= cutoff]

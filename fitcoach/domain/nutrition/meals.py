@@ -25,6 +25,7 @@ from fitcoach.domain.nutrition.text import STOPWORDS, singular, tokenize
 
 #: Items scoring below this are treated as "not a food" (unmatched).
 MIN_ITEM_SCORE = 45.0
+_MEASURE_UNITS = frozenset({"g", "kg", "oz", "lb", "ml", "l", "fl oz", "mg"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,8 +310,11 @@ def parse_food(phrase: str, db: FoodDatabase | None = None) -> MealItem | None:
         if unit is None:
             return None
         rest, unit = _UNIT_WORD.get(unit, unit), None  # "a large" -> food named by the unit
-    result = db.search(rest, limit=5)
-    if unit is not None and unit not in {"g", "kg", "oz", "lb", "ml", "l", "fl oz", "mg"}:
+    named_by_unit = unit is not None and unit not in _MEASURE_UNITS
+    # Below MIN_ITEM_SCORE a match is dropped, unless a unit that may be part of the food's
+    # name ("a big mac") makes the search below compare it with another reading.
+    result = db.search(rest, limit=5, floor=None if named_by_unit else MIN_ITEM_SCORE)
+    if unit is not None and named_by_unit:
         # the "unit" may be part of the food's name: "a big mac", "chicken breast"
         words = phrase.lower().split()
         alt_rest = _unit_surface(phrase, rest)

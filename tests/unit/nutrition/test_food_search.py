@@ -65,3 +65,23 @@ def test_get_and_nutrients() -> None:
     n = food.per_100g.scaled(0.5) + Nutrients.zero()
     assert n.rounded()["kcal"] == 72.0
     assert n.rounded()["protein_g"] == 6.3
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["what should i change", "tips for staying motivated this week", "how do i find energy"],
+)
+def test_a_floor_no_food_can_reach_gives_no_matches(query: str) -> None:
+    db = get_food_database()
+    unbounded = db.search(query)
+    assert unbounded.matches  # weak matches exist ...
+    assert all(m.score < 45 for m in unbounded.matches)  # ... all below the floor
+    assert db.search(query, floor=45).matches == ()
+
+
+@pytest.mark.parametrize(
+    "query", ["chicken breast", "chiken brest", "big mac", "oat milk latte", "energy to train"]
+)
+def test_a_floor_changes_nothing_when_a_food_can_reach_it(query: str) -> None:
+    db = get_food_database()
+    assert db.search(query, floor=45) == db.search(query)
