@@ -139,8 +139,10 @@ async def open_services(
                     memory=memory,
                 )
             finally:
-                await conversation.drain()  # background turns end before their database does
-                await close_model(model)
+                try:
+                    await conversation.drain()  # background turns end before their database
+                finally:
+                    await close_model(model)
     finally:
         await coordinator.close()
         await database.dispose()

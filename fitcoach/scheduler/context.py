@@ -92,14 +92,27 @@ async def load_people(
 
 
 async def _last_inbound(session: AsyncSession, people: dict[int, Person], ids: list[int]) -> None:
-    latest = (
-        select(func.max(MessageLog.id))
+    # The latest message by its arrival time (a message is logged when its turn ends, so
+    # row ids follow the ends of turns, not arrivals).
+    ranked = (
+        select(
+            MessageLog.user_id,
+            MessageLog.channel,
+            MessageLog.conversation_id,
+            MessageLog.created_at,
+            func.row_number()
+            .over(
+                partition_by=MessageLog.user_id,
+                order_by=(MessageLog.created_at.desc(), MessageLog.id.desc()),
+            )
+            .label("rank"),
+        )
         .where(MessageLog.user_id.in_(ids), MessageLog.direction == "in")
-        .group_by(MessageLog.user_id)
+        .subquery()
     )
     rows = await session.execute(
-        select(MessageLog.user_id, MessageLog.channel, MessageLog.conversation_id,
-               MessageLog.created_at).where(MessageLog.id.in_(latest.scalar_subquery()))
+        select(ranked.c.user_id, ranked.c.channel, ranked.c.conversation_id, ranked.c.created_at)
+        .where(ranked.c.rank == 1)
     )
     for user_id, channel, conversation, created in rows:
         person = people[user_id]

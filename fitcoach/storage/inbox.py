@@ -57,20 +57,26 @@ _CLAIM_NEXT_POSTGRESQL = text(
 )
 
 
-# The end of a turn as one PostgreSQL round trip: the message and the reply go into the
-# person's message log and the inbox row records the outcome, together or not at all (a
-# turn re-run after a crash logs its message once).
+# The end of a turn as one PostgreSQL round trip: the inbox row records the outcome and, only
+# if that row was found, the message and the reply go into the person's message log: together
+# or not at all (a turn re-run after a crash logs its message once).
 _FINISH_TURN_POSTGRESQL = text(
     """
-    WITH logged AS (
-        INSERT INTO message_log
-            (user_id, channel, conversation_id, direction, external_message_id, text, created_at)
-        VALUES (:user_id, :channel, :conversation_id, 'in', :message_id, :in_text, :received_at),
-               (:user_id, :channel, :conversation_id, 'out', NULL, :out_text, :now)
+    WITH finished AS (
+        UPDATE inbox SET status = :status, reply = :reply, user_id = :user_id,
+                         processed_at = :now, attempts = attempts + 1
+        WHERE channel = :channel AND message_id = :message_id
+        RETURNING id
     )
-    UPDATE inbox SET status = :status, reply = :reply, user_id = :user_id,
-                     processed_at = :now, attempts = attempts + 1
-    WHERE channel = :channel AND message_id = :message_id
+    INSERT INTO message_log
+        (user_id, channel, conversation_id, direction, external_message_id, text, created_at)
+    SELECT :user_id, :channel, :conversation_id, entry.direction, entry.external_message_id,
+           entry.text, entry.created_at
+    FROM finished,
+         (VALUES (1, 'in', CAST(:message_id AS VARCHAR), :in_text, :received_at),
+                 (2, 'out', NULL, :out_text, :now))
+             AS entry (position, direction, external_message_id, text, created_at)
+    ORDER BY entry.position
     """
 ).bindparams(
     bindparam("user_id", type_=Integer),
@@ -206,9 +212,10 @@ class Inbox:
 
     async def finish(
         self, channel: str, message_id: str, *, user_id: int | None, status: str, reply: str
-    ) -> None:
-        """Record the outcome and the reply of a processed message."""
-        await self.session.execute(
+    ) -> bool:
+        """Record the outcome and the reply of a processed message; False when the inbox has
+        no such message."""
+        result = await self.session.execute(
             _finish_statement(),
             {
                 "key_channel": channel,
@@ -219,9 +226,11 @@ class Inbox:
                 "now": utcnow(),
             },
         )
+        return bool(getattr(result, "rowcount", 0))
 
     async def finish_turn(self, turn: FinishedTurn) -> None:
-        """Record the outcome and, for a known person, log the message and the reply."""
+        """Record the outcome and, for a known person, log the message and the reply (nothing
+        is logged when the inbox has no such message)."""
         now = utcnow()
         dialect = self.session.bind.dialect.name if self.session.bind is not None else ""
         if dialect == "postgresql" and turn.user_id is not None and turn.single_statement:
@@ -242,30 +251,31 @@ class Inbox:
                 },
             )
             return
-        if turn.user_id is not None:
-            history = MessageHistory(self.session, turn.user_id)
-            await history.record(
-                channel=turn.channel,
-                conversation_id=turn.conversation_id,
-                direction="in",
-                text=turn.in_text,
-                external_message_id=turn.message_id,
-                created_at=turn.received_at,
-            )
-            for out_text in turn.out_texts:
-                await history.record(
-                    channel=turn.channel,
-                    conversation_id=turn.conversation_id,
-                    direction="out",
-                    text=out_text,
-                )
-        await self.finish(
+        finished = await self.finish(
             turn.channel,
             turn.message_id,
             user_id=turn.user_id,
             status=turn.status,
             reply=turn.reply,
         )
+        if not finished or turn.user_id is None:
+            return
+        history = MessageHistory(self.session, turn.user_id)
+        await history.record(
+            channel=turn.channel,
+            conversation_id=turn.conversation_id,
+            direction="in",
+            text=turn.in_text,
+            external_message_id=turn.message_id,
+            created_at=turn.received_at,
+        )
+        for out_text in turn.out_texts:
+            await history.record(
+                channel=turn.channel,
+                conversation_id=turn.conversation_id,
+                direction="out",
+                text=out_text,
+            )
 
     async def redact(self, channel: str, message_id: str) -> None:
         """Drop the stored payload (after the person was deleted: keep no personal data)."""

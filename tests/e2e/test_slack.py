@@ -108,7 +108,15 @@ class Slack:
         )
         return self.post(body, "application/x-www-form-urlencoded")
 
-    def press(self, value: str, *, message_ts: str, thread_ts: str) -> Any:
+    def press(
+        self,
+        value: str,
+        *,
+        message_ts: str,
+        thread_ts: str,
+        ephemeral: bool = False,
+        response_url: str | None = None,
+    ) -> Any:
         payload = {
             "type": "block_actions",
             "team": {"id": TEAM, "domain": "fitteam"},
@@ -119,7 +127,7 @@ class Slack:
                 "type": "message",
                 "message_ts": message_ts,
                 "channel_id": CHANNEL,
-                "is_ephemeral": False,
+                "is_ephemeral": ephemeral,
             },
             "trigger_id": f"trigger.{self.next_ts()}",
             "channel": {"id": CHANNEL, "name": "general"},
@@ -130,7 +138,7 @@ class Slack:
                 "thread_ts": thread_ts,
                 "text": "Which one?",
             },
-            "response_url": self.fake.response_url("action1"),
+            "response_url": response_url or self.fake.response_url("action1"),
             "actions": [
                 {
                     "type": "button",
@@ -458,6 +466,19 @@ def test_slash_command_with_a_malformed_response_url_gets_usage(slack: Slack) ->
     slack.fake.settle()
     assert slack.fake.calls_to("response_url") == []
     assert slack.fake.calls_to("chat.postMessage") == []
+
+
+def test_a_private_buttons_press_without_a_usable_response_url_is_not_answered_in_public(
+    slack: Slack,
+) -> None:
+    for bad in ("not a url", "http://hooks.example.com/commands/1"):  # plain http, not local
+        response = slack.press(
+            "1", message_ts="1.1", thread_ts="1.1", ephemeral=True, response_url=bad
+        )
+        assert response.status_code == 200
+    slack.fake.settle()
+    assert slack.fake.calls_to("chat.postMessage") == []
+    assert slack.fake.calls_to("response_url") == []
 
 
 def test_a_button_press_is_the_persons_next_message(slack: Slack) -> None:

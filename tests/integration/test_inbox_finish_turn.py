@@ -3,6 +3,7 @@ PostgreSQL (where it is one statement in autocommit mode)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -104,3 +105,11 @@ async def test_several_replies_are_logged_in_one_transaction(database: Database)
     await _finish(database, turn)
     assert [m.text for m in await _log(database)] == ["any tips?", "first", "second"]
     assert (await _inbox_row(database)).status == "done"
+
+
+async def test_nothing_is_logged_for_a_message_the_inbox_does_not_hold(database: Database) -> None:
+    user_id = await _accepted_with_person(database)
+    gone = dataclasses.replace(_turn(user_id, "Keep going!"), message_id="unknown")
+    await _finish(database, gone)
+    assert await _log(database) == []
+    assert (await _inbox_row(database)).status == "received"

@@ -188,14 +188,7 @@ def parse_command(body: dict[str, Any], *, team_id: str | None) -> ParsedMessage
     text = clean_text(str(body.get("text") or ""))
     user, channel_id = body.get("user_id"), body.get("channel_id")
     trigger = body.get("trigger_id")
-    response_url = usable_response_url(body.get("response_url"))
-    if (
-        not text
-        or not isinstance(user, str)
-        or not isinstance(channel_id, str)
-        or not trigger
-        or response_url is None  # the private reply has nowhere to go
-    ):
+    if not text or not isinstance(user, str) or not isinstance(channel_id, str) or not trigger:
         return None
     # A slash command can come from any channel, also a DM between two people: the
     # conversation is the person's own in that channel, and the reply (via response_url,
@@ -215,6 +208,8 @@ def parse_command(body: dict[str, Any], *, team_id: str | None) -> ParsedMessage
             }
         },
     )
+    # Without a usable response_url the private reply has nowhere to go (see listeners).
+    response_url = usable_response_url(body.get("response_url"))
     target = ReplyTarget(channel=channel_id, response_url=response_url, ephemeral=True)
     return ParsedMessage(inbound, target)
 
@@ -237,7 +232,9 @@ def parse_action(body: dict[str, Any], *, team_id: str | None) -> ParsedMessage 
     container = body.get("container") or {}
     message = body.get("message") or {}
     response_url = usable_response_url(body.get("response_url"))
-    ephemeral = bool(container.get("is_ephemeral") and response_url)
+    if container.get("is_ephemeral") and response_url is None:
+        return None  # its reply is private: never post it in the channel instead
+    ephemeral = bool(container.get("is_ephemeral"))
     # A non-ephemeral message with our buttons in a D… channel is the bot's own DM (the bot
     # cannot post in other people's DMs); ephemeral ones came from a slash command.
     direct = is_direct(channel_id) and not ephemeral
@@ -262,11 +259,19 @@ def parse_action(body: dict[str, Any], *, team_id: str | None) -> ParsedMessage 
 
 
 def usable_response_url(value: object) -> str | None:
-    """A ``response_url`` that can be posted to (an absolute http(s) URL), else None."""
+    """A ``response_url`` a private reply may be posted to, else None: https (what Slack
+    issues), or plain http only to this machine (local test and development servers)."""
     if not isinstance(value, str):
         return None
     try:
         parts = urlsplit(value)
     except ValueError:
         return None
-    return value if parts.scheme in ("https", "http") and parts.hostname else None
+    if parts.scheme == "https" and parts.hostname:
+        return value
+    if parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS:
+        return value
+    return None
+
+
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})

@@ -87,6 +87,9 @@ def register_listeners(app: AsyncApp, sink: MessageSink, teams: SlackTeams | Non
                 kind = "in_channel" if reply.public else "ephemeral"
                 await ack(text=reply.text, blocks=reply.blocks, response_type=kind)
             return
+        if parsed.target.response_url is None:
+            await ack(text=USAGE_NOTE, response_type="ephemeral")  # no way to reply privately
+            return
         try:
             accepted = await sink.take(parsed)
         except Exception:

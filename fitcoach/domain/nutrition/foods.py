@@ -733,9 +733,9 @@ class FoodDatabase:
         self._vocab = list(self._postings)
         self._max_idf = math.log(1 + n)
         # The most a food's score can exceed 100 × its query coverage (see _score): head noun
-        # +3, brand asked for +4, raw/cooked +3, group prior (never positive), popularity.
-        self._max_bonus = 10.0 + max(
-            0.0, *_GROUP_PRIOR.values(), *(e.popular for e in self._entries)
+        # +3, brand asked for +4, raw/cooked +3, the group prior, popularity.
+        self._max_bonus = (
+            10.0 + max(0.0, *_GROUP_PRIOR.values()) + max(0.0, *(e.popular for e in self._entries))
         )
         self._alias_vocab = {t for key in self._aliases for t in key}
         self._fuzzy = lru_cache(maxsize=8192)(self._fuzzy_uncached)
@@ -977,8 +977,10 @@ class FoodDatabase:
                 acc[idx] += wq * w
         if not acc:
             return []
-        if floor is not None and 100.0 * max(acc.values()) / total + self._max_bonus < floor:
-            return []  # not even the best-covered food can reach the floor
+        # Not even the best-covered food can reach the floor (a margin for the 2-decimal
+        # rounding of the scores that callers compare with it).
+        if floor is not None and 100.0 * max(acc.values()) / total + self._max_bonus < floor - 0.01:
+            return []
         top_raw = sorted(acc.items(), key=lambda kv: kv[1], reverse=True)
         cutoff = top_raw[0][1] * 0.6
         cands = [idx for idx, v in top_raw[:400] if v >= cutoff]
