@@ -24,29 +24,22 @@ async def test_the_latest_arrival_is_the_last_contact(database: Database) -> Non
     async with database.session() as session:
         ann = await UserDirectory(session).resolve("telegram", "ann")
         bob = await UserDirectory(session).resolve("telegram", "bob")
-        log = MessageHistory(session, ann.id)
         # The turn of the later message (in "web-chat") ended first: its row has the lower id.
-        await log.record(
-            channel="web",
-            conversation_id="web-chat",
-            direction="in",
-            text="later",
-            created_at=now - timedelta(minutes=1),
-        )
-        await log.record(
-            channel="telegram",
-            conversation_id="tg-chat",
-            direction="in",
-            text="earlier",
-            created_at=now - timedelta(minutes=5),
-        )
-        await log.record(channel="telegram", conversation_id="tg-chat", direction="out", text="x")
-        await MessageHistory(session, bob.id).record(
-            channel="telegram",
-            conversation_id="bob-chat",
-            direction="in",
-            text="hi",
-            created_at=now - timedelta(hours=3),
+        arrivals = [
+            (ann.id, "web", "web-chat", timedelta(minutes=1)),
+            (ann.id, "telegram", "tg-chat", timedelta(minutes=5)),
+            (bob.id, "telegram", "bob-chat", timedelta(hours=3)),
+        ]
+        for user_id, channel, conversation, ago in arrivals:
+            await MessageHistory(session, user_id).record(
+                channel=channel,
+                conversation_id=conversation,
+                direction="in",
+                text="hello",
+                created_at=now - ago,
+            )
+        await MessageHistory(session, ann.id).record(
+            channel="telegram", conversation_id="tg-chat", direction="out", text="x"
         )
     occurrences = [
         ProactiveOccurrence(user_id=user_id, trigger="inactivity") for user_id in (ann.id, bob.id)
