@@ -102,11 +102,12 @@ class FinishedTurn:
     status: str
     reply: str
     """The outbound messages as stored JSON (re-sent if delivery is interrupted)."""
+    received_at: datetime
+    """When the turn began: the logged message's time (its reply is logged at the end)."""
     user_id: int | None = None
     """None for replies given before a person was known (nothing goes to a message log)."""
     in_text: str = ""
     out_texts: tuple[str, ...] = ()
-    received_at: datetime | None = None
 
     @property
     def single_statement(self) -> bool:
@@ -180,6 +181,11 @@ class Inbox:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    @property
+    def dialect(self) -> str:
+        """The session's database engine: ``postgresql``, ``sqlite``, … ("" when unbound)."""
+        return self.session.bind.dialect.name if self.session.bind is not None else ""
+
     async def accept(
         self, channel: str, message_id: str, conversation_id: str, payload: str
     ) -> bool:
@@ -188,12 +194,11 @@ class Inbox:
         One ``INSERT … ON CONFLICT DO NOTHING`` (PostgreSQL, SQLite): the webhook's ack waits
         for this statement only."""
         values = new_row(channel, message_id, conversation_id, payload)
-        dialect = self.session.bind.dialect.name if self.session.bind is not None else ""
-        if dialect in ("postgresql", "sqlite"):
+        if self.dialect in ("postgresql", "sqlite"):
             # A Core statement built once, executed with parameters: no ORM bulk-insert
             # machinery or statement building on the webhook's hot path.
             connection = await self.session.connection()
-            result = await connection.execute(_insert_if_new(dialect), values)
+            result = await connection.execute(_insert_if_new(self.dialect), values)
             return bool(result.rowcount)
         try:
             async with self.session.begin_nested():
@@ -232,8 +237,7 @@ class Inbox:
         """Record the outcome and, for a known person, log the message and the reply (nothing
         is logged when the inbox has no such message)."""
         now = utcnow()
-        dialect = self.session.bind.dialect.name if self.session.bind is not None else ""
-        if dialect == "postgresql" and turn.user_id is not None and turn.single_statement:
+        if self.dialect == "postgresql" and turn.user_id is not None and turn.single_statement:
             connection = await self.session.connection()
             await connection.execute(
                 _FINISH_TURN_POSTGRESQL,
@@ -244,7 +248,7 @@ class Inbox:
                     "message_id": turn.message_id,
                     "in_text": turn.in_text,
                     "out_text": turn.out_texts[0],
-                    "received_at": turn.received_at or now,
+                    "received_at": turn.received_at,
                     "now": now,
                     "status": turn.status,
                     "reply": turn.reply,
@@ -345,8 +349,7 @@ class Inbox:
     ) -> NextRow | None:
         """Record the reply to row ``delivered`` (its id) as sent, then claim the conversation's
         oldest unfinished row; None when the conversation has none left."""
-        dialect = self.session.bind.dialect.name if self.session.bind is not None else ""
-        if dialect == "postgresql":
+        if self.dialect == "postgresql":
             connection = await self.session.connection()
             found = (
                 await connection.execute(
