@@ -332,3 +332,81 @@ def test_the_environments_proxy_is_looked_up_once_for_the_api_address(
     assert gemini._environment_proxy("http://127.0.0.1:9/") == (None, None)  # HTTP_PROXY unset
     monkeypatch.setenv("NO_PROXY", "generativelanguage.googleapis.com")
     assert gemini._environment_proxy(None) == (None, None)
+
+
+def every_kind_of_part() -> list[types.Part]:
+    """One part per field the converter reads (and several at once)."""
+    return [
+        types.Part(text="hello", thought=True, thought_signature=b"\x01sig"),
+        types.Part(inline_data=types.Blob(data=PNG, mime_type="image/png")),
+        types.Part(file_data=types.FileData(file_uri="gs://b/f.png", mime_type="image/png")),
+        types.Part(function_call=types.FunctionCall(name="log_meal", args={"text": "eggs"})),
+        types.Part(
+            function_response=types.FunctionResponse(name="log_meal", response={"kcal": 140})
+        ),
+        types.Part(executable_code=types.ExecutableCode(code="print(1)", language="PYTHON")),
+        types.Part(
+            code_execution_result=types.CodeExecutionResult(outcome="OUTCOME_OK", output="1")
+        ),
+        types.Part(video_metadata=types.VideoMetadata(fps=2.0), text="a clip"),
+        types.Part(),
+    ]
+
+
+def parameter_sets() -> list[types._GenerateContentParameters]:
+    parts = every_kind_of_part()
+    contents = [
+        types.Content(role="user", parts=parts[:3]),
+        types.Content(role="model", parts=parts[3:4]),
+        types.Content(role="user", parts=parts[4:]),
+        types.Content(role="user"),
+    ]
+    configs = [
+        types.GenerateContentConfig(),
+        types.GenerateContentConfig(
+            system_instruction=types.Content(parts=[types.Part(text="You are a coach.")]),
+            temperature=0.7,
+            top_p=0.9,
+            max_output_tokens=512,
+            stop_sequences=["END"],
+            candidate_count=1,
+            seed=7,
+            labels={"team": "fitness"},
+            response_mime_type="application/json",
+            response_json_schema={"type": "object", "properties": {"a": {"type": "string"}}},
+            safety_settings=[
+                types.SafetySetting(
+                    category="HARM_CATEGORY_HARASSMENT", threshold="BLOCK_ONLY_HIGH"
+                )
+            ],
+            tool_config=types.ToolConfig(
+                function_calling_config=types.FunctionCallingConfig(
+                    mode="ANY", allowed_function_names=["log_meal"]
+                )
+            ),
+            thinking_config=types.ThinkingConfig(thinking_budget=0, include_thoughts=False),
+            tools=[],
+        ),
+    ]
+    return [
+        types._GenerateContentParameters.model_construct(
+            model="gemini-2.5-flash", contents=contents, config=config
+        )
+        for config in configs
+    ]
+
+
+@pytest.mark.parametrize("index", range(2))
+def test_contents_and_config_read_through_field_dicts_give_the_sdks_body(index: int) -> None:
+    from google.genai import Client
+    from google.genai import models as genai_models
+
+    api_client = Client(api_key="test")._api_client
+    parameters = parameter_sets()[index]
+    ours = gemini._parameters_to_request(api_client, parameters)
+    sdk = genai_models._GenerateContentParameters_to_mldev(
+        api_client, parameters, None, parameters
+    )
+    assert list(ours) == list(sdk)
+    assert json.dumps(ours, default=repr) == json.dumps(sdk, default=repr)
+    assert len(ours["contents"]) == 4 and ours["contents"][0]["parts"][0]["text"] == "hello"
