@@ -67,13 +67,14 @@ def create_app(
     app = FastAPI(title="fitcoach", version="0.1.0", lifespan=lifespan)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
-    app.include_router(health.router)
-    app.include_router(metrics.router)
-    app.include_router(chat_api.router)
-    app.include_router(web_page.router)
-    app.include_router(admin.router)
+    # Routes are matched in order: the platforms' webhooks, the busiest, come first.
     for plugin in enabled:
         app.include_router(plugin.router)
+    app.include_router(chat_api.router)
+    app.include_router(health.router)
+    app.include_router(metrics.router)
+    app.include_router(web_page.router)
+    app.include_router(admin.router)
     return app
 
 
