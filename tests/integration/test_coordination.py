@@ -121,6 +121,24 @@ async def test_rate_limits_are_shared_across_replicas(redis_url: str) -> None:
     await b.close()
 
 
+@pytest.mark.redis
+async def test_a_rate_window_expires_and_survives_a_script_flush(redis_url: str) -> None:
+    coordinator = RedisCoordinator(redis_url)
+    key = f"person:{uuid.uuid4().hex}"
+    try:
+        day = 86_400  # a window the test cannot cross
+        assert await coordinator.allow(key, 2, day) is True
+        (bucket,) = await coordinator.redis.keys(f"fitcoach:rate:{key}:*")
+        assert 0 < await coordinator.redis.ttl(bucket) <= day + 1
+        await coordinator.redis.script_flush()  # what a Redis restart does to loaded scripts
+        assert [await coordinator.allow(key, 2, day) for _ in range(2)] == [True, False]
+        assert int(await coordinator.redis.get(bucket)) == 3
+    finally:
+        for bucket in await coordinator.redis.keys(f"fitcoach:rate:{key}:*"):
+            await coordinator.redis.delete(bucket)
+        await coordinator.close()
+
+
 async def test_redis_outage_degrades_to_local_coordination() -> None:
     broken = RedisCoordinator("redis://127.0.0.1:1/0")  # nothing listens there
     lease = await broken.try_lock("c", 5)  # this process's own lease still serialises it
