@@ -113,6 +113,56 @@ def start_gemini(delay: float) -> tuple[FakeGemini, ModelScript]:
     return fake, script
 
 
+class GeminiProcess:
+    """``bench/_fake_gemini.py`` (FakeGemini + ModelScript) in a process of its own, so that
+    its request threads do not compete with the load generator for the interpreter lock."""
+
+    def __init__(self, delay: float) -> None:
+        script = Path(__file__).with_name("_fake_gemini.py")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(script), "--delay", str(delay)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        ready = self.proc.stdout.readline().split()
+        if len(ready) != 2 or ready[0] != "port":
+            self.proc.kill()
+            raise RuntimeError(f"fake Gemini did not start: {ready!r}")
+        self.port = int(ready[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _ask(self, command: str) -> dict[str, int]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return dict(json.loads(self.proc.stdout.readline()))
+
+    def fail(self, status: int, times: int = 1) -> None:
+        """The next ``times`` generate calls answer HTTP ``status``."""
+        self._ask(f"fail {status} {times}")
+
+    def counts(self) -> dict[str, int]:
+        """Generate and memory-extraction calls answered so far."""
+        return self._ask("counts")
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.proc.pid)
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
 class _Discard(list):  # type: ignore[type-arg]
     """A list that forgets what is appended (FakeGemini records every request otherwise)."""
 

@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,8 +110,10 @@ class Load:
         seed: int,
         workers: list[h.Replica] | None = None,
         max_connections: int = 0,
+        fakes_cpu: Callable[[], float] = lambda: 0.0,
     ) -> None:
         self.name = name
+        self.fakes_cpu = fakes_cpu  # CPU seconds of fakes running in processes of their own
         # Telegram opens at most max_connections (default 40) simultaneous webhook requests
         # per bot; 0 = unlimited (every conversation posts at once).
         self.connections = asyncio.Semaphore(max_connections) if max_connections else None
@@ -305,7 +308,7 @@ class Load:
         connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, force_close=False)
         timeout = aiohttp.ClientTimeout(total=30)
         cpu0 = {t.name: t.snapshot_cpu() for t in self.processes}
-        harness0 = h.self_cpu_seconds()
+        harness0 = h.self_cpu_seconds() + self.fakes_cpu()
         services0 = {name: h.service_cpu_seconds(name) for name in SERVICES}
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             self.session = session
@@ -325,7 +328,7 @@ class Load:
                 await asyncio.wait(set(self.background), timeout=5)
         end = max(self.reply_times) if self.reply_times else time.monotonic()
         cpu = {t.name: t.snapshot_cpu() - cpu0[t.name] for t in self.processes}
-        cpu["harness+fakes"] = h.self_cpu_seconds() - harness0
+        cpu["harness+fakes"] = h.self_cpu_seconds() + self.fakes_cpu() - harness0
         for name in SERVICES:
             cpu[f"svc:{name}"] = h.service_cpu_seconds(name) - services0[name]
         return RunResult(
@@ -368,7 +371,7 @@ class Load:
 
 @dataclass
 class Faults:
-    gemini: h.FakeGemini
+    gemini: h.GeminiProcess
     kill: h.Replica | None
     model_errors: int
     also_kill: list[h.Replica] = field(default_factory=list)  # the rest of a split replica
@@ -436,7 +439,7 @@ async def run_fitcoach(
     db_name, db_url = await h.create_database()
     h.redis_start()
     h.redis_flush_bench_keys()
-    gemini, script = h.start_gemini(args.model_delay)
+    gemini = h.GeminiProcess(args.model_delay)
     holder: dict[str, Load] = {}
     telegram = h.RecordingTelegram(
         lambda *a: holder["load"].on_call(*a) if "load" in holder else None
@@ -474,6 +477,7 @@ async def run_fitcoach(
             args.seed,
             workers,
             max_connections=args.max_connections,
+            fakes_cpu=gemini.cpu_seconds,
         )
         holder["load"] = load
         fault_plan = None
@@ -483,8 +487,9 @@ async def run_fitcoach(
             rest = [replicas[-1]] if workers and victim is not None else []
             fault_plan = Faults(gemini, victim, args.model_errors, rest)
         result = await load.run(fault_plan)
-        extra["model_calls"] = script.generate_calls
-        extra["extraction_calls"] = script.extraction_calls
+        counts = gemini.counts()
+        extra["model_calls"] = counts["generate"]
+        extra["extraction_calls"] = counts["extraction"]
         extra["metrics"] = await scrape_metrics([*replicas, *workers])
         extra["inbox"] = await inbox_report(db_url, result)
         extra["logs"] = {r.name: r.log_path for r in [*replicas, *workers]}

@@ -24,7 +24,10 @@ answer through its ``_GenerateContentResponse_from_mldev`` and ``_from_response`
 test_gemini_request_cache.py). Vertex AI, tools not built here, and raw-response requests use
 the SDK's own step. bench/model_client.py (app tools bound, 8 messages, 20 concurrent), client
 CPU per call: 13.5 ms before, 8 ms after (min of rounds 13.4 → 6.9 ms; the library's plain
-``ChatGoogleGenerativeAI``: 17 ms).
+``ChatGoogleGenerativeAI``: 17 ms). The SDK's converters then still spent most of that step
+testing ``key in part`` on pydantic models, which walks every field; the contents, parts and
+config are now handed to the same converters as their field dicts (``_parameters_to_request``):
+2.1 → 0.39 ms for a 9-message request, same body.
 
 The SDK's aiohttp session is created with ``trust_env=True`` (hard-coded in
 ``BaseApiClient._get_aiohttp_session``), so each request ran two thread-pool jobs: a ``.netrc``
