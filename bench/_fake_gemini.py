@@ -28,6 +28,8 @@ def main() -> None:
     print(f"port {fake.port}", flush=True)
     try:
         for line in sys.stdin:
+            if not line.strip():
+                continue
             command, *rest = line.split()
             if command == "fail":
                 fake.fail(int(rest[0]), times=int(rest[1]))
