@@ -50,11 +50,11 @@ from fitcoach.privacy import (
     parse_privacy_command,
 )
 from fitcoach.storage.database import Database
-from fitcoach.storage.inbox import FinishedTurn, Inbox
+from fitcoach.storage.inbox import FinishedTurn, Inbox, finish_turn
 from fitcoach.storage.inbox_writer import InboxWriter
 from fitcoach.storage.media import MediaStore
 from fitcoach.storage.models import User, utcnow
-from fitcoach.storage.person_lookup import find_person_at_turn
+from fitcoach.storage.person_lookup import find_person, find_person_at_turn
 from fitcoach.storage.repositories import UserDirectory
 
 log = structlog.get_logger(__name__)
@@ -400,15 +400,18 @@ class ConversationService:
             and not message.images
             and not message.audio
         ):
-            # The usual turn reads one row (no transaction); first contact, a pending
-            # deletion and privacy commands take the path below.
-            async with self.database.session(single_statement=True) as session:
-                person = await find_person_at_turn(
-                    session, message.channel, message.external_user_id
-                )
+            # The usual turn reads one row (no transaction); first contact creates the
+            # person (nothing can be pending yet); a pending deletion and privacy commands
+            # take the path below.
+            person = await find_person(self.database, message.channel, message.external_user_id)
+            if person is None:
+                async with self.database.session() as session:
+                    created = await UserDirectory(session).create(
+                        message.channel, message.external_user_id, name=message.user_name
+                    )
+                return context_for(created, message), [], []
             if (
-                person is not None
-                and person.deletion_expires_at is None
+                person.deletion_expires_at is None
                 and self._privacy_command(message, person.user) is None
             ):
                 return context_for(person.user, message, person.personality), [], []
@@ -482,8 +485,7 @@ class ConversationService:
             received_at=received_at,
         )
         try:
-            async with self.database.session(single_statement=turn.single_statement) as session:
-                await Inbox(session).finish_turn(turn)
+            await finish_turn(self.database, turn)
         except Exception:
             ERRORS.labels("bookkeeping").inc()
             # The reply still goes out; the bookkeeping failure is logged.

@@ -23,7 +23,7 @@ from fitcoach.channels.base import InboundMessage, OutboundMessage
 from fitcoach.coordination import Coordinator, Lease
 from fitcoach.metrics import ERRORS
 from fitcoach.storage.database import Database
-from fitcoach.storage.inbox import Inbox, NextRow
+from fitcoach.storage.inbox import Inbox, NextRow, claim_next
 from fitcoach.storage.models import utcnow
 
 log = structlog.get_logger(__name__)
@@ -270,14 +270,14 @@ class ConversationQueue:
     async def _claim_next(self, key: ConversationKey, sent: int | None = None) -> NextRow | None:
         """Record row ``sent`` as delivered and claim the conversation's next row, in one
         transaction (one statement on PostgreSQL)."""
-        async with self.database.session(single_statement=True) as session:
-            return await Inbox(session).claim_next(
-                key.channel,
-                key.conversation_id,
-                self.worker_id,
-                utcnow() - self.stale_before,
-                delivered=sent,
-            )
+        return await claim_next(
+            self.database,
+            key.channel,
+            key.conversation_id,
+            self.worker_id,
+            utcnow() - self.stale_before,
+            delivered=sent,
+        )
 
     async def _run(self, message: InboundMessage) -> list[OutboundMessage]:
         async with self._slots:

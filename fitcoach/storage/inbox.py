@@ -14,6 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Executable
 
+from fitcoach.storage import driver
+from fitcoach.storage.database import Database
 from fitcoach.storage.models import InboxMessage, utcnow
 from fitcoach.storage.repositories import MessageHistory
 
@@ -114,6 +116,43 @@ class FinishedTurn:
         """True when :meth:`Inbox.finish_turn` records this turn in one statement on
         PostgreSQL (so it may run in autocommit mode)."""
         return self.user_id is None or len(self.out_texts) == 1
+
+    @property
+    def logged_in_one_statement(self) -> bool:
+        """True when PostgreSQL records the outcome and logs the exchange in one statement."""
+        return self.user_id is not None and len(self.out_texts) == 1
+
+
+def _finish_turn_parameters(turn: FinishedTurn) -> dict[str, Any]:
+    return {
+        "user_id": turn.user_id,
+        "channel": turn.channel,
+        "conversation_id": turn.conversation_id,
+        "message_id": turn.message_id,
+        "in_text": turn.in_text,
+        "out_text": turn.out_texts[0],
+        "received_at": turn.received_at,
+        "now": utcnow(),
+        "status": turn.status,
+        "reply": turn.reply,
+    }
+
+
+def _claim_parameters(
+    channel: str,
+    conversation_id: str,
+    worker: str,
+    stale_before: datetime,
+    delivered: int | None,
+) -> dict[str, Any]:
+    return {
+        "now": utcnow(),
+        "stale_before": stale_before,
+        "channel": channel,
+        "conversation_id": conversation_id,
+        "delivered": delivered,
+        "worker": worker,
+    }
 
 
 @cache
@@ -236,24 +275,9 @@ class Inbox:
     async def finish_turn(self, turn: FinishedTurn) -> None:
         """Record the outcome and, for a known person, log the message and the reply (nothing
         is logged when the inbox has no such message)."""
-        now = utcnow()
-        if self.dialect == "postgresql" and turn.user_id is not None and turn.single_statement:
+        if self.dialect == "postgresql" and turn.logged_in_one_statement:
             connection = await self.session.connection()
-            await connection.execute(
-                _FINISH_TURN_POSTGRESQL,
-                {
-                    "user_id": turn.user_id,
-                    "channel": turn.channel,
-                    "conversation_id": turn.conversation_id,
-                    "message_id": turn.message_id,
-                    "in_text": turn.in_text,
-                    "out_text": turn.out_texts[0],
-                    "received_at": turn.received_at,
-                    "now": now,
-                    "status": turn.status,
-                    "reply": turn.reply,
-                },
-            )
+            await connection.execute(_FINISH_TURN_POSTGRESQL, _finish_turn_parameters(turn))
             return
         finished = await self.finish(
             turn.channel,
@@ -354,14 +378,7 @@ class Inbox:
             found = (
                 await connection.execute(
                     _CLAIM_NEXT_POSTGRESQL,
-                    {
-                        "now": utcnow(),
-                        "stale_before": stale_before,
-                        "channel": channel,
-                        "conversation_id": conversation_id,
-                        "delivered": delivered,
-                        "worker": worker,
-                    },
+                    _claim_parameters(channel, conversation_id, worker, stale_before, delivered),
                 )
             ).first()
             return NextRow(found[0], found[1], found[2]) if found is not None else None
@@ -442,3 +459,37 @@ class Inbox:
             .limit(limit)
         )
         return list((await self.session.execute(stmt)).scalars())
+
+
+async def claim_next(
+    database: Database,
+    channel: str,
+    conversation_id: str,
+    worker: str,
+    stale_before: datetime,
+    *,
+    delivered: int | None = None,
+) -> NextRow | None:
+    """:meth:`Inbox.claim_next` in a unit of work of its own: on PostgreSQL through asyncpg,
+    its one statement runs on the driver (:mod:`fitcoach.storage.driver`)."""
+    if driver.uses_driver(database):
+        rows = await driver.fetch(
+            database,
+            _CLAIM_NEXT_POSTGRESQL,
+            _claim_parameters(channel, conversation_id, worker, stale_before, delivered),
+        )
+        return NextRow(rows[0][0], rows[0][1], rows[0][2]) if rows else None
+    async with database.session(single_statement=True) as session:
+        return await Inbox(session).claim_next(
+            channel, conversation_id, worker, stale_before, delivered=delivered
+        )
+
+
+async def finish_turn(database: Database, turn: FinishedTurn) -> None:
+    """:meth:`Inbox.finish_turn` in a unit of work of its own: on PostgreSQL through asyncpg,
+    a turn with one reply is recorded by one statement on the driver."""
+    if driver.uses_driver(database) and turn.logged_in_one_statement:
+        await driver.fetch(database, _FINISH_TURN_POSTGRESQL, _finish_turn_parameters(turn))
+        return
+    async with database.session(single_statement=turn.single_statement) as session:
+        await Inbox(session).finish_turn(turn)

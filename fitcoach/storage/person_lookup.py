@@ -9,7 +9,9 @@ from functools import cache
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fitcoach.storage import driver
 from fitcoach.storage.admin import PersonalityChoice
+from fitcoach.storage.database import Database
 from fitcoach.storage.models import ChannelIdentity, User
 from fitcoach.storage.privacy import PendingAction
 
@@ -51,3 +53,24 @@ async def find_person_at_turn(
     if row is None:
         return None
     return PersonAtTurn(user=row[0], deletion_expires_at=row[1], personality=row[2])
+
+
+_USER_COLUMNS = tuple((column.key, column.name) for column in User.__table__.columns)
+
+
+async def find_person(database: Database, channel: str, external_id: str) -> PersonAtTurn | None:
+    """:func:`find_person_at_turn` outside any transaction: on PostgreSQL through asyncpg, one
+    statement on the driver, the person built from its row (a detached ``User``)."""
+    if not driver.uses_driver(database):
+        async with database.session(single_statement=True) as session:
+            return await find_person_at_turn(session, channel, external_id)
+    rows = await driver.fetch(
+        database, _statement(), {"channel": channel, "external_id": external_id}
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    user = User(**{key: row[name] for key, name in _USER_COLUMNS})
+    return PersonAtTurn(
+        user=user, deletion_expires_at=row["expires_at"], personality=row["personality"]
+    )

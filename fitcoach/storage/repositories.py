@@ -42,6 +42,11 @@ class UserDirectory:
         user = await self.find(channel, external_id)
         if user is not None:
             return user
+        return await self.create(channel, external_id, name)
+
+    async def create(self, channel: str, external_id: str, name: str | None = None) -> User:
+        """A new user for an identity just found unknown (first contact); the existing one
+        when another worker created it meanwhile."""
         user = User(name=name, timezone="UTC", unit_system="metric")
         user.identities.append(ChannelIdentity(channel=channel, external_id=external_id))
         try:

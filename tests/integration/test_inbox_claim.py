@@ -1,14 +1,18 @@
 """The worker's claim step (mark the last reply delivered, claim the next row) on SQLite and
-on a real PostgreSQL, where it is one statement."""
+on a real PostgreSQL, where it is one statement: through a session, and (what the worker uses)
+as a unit of work of its own, which on PostgreSQL runs on the asyncpg driver."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Protocol
 
 import pytest
 from sqlalchemy import event, select, update
+from sqlalchemy.util import greenlet_spawn
 
+from fitcoach.storage import inbox as inbox_module
 from fitcoach.storage.database import Database
 from fitcoach.storage.inbox import Inbox, NextRow
 from fitcoach.storage.migrate import upgrade_database_async
@@ -22,6 +26,16 @@ def database(engine_database: Database) -> Database:
     return engine_database
 
 
+class Claim(Protocol):
+    async def __call__(
+        self,
+        database: Database,
+        worker: str,
+        delivered: int | None = None,
+        conversation: str = "c1",
+    ) -> NextRow | None: ...
+
+
 async def accept(database: Database, *ids: str, conversation: str = "c1") -> None:
     async with database.session() as session:
         for message_id in ids:
@@ -30,13 +44,28 @@ async def accept(database: Database, *ids: str, conversation: str = "c1") -> Non
             )
 
 
-async def claim(
+async def claim_in_session(
     database: Database, worker: str, delivered: int | None = None, conversation: str = "c1"
 ) -> NextRow | None:
     async with database.session() as session:
         return await Inbox(session).claim_next(
             "telegram", conversation, worker, utcnow() - LEASE, delivered=delivered
         )
+
+
+async def claim_on_its_own(
+    database: Database, worker: str, delivered: int | None = None, conversation: str = "c1"
+) -> NextRow | None:
+    return await inbox_module.claim_next(
+        database, "telegram", conversation, worker, utcnow() - LEASE, delivered=delivered
+    )
+
+
+@pytest.fixture(params=["in a session", "on its own"])
+def claim(request: pytest.FixtureRequest) -> Claim:
+    """``Inbox.claim_next`` in the caller's session, and ``inbox.claim_next`` in a unit of
+    work of its own (the worker's: on PostgreSQL it runs on the asyncpg driver)."""
+    return claim_in_session if request.param == "in a session" else claim_on_its_own
 
 
 async def finish(database: Database, message_id: str) -> None:
@@ -53,7 +82,7 @@ async def row(database: Database, message_id: str) -> InboxMessage:
 
 
 async def test_claims_the_oldest_unfinished_row_and_marks_the_last_reply_delivered(
-    database: Database,
+    database: Database, claim: Claim
 ) -> None:
     await accept(database, "m1", "m2")
     await accept(database, "x1", conversation="other")
@@ -75,7 +104,9 @@ async def test_claims_the_oldest_unfinished_row_and_marks_the_last_reply_deliver
     assert (await row(database, "m2")).delivered_at is not None
 
 
-async def test_a_row_held_by_a_live_worker_is_reported_not_claimed(database: Database) -> None:
+async def test_a_row_held_by_a_live_worker_is_reported_not_claimed(
+    database: Database, claim: Claim
+) -> None:
     await accept(database, "m1", "m2")
     held = await claim(database, "w1")
     assert held is not None and held.claimed
@@ -85,7 +116,7 @@ async def test_a_row_held_by_a_live_worker_is_reported_not_claimed(database: Dat
     assert (await row(database, "m1")).claimed_by == "w1"
 
 
-async def test_a_stale_claim_is_taken_over(database: Database) -> None:
+async def test_a_stale_claim_is_taken_over(database: Database, claim: Claim) -> None:
     await accept(database, "m1")
     async with database.session() as session:
         await session.execute(
@@ -98,7 +129,7 @@ async def test_a_stale_claim_is_taken_over(database: Database) -> None:
     assert (await row(database, "m1")).claimed_by == "w2"
 
 
-async def test_a_delivery_is_marked_once(database: Database) -> None:
+async def test_a_delivery_is_marked_once(database: Database, claim: Claim) -> None:
     await accept(database, "m1")
     first = await claim(database, "w1")
     assert first is not None
@@ -109,7 +140,9 @@ async def test_a_delivery_is_marked_once(database: Database) -> None:
     assert (await row(database, "m1")).delivered_at == first_mark
 
 
-async def test_concurrent_claims_of_one_row_give_it_to_one_worker(database: Database) -> None:
+async def test_concurrent_claims_of_one_row_give_it_to_one_worker(
+    database: Database, claim: Claim
+) -> None:
     await accept(database, "m1")
     results = await asyncio.gather(*(claim(database, f"w{i}") for i in range(8)))
     claimed = [r for r in results if r is not None and r.claimed]
@@ -120,10 +153,10 @@ async def test_concurrent_claims_of_one_row_give_it_to_one_worker(database: Data
 @pytest.mark.postgres
 async def test_on_postgresql_the_step_is_one_statement(pg_url: str) -> None:
     await upgrade_database_async(pg_url)
-    database = Database(pg_url)
+    database = Database(pg_url, pool_size=1, max_overflow=0)
     try:
-        await accept(database, "m1", "m2")
-        first = await claim(database, "w1")
+        await accept(database, "m1", "m2", "m3")
+        first = await claim_in_session(database, "w1")
         assert first is not None
         await finish(database, "m1")
         statements: list[str] = []
@@ -132,9 +165,21 @@ async def test_on_postgresql_the_step_is_one_statement(pg_url: str) -> None:
             statements.append(str(args[2]))
 
         event.listen(database.engine.sync_engine, "before_cursor_execute", on_execute)
-        second = await claim(database, "w1", delivered=first.id)
+        second = await claim_in_session(database, "w1", delivered=first.id)
         assert second is not None and second.claimed
         assert len(statements) == 1
+        event.remove(database.engine.sync_engine, "before_cursor_execute", on_execute)
+
+        # On its own, the step is that statement alone on the driver: no BEGIN, no COMMIT.
+        await finish(database, "m2")
+        pooled = await database.engine.raw_connection()
+        pooled.driver_connection.add_query_logger(lambda query: statements.append(query.query))
+        await greenlet_spawn(pooled.close)
+        statements.clear()
+        third = await claim_on_its_own(database, "w1", delivered=second.id)
+        assert third is not None and third.message_id == "m3" and third.claimed
+        await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
+        assert [" ".join(s.split())[:19] for s in statements] == ["WITH delivered AS ("]
     finally:
         await database.dispose()
 
@@ -153,7 +198,7 @@ async def test_on_postgresql_the_claim_reads_only_unfinished_rows(pg_url: str) -
         previous: int | None = None
         for n in range(40):
             await accept(database, f"m{n}")
-            claimed = await claim(database, "w1", delivered=previous)
+            claimed = await claim_on_its_own(database, "w1", delivered=previous)
             assert claimed is not None
             previous = claimed.id
             await finish(database, f"m{n}")

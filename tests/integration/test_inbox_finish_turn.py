@@ -1,5 +1,6 @@
 """The end of a turn: outcome, message and reply recorded together, on SQLite and on a real
-PostgreSQL (where it is one statement in autocommit mode)."""
+PostgreSQL (where it is one statement in autocommit mode), through a session and (what the
+worker uses) as a unit of work of its own, which on PostgreSQL runs on the asyncpg driver."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
+from fitcoach.storage import inbox as inbox_module
 from fitcoach.storage.database import Database
 from fitcoach.storage.inbox import FinishedTurn, Inbox
 from fitcoach.storage.models import InboxMessage, MessageLog, utcnow
@@ -18,6 +20,13 @@ from fitcoach.storage.repositories import UserDirectory
 @pytest.fixture
 def database(engine_database: Database) -> Database:
     return engine_database
+
+
+@pytest.fixture(params=["in a session", "on its own"])
+def on_its_own(request: pytest.FixtureRequest) -> bool:
+    """``Inbox.finish_turn`` in the caller's session, or ``inbox.finish_turn`` in a unit of
+    work of its own."""
+    return request.param == "on its own"
 
 
 async def _accepted_with_person(database: Database) -> int:
@@ -40,7 +49,8 @@ def _turn(user_id: int | None, *out_texts: str) -> FinishedTurn:
     )
 
 
-async def _finish(database: Database, turn: FinishedTurn) -> list[str]:
+async def _finish(database: Database, turn: FinishedTurn, on_its_own: bool) -> list[str]:
+    """The turn recorded; the statements SQLAlchemy ran for it (none on the driver path)."""
     statements: list[str] = []
 
     def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
@@ -48,8 +58,11 @@ async def _finish(database: Database, turn: FinishedTurn) -> list[str]:
 
     event.listen(database.engine.sync_engine, "before_cursor_execute", seen)
     try:
-        async with database.session(single_statement=turn.single_statement) as session:
-            await Inbox(session).finish_turn(turn)
+        if on_its_own:
+            await inbox_module.finish_turn(database, turn)
+        else:
+            async with database.session(single_statement=turn.single_statement) as session:
+                await Inbox(session).finish_turn(turn)
     finally:
         event.remove(database.engine.sync_engine, "before_cursor_execute", seen)
     return statements
@@ -68,12 +81,13 @@ async def _inbox_row(database: Database) -> InboxMessage:
 
 
 async def test_a_turn_logs_the_message_and_the_reply_with_its_outcome(
-    database: Database, engine_url: str
+    database: Database, engine_url: str, on_its_own: bool
 ) -> None:
     user_id = await _accepted_with_person(database)
-    statements = await _finish(database, _turn(user_id, "Keep going!"))
+    statements = await _finish(database, _turn(user_id, "Keep going!"), on_its_own)
     if engine_url.startswith("postgresql"):
-        assert statements == ["WITH"]  # one round trip: no BEGIN/COMMIT, one statement
+        # one round trip: no BEGIN/COMMIT, one statement (on the driver: none through SQLAlchemy)
+        assert statements == ([] if on_its_own else ["WITH"])
     log = await _log(database)
     assert [(m.direction, m.text, m.user_id) for m in log] == [
         ("in", "any tips?", user_id),
@@ -91,25 +105,31 @@ async def test_a_turn_logs_the_message_and_the_reply_with_its_outcome(
     assert row.processed_at is not None
 
 
-async def test_a_reply_before_a_person_is_known_logs_nothing(database: Database) -> None:
+async def test_a_reply_before_a_person_is_known_logs_nothing(
+    database: Database, on_its_own: bool
+) -> None:
     await _accepted_with_person(database)
-    await _finish(database, _turn(None, "Sorry, this coach is private."))
+    await _finish(database, _turn(None, "Sorry, this coach is private."), on_its_own)
     assert await _log(database) == []
     assert (await _inbox_row(database)).status == "done"
 
 
-async def test_several_replies_are_logged_in_one_transaction(database: Database) -> None:
+async def test_several_replies_are_logged_in_one_transaction(
+    database: Database, on_its_own: bool
+) -> None:
     user_id = await _accepted_with_person(database)
     turn = _turn(user_id, "first", "second")
     assert not turn.single_statement
-    await _finish(database, turn)
+    await _finish(database, turn, on_its_own)
     assert [m.text for m in await _log(database)] == ["any tips?", "first", "second"]
     assert (await _inbox_row(database)).status == "done"
 
 
-async def test_nothing_is_logged_for_a_message_the_inbox_does_not_hold(database: Database) -> None:
+async def test_nothing_is_logged_for_a_message_the_inbox_does_not_hold(
+    database: Database, on_its_own: bool
+) -> None:
     user_id = await _accepted_with_person(database)
     gone = dataclasses.replace(_turn(user_id, "Keep going!"), message_id="unknown")
-    await _finish(database, gone)
+    await _finish(database, gone, on_its_own)
     assert await _log(database) == []
     assert (await _inbox_row(database)).status == "received"
