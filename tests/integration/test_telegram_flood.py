@@ -68,6 +68,28 @@ async def test_two_replicas_share_one_bot_budget() -> None:
         await replica.shutdown()
 
 
+@pytest.mark.redis
+async def test_a_shared_seconds_count_expires_and_survives_a_script_flush() -> None:
+    key = f"fitcoach:test:sends:{uuid.uuid4().hex}"
+    window = SharedWindow(REDIS_URL, 100, key)
+    try:
+        await window.redis.ping()
+    except Exception as exc:
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    try:
+        await window.acquire()
+        await window.redis.script_flush()  # what a Redis restart does to loaded scripts
+        await window.acquire()
+        counts = {
+            k: int(await window.redis.get(k)) async for k in window.redis.scan_iter(f"{key}:*")
+        }
+        assert sum(counts.values()) == 2, counts
+        for counted in counts:
+            assert 0 < await window.redis.ttl(counted) <= 3  # a second's count does not linger
+    finally:
+        await window.close()
+
+
 async def test_a_shared_budget_without_redis_falls_back_to_this_process() -> None:
     flood = FloodControl(shared=SharedWindow("redis://127.0.0.1:1/0", 3, "k"))
     stamps: list[float] = []

@@ -21,6 +21,8 @@ import structlog
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from fitcoach.coordination import COUNT_HIT_SCRIPT
+
 log = structlog.get_logger(__name__)
 
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
@@ -65,13 +67,16 @@ class SlidingWindow:
 
 
 class SharedWindow:
-    """The per-second message budget of one bot, shared by every replica through Redis
-    (INCR on the current second's key); this process's own window answers while Redis fails."""
+    """The per-second message budget of one bot, shared by every replica through Redis (one
+    script call: INCR on the current second's key, which expires soon after); this process's
+    own window answers while Redis fails."""
 
     def __init__(self, redis_url: str, rate: int, key: str) -> None:
         from redis.asyncio import Redis
 
         self.redis = Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
+        # redis-py loads the script again by itself after a Redis restart (NOSCRIPT).
+        self._count_hit = self.redis.register_script(COUNT_HIT_SCRIPT)
         self.rate = rate
         self.key = key
         self.local = SlidingWindow(rate, 1.0)
@@ -82,10 +87,7 @@ class SharedWindow:
             now = time.time()
             second = int(now)
             try:
-                pipe = self.redis.pipeline()
-                pipe.incr(f"{self.key}:{second}")
-                pipe.expire(f"{self.key}:{second}", 3)
-                count, _ = await pipe.execute()
+                count = await self._count_hit(keys=[f"{self.key}:{second}"], args=[3])
             except Exception as exc:
                 log.warning("telegram_shared_budget_unavailable", error_type=type(exc).__name__)
                 await self.local.acquire()
