@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import Dialect
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.util import greenlet_spawn
@@ -40,6 +41,8 @@ class DriverStatement:
             values.append(convert(value) if convert is not None else value)
         return values
 
+
+MAX_CLOSED_IN_A_ROW = 64
 
 _COMPILED: dict[tuple[int, str], tuple[ClauseElement, DriverStatement]] = {}
 
@@ -78,18 +81,29 @@ async def fetch(
 ) -> list[asyncpg.Record]:
     """Run one statement on a pooled connection's driver, in autocommit mode; its rows.
 
-    A connection that fails for any reason but an error PostgreSQL reported (the connection
-    itself is then sound) is discarded rather than returned to the pool."""
+    A pooled connection the server closed meanwhile (a restart) is discarded before use, as
+    is a connection that fails for any reason but an error PostgreSQL reported on it."""
     prepared = compile_for_driver(statement, database.engine.dialect)
-    pooled = await database.engine.raw_connection()
+    pooled, driver = await _open_connection(database)
     try:
-        driver: asyncpg.Connection = pooled.driver_connection
         return await driver.fetch(prepared.sql, *prepared.arguments(params))
-    except asyncpg.PostgresError:
-        raise
-    except BaseException:
-        await greenlet_spawn(pooled.invalidate)
+    except BaseException as error:
+        if driver.is_closed() or not isinstance(error, asyncpg.PostgresError):
+            await greenlet_spawn(pooled.invalidate)
         raise
     finally:
         # Returning a connection may close it (an invalidated one): that needs the greenlet.
         await greenlet_spawn(pooled.close)
+
+
+async def _open_connection(database: Database) -> tuple[PoolProxiedConnection, asyncpg.Connection]:
+    """A pooled connection whose driver connection is still open (the driver notices a
+    server-side close as it happens, so this costs no round trip)."""
+    for _ in range(MAX_CLOSED_IN_A_ROW):
+        pooled = await database.engine.raw_connection()
+        driver: asyncpg.Connection = pooled.driver_connection
+        if not driver.is_closed():
+            return pooled, driver
+        await greenlet_spawn(pooled.invalidate)
+        await greenlet_spawn(pooled.close)
+    raise ConnectionError("every pooled PostgreSQL connection was closed by the server")
