@@ -54,7 +54,7 @@ from fitcoach.storage.inbox import FinishedTurn, Inbox, finish_turn
 from fitcoach.storage.inbox_writer import InboxWriter
 from fitcoach.storage.media import MediaStore
 from fitcoach.storage.models import User, utcnow
-from fitcoach.storage.person_lookup import find_person, find_person_at_turn
+from fitcoach.storage.person_lookup import create_person, find_person, find_person_at_turn
 from fitcoach.storage.repositories import UserDirectory
 
 log = structlog.get_logger(__name__)
@@ -405,10 +405,9 @@ class ConversationService:
             # take the path below.
             person = await find_person(self.database, message.channel, message.external_user_id)
             if person is None:
-                async with self.database.session() as session:
-                    created = await UserDirectory(session).create(
-                        message.channel, message.external_user_id, name=message.user_name
-                    )
+                created = await create_person(
+                    self.database, message.channel, message.external_user_id, message.user_name
+                )
                 return context_for(created, message), [], []
             if (
                 person.deletion_expires_at is None

@@ -1,4 +1,5 @@
-"""What a turn needs to know about the person behind a channel identity, in one query."""
+"""What a turn needs to know about the person behind a channel identity, in one query; and
+the person created on first contact, in one statement on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Select, bindparam, select
+import asyncpg
+from sqlalchemy import DateTime, Select, String, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fitcoach.storage import driver
 from fitcoach.storage.admin import PersonalityChoice
 from fitcoach.storage.database import Database
-from fitcoach.storage.models import ChannelIdentity, User
+from fitcoach.storage.models import ChannelIdentity, User, utcnow
 from fitcoach.storage.privacy import PendingAction
+from fitcoach.storage.repositories import UserDirectory
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +73,53 @@ async def find_person(database: Database, channel: str, external_id: str) -> Per
     if not rows:
         return None
     row = rows[0]
-    user = User(**{key: row[name] for key, name in _USER_COLUMNS})
     return PersonAtTurn(
-        user=user, deletion_expires_at=row["expires_at"], personality=row["personality"]
+        user=_user_of(row), deletion_expires_at=row["expires_at"], personality=row["personality"]
     )
+
+
+def _user_of(row: asyncpg.Record) -> User:
+    return User(**{key: row[name] for key, name in _USER_COLUMNS})
+
+
+# First contact as one statement: the person and their identity together or not at all (a
+# worker that created the same identity meanwhile makes the identity's insert, and with it
+# the whole statement, fail on the unique constraint).
+_CREATE_PERSON_POSTGRESQL = text(
+    """
+    WITH new_user AS (
+        INSERT INTO users (name, timezone, unit_system, created_at, updated_at)
+        VALUES (:name, 'UTC', 'metric', :now, :now)
+        RETURNING *
+    ), identity AS (
+        INSERT INTO channel_identities (user_id, channel, external_id, created_at)
+        SELECT id, :channel, :external_id, :now FROM new_user
+        RETURNING user_id
+    )
+    SELECT new_user.* FROM new_user
+    """
+).bindparams(
+    bindparam("name", type_=String),
+    bindparam("channel", type_=String),
+    bindparam("external_id", type_=String),
+    bindparam("now", type_=DateTime(timezone=True)),
+)
+
+
+async def create_person(
+    database: Database, channel: str, external_id: str, name: str | None = None
+) -> User:
+    """:meth:`UserDirectory.create` in a unit of work of its own (first contact): on
+    PostgreSQL through asyncpg, one statement on the driver."""
+    if not driver.uses_driver(database):
+        async with database.session() as session:
+            return await UserDirectory(session).create(channel, external_id, name)
+    parameters = {"name": name, "channel": channel, "external_id": external_id, "now": utcnow()}
+    try:
+        rows = await driver.fetch(database, _CREATE_PERSON_POSTGRESQL, parameters)
+    except asyncpg.UniqueViolationError:
+        found = await find_person(database, channel, external_id)
+        if found is None:
+            raise
+        return found.user
+    return _user_of(rows[0])

@@ -1,17 +1,25 @@
 """What a turn reads about a person, on SQLite and on a real PostgreSQL: in the caller's session
 and on its own (the usual turn's path, which on PostgreSQL runs on the asyncpg driver); both
-give the same person, pending deletion and personality, and only for the identity asked."""
+give the same person, pending deletion and personality, and only for the identity asked. And
+the person made on first contact, once, even when workers race."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from fitcoach.storage.admin import PersonalityChoice
 from fitcoach.storage.database import Database
-from fitcoach.storage.models import utcnow
-from fitcoach.storage.person_lookup import PersonAtTurn, find_person, find_person_at_turn
+from fitcoach.storage.models import User, utcnow
+from fitcoach.storage.person_lookup import (
+    PersonAtTurn,
+    create_person,
+    find_person,
+    find_person_at_turn,
+)
 from fitcoach.storage.privacy import PendingAction
 from fitcoach.storage.repositories import UserDirectory
 
@@ -61,3 +69,31 @@ async def test_both_paths_read_the_same_person(database: Database) -> None:
 
     assert await _both(database, "nobody") == (None, None)
     assert await find_person(database, "slack", "ann") is None  # another channel's identity
+
+
+async def _user_count(database: Database) -> int:
+    async with database.session() as session:
+        return int((await session.execute(select(func.count()).select_from(User))).scalar_one())
+
+
+async def test_first_contact_creates_the_person_with_their_identity(database: Database) -> None:
+    created = await create_person(database, "telegram", "cleo", "Cleo")
+    assert (created.name, created.timezone, created.unit_system) == ("Cleo", "UTC", "metric")
+    assert created.id is not None and created.created_at is not None
+    found = await find_person(database, "telegram", "cleo")
+    assert found is not None and found.user.id == created.id
+    assert await find_person(database, "slack", "cleo") is None
+    assert await _user_count(database) == 1
+
+
+async def test_concurrent_first_contacts_make_one_person_and_no_orphans(
+    database: Database,
+) -> None:
+    existing = await create_person(database, "telegram", "dan", "Dan")
+    again = await create_person(database, "telegram", "dan", "Dan")  # known: found, not made
+    assert again.id == existing.id
+    racing = await asyncio.gather(
+        *(create_person(database, "telegram", "eve", "Eve") for _ in range(6))
+    )
+    assert len({user.id for user in racing}) == 1
+    assert await _user_count(database) == 2  # Dan and Eve: a lost race leaves no user behind

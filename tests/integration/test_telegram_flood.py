@@ -63,7 +63,11 @@ async def test_two_replicas_share_one_bot_budget() -> None:
     await asyncio.gather(*(_send(replicas[i % 2], "sendMessage", stamps) for i in range(12)))
     per_second = Counter(int(t) for t in stamps)
     assert len(stamps) == 12
-    assert max(per_second.values()) <= 4, per_second  # never more than the bot's budget
+    # The budget is the bot's, not each replica's: unshared, two replicas would send 8 in a
+    # second. A send whose second was counted at its very end may be stamped (here, after the
+    # acquisition) in the next second: one more is tolerated for that.
+    assert max(per_second.values()) <= 5, per_second
+    assert len(per_second) >= 3, per_second  # 12 sends at 4 a second take three seconds
     for replica in replicas:
         await replica.shutdown()
 
