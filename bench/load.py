@@ -815,7 +815,7 @@ def parse_args() -> argparse.Namespace:
     )
     p.add_argument("--no-typing", action="store_true", help="no typing indicator at all")
     p.add_argument(
-        "--max-turns", type=int, default=64, help="FITCOACH_MAX_CONCURRENT_TURNS per replica"
+        "--max-turns", type=int, default=256, help="FITCOACH_MAX_CONCURRENT_TURNS per replica"
     )
     p.add_argument(
         "--split",

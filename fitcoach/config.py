@@ -78,8 +78,10 @@ class Settings(BaseSettings):
     worker_nice: int = Field(default=0, ge=0, le=19)
     """A worker process lowers its CPU priority by this much (Linux niceness), so that on
     shared cores the web processes' acknowledgements run first and turns take the rest."""
-    max_concurrent_turns: int = Field(default=64, ge=1)
-    """Turns one process runs at once; more wait in the inbox (in order)."""
+    max_concurrent_turns: int = Field(default=256, ge=1)
+    """Turns one process runs at once; more wait in the inbox (in order). A turn mostly waits
+    for the model, so the bound is for memory, not CPU: at 64, a 1 s model capped two workers
+    below what their CPU could do (bench/load.py); a few MB of state per turn at most."""
     db_pool_size: int = Field(default=20, ge=1)
     db_max_overflow: int = Field(default=0, ge=0)
     """Connections beyond the pool are opened and closed per use (a new connection and TLS

@@ -99,7 +99,7 @@ class ConversationService:
         extractor: MemoryExtractor | None = None,
         privacy: PrivacyService | None = None,
         lease_s: float = 30.0,
-        max_concurrent_turns: int = 64,
+        max_concurrent_turns: int = 256,
         role: str = "all",
     ) -> None:
         self.database = database
