@@ -16,7 +16,7 @@ from fitcoach.storage.admin import PersonalityChoice
 from fitcoach.storage.database import Database
 from fitcoach.storage.models import ChannelIdentity, User, utcnow
 from fitcoach.storage.privacy import PendingAction
-from fitcoach.storage.repositories import UserDirectory
+from fitcoach.storage.repositories import NEW_PERSON_DEFAULTS, UserDirectory
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,7 @@ _CREATE_PERSON_POSTGRESQL = text(
     """
     WITH new_user AS (
         INSERT INTO users (name, timezone, unit_system, created_at, updated_at)
-        VALUES (:name, 'UTC', 'metric', :now, :now)
+        VALUES (:name, :timezone, :unit_system, :now, :now)
         RETURNING *
     ), identity AS (
         INSERT INTO channel_identities (user_id, channel, external_id, created_at)
@@ -100,6 +100,8 @@ _CREATE_PERSON_POSTGRESQL = text(
     """
 ).bindparams(
     bindparam("name", type_=String),
+    bindparam("timezone", type_=String),
+    bindparam("unit_system", type_=String),
     bindparam("channel", type_=String),
     bindparam("external_id", type_=String),
     bindparam("now", type_=DateTime(timezone=True)),
@@ -114,7 +116,13 @@ async def create_person(
     if not driver.uses_driver(database):
         async with database.session() as session:
             return await UserDirectory(session).create(channel, external_id, name)
-    parameters = {"name": name, "channel": channel, "external_id": external_id, "now": utcnow()}
+    parameters = {
+        "name": name,
+        "channel": channel,
+        "external_id": external_id,
+        "now": utcnow(),
+        **NEW_PERSON_DEFAULTS,
+    }
     try:
         rows = await driver.fetch(database, _CREATE_PERSON_POSTGRESQL, parameters)
     except asyncpg.UniqueViolationError:

@@ -31,6 +31,10 @@ PROFILE_FIELDS = frozenset(
 )
 
 
+NEW_PERSON_DEFAULTS = {"timezone": "UTC", "unit_system": "metric"}
+"""A person's settings until they tell us otherwise."""
+
+
 class UserDirectory:
     """Finds people by their channel identity; the only place that maps identities to users."""
 
@@ -47,7 +51,7 @@ class UserDirectory:
     async def create(self, channel: str, external_id: str, name: str | None = None) -> User:
         """A new user for an identity just found unknown (first contact); the existing one
         when another worker created it meanwhile."""
-        user = User(name=name, timezone="UTC", unit_system="metric")
+        user = User(name=name, **NEW_PERSON_DEFAULTS)
         user.identities.append(ChannelIdentity(channel=channel, external_id=external_id))
         try:
             async with self.session.begin_nested():
