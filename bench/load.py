@@ -93,6 +93,7 @@ class RunResult:
     events: list[str]
     typing_calls: int
     send_calls: int
+    ack_when: list[float] = field(default_factory=list)
 
 
 class Load:
@@ -129,6 +130,7 @@ class Load:
         self.order: dict[int, list[int]] = defaultdict(list)
         self.wakeups: dict[int, asyncio.Event] = {}
         self.ack_latencies: list[float] = []
+        self.ack_when: list[float] = []  # when each acked delivery started (ack_latencies order)
         self.ack_status: Counter[str] = Counter()
         self.redeliveries = 0
         self.duplicates_sent = 0
@@ -225,6 +227,7 @@ class Load:
             self.ack_status[str(status) if status else "conn_error"] += 1
             if status == 200:
                 self.ack_latencies.append(took)
+                self.ack_when.append(time.monotonic() - took)
                 return True
             attempt += 1
             self.redeliveries += 1
@@ -348,6 +351,7 @@ class Load:
             self.events,
             self.typing_calls,
             self.send_calls,
+            self.ack_when,
         )
 
     async def _progress(self) -> None:
@@ -683,6 +687,18 @@ def figures(r: RunResult, model_delay: float) -> Figures:
     )
 
 
+def ack_windows(r: RunResult, window: float = 5.0) -> str:
+    """Ack p99 per window of the run, by when each delivery started: a tail from a burst
+    at the start shows in the first window only."""
+    buckets: dict[int, list[float]] = defaultdict(list)
+    for when, took in zip(r.ack_when, r.ack_latencies, strict=True):
+        buckets[int(max(0.0, when - r.start) // window)].append(took)
+    return "  ".join(
+        f"{int(k * window)}s:{1000 * h.percentile(v, 0.99):.0f}(n{len(v)})"
+        for k, v in sorted(buckets.items())
+    )
+
+
 def print_run(r: RunResult, f: Figures, model_delay: float, extra: dict[str, Any] | None) -> None:
     print(f"\n== {r.name} ==")
     for event in r.events:
@@ -709,6 +725,8 @@ def print_run(r: RunResult, f: Figures, model_delay: float, extra: dict[str, Any
         f"(busiest 10 s: {f.peak:.1f} turns/s)"
     )
     print(f"  webhook ack ms       {h.pcts(f.ack)}")
+    if r.ack_when:
+        print(f"  webhook ack p99 ms by 5 s window: {ack_windows(r)}")
     print(f"  reply e2e ms         {h.pcts(f.e2e)}")
     print(f"  turn ms (from max(sent, previous reply)) {h.pcts(f.turn)}")
     print(

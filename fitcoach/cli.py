@@ -99,6 +99,7 @@ def serve(
         host=host,
         port=port,
         log_config=None,
+        access_log=False,  # RequestContextMiddleware logs each request, without client IPs
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=30,

@@ -1,4 +1,4 @@
-"""HTTP middleware: correlation ids, latency metrics, request body size limit."""
+"""HTTP middleware: correlation ids, request log lines, latency metrics, body size limit."""
 
 from __future__ import annotations
 
@@ -12,9 +12,15 @@ from fitcoach.metrics import HTTP_LATENCY
 
 REQUEST_ID_HEADER = b"x-request-id"
 
+log = structlog.get_logger(__name__)
+
 
 class RequestContextMiddleware:
-    """Binds a correlation id to every log line of a request and times it."""
+    """Binds a correlation id to every log line of a request, times it and logs it.
+
+    The one line per request (``http_request``) names the route template, not the path as
+    sent, and no client address: uvicorn's own access log (turned off by ``fitcoach serve``)
+    printed the client's IP address, which is personal data for web chat visitors."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -43,8 +49,14 @@ class RequestContextMiddleware:
         finally:
             route = scope.get("route")
             path = getattr(route, "path", "unmatched")
-            HTTP_LATENCY.labels(scope["method"], path, str(status)).observe(
-                time.perf_counter() - started
+            seconds = time.perf_counter() - started
+            HTTP_LATENCY.labels(scope["method"], path, str(status)).observe(seconds)
+            log.info(
+                "http_request",
+                method=scope["method"],
+                route=path,
+                status=status,
+                ms=round(1000 * seconds, 1),
             )
             structlog.contextvars.unbind_contextvars("request_id")
 

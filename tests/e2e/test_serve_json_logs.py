@@ -61,10 +61,16 @@ def test_serve_writes_only_json_lines(tmp_path: Path) -> None:
         assert isinstance(obj, dict) and {"event", "level", "logger", "timestamp"} <= obj.keys()
         objects.append(obj)
     loggers = {obj["logger"] for obj in objects}
-    assert {"uvicorn.error", "uvicorn.access", "fitcoach.bootstrap"} <= loggers
+    assert {"uvicorn.error", "fitcoach.webhooks.middleware", "fitcoach.bootstrap"} <= loggers
     assert any(logger.startswith("apscheduler") for logger in loggers)
-    [access] = [obj for obj in objects if obj["logger"] == "uvicorn.access"]
-    assert "/health/live" in access["event"] and access["request_id"] == "probe42"
+    # One line per request, fitcoach's own: no uvicorn access line with the client's address.
+    assert "uvicorn.access" not in loggers
+    assert not [line for line in lines if "127.0.0.1" in line and "Uvicorn running" not in line]
+    [access] = [
+        obj for obj in objects if obj["event"] == "http_request" and obj["route"] == "/health/live"
+    ][-1:]
+    assert access["request_id"] == "probe42" and access["status"] == 200
+    assert access["method"] == "GET" and isinstance(access["ms"], float)
     events = Counter(obj["event"] for obj in objects if obj["logger"] == "uvicorn.error")
     assert events["Application startup complete."] == 1  # propagated once, not duplicated
     assert events["Application shutdown complete."] == 1
