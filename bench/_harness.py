@@ -225,8 +225,10 @@ def redis_start() -> None:
 
 
 def redis_flush_bench_keys() -> None:
-    """Drop fitcoach lock/rate keys a previous run may have left."""
-    for pattern in ("fitcoach:lock:*", "fitcoach:rate:*"):
+    """Drop every fitcoach key a previous run may have left: leases, waiting marks, rate
+    windows and the hand-off list (a run's workers would otherwise pop the hand-offs that
+    bench/ack.py leaves behind, thousands of them, before their own)."""
+    for pattern in ("fitcoach:*",):
         keys = subprocess.run(
             ["redis-cli", "--scan", "--pattern", pattern], capture_output=True, text=True
         ).stdout.split()
