@@ -107,7 +107,7 @@ async def open_services(
                 build_agent_graph(model, tools, prompt, saver, prompts=prompts),
                 transcriber=remote,
                 media_root=media_dir,
-                may_await_answer=interrupt_probe(saver),
+                may_await_answer=interrupt_probe(saver, database),
             )
             log.info(
                 "services_ready",

@@ -12,7 +12,7 @@ from langgraph._internal._constants import INTERRUPT
 
 from fitcoach.bootstrap import open_services
 from fitcoach.channels.base import Attachment
-from fitcoach.storage.checkpoints import INTERRUPT_CHANNEL
+from fitcoach.storage.checkpoints import INTERRUPT_CHANNEL, interrupt_probe
 from tests.e2e.test_gemini_brain import PNG, ask, gemini_settings, meal_items, photo_model
 from tests.fakes.gemini_server import FakeGemini
 
@@ -29,8 +29,9 @@ def test_the_probed_channel_is_langgraphs_interrupt_channel() -> None:
     assert INTERRUPT_CHANNEL == INTERRUPT
 
 
+@pytest.mark.parametrize("path", ["asyncpg driver", "checkpointer pool"])
 async def test_only_a_thread_waiting_for_an_answer_loads_its_state(
-    pg_url: str, tmp_path: Path, fake: FakeGemini
+    pg_url: str, tmp_path: Path, fake: FakeGemini, path: str
 ) -> None:
     fake.default = photo_model
     image = tmp_path / "plate.png"
@@ -38,8 +39,13 @@ async def test_only_a_thread_waiting_for_an_answer_loads_its_state(
     settings = gemini_settings(tmp_path, fake, database_url=pg_url)
     async with open_services(settings) as services:
         agent = services.agent
+        if path == "checkpointer pool":  # what a database on another driver gets
+            agent.may_await_answer = interrupt_probe(agent.graph.checkpointer)
         probe = agent.may_await_answer
         assert probe is not None
+        assert probe.__name__ == (
+            "may_await_answer_on_driver" if path == "asyncpg driver" else "may_await_answer"
+        )
         probed: list[bool] = []
         loads: list[object] = []
         get_state = agent.graph.aget_state
