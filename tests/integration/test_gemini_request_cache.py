@@ -360,6 +360,10 @@ def parameter_sets() -> list[types._GenerateContentParameters]:
         types.Content(role="model", parts=parts[3:4]),
         types.Content(role="user", parts=parts[4:]),
         types.Content(role="user"),
+        # Text parts alone: written directly, not by the SDK's converter.
+        types.Content(role="model", parts=[types.Part(text="plain reply"), types.Part(text="")]),
+        types.Content(parts=[types.Part(text="no role")]),
+        types.Content(role="user", parts=[]),
     ]
     configs = [
         types.GenerateContentConfig(),
@@ -404,9 +408,11 @@ def test_contents_and_config_read_through_field_dicts_give_the_sdks_body(index: 
     api_client = Client(api_key="test")._api_client
     parameters = parameter_sets()[index]
     ours = gemini._parameters_to_request(api_client, parameters)
-    sdk = genai_models._GenerateContentParameters_to_mldev(
-        api_client, parameters, None, parameters
-    )
+    sdk = genai_models._GenerateContentParameters_to_mldev(api_client, parameters, None, parameters)
     assert list(ours) == list(sdk)
     assert json.dumps(ours, default=repr) == json.dumps(sdk, default=repr)
-    assert len(ours["contents"]) == 4 and ours["contents"][0]["parts"][0]["text"] == "hello"
+    assert len(ours["contents"]) == 7 and ours["contents"][0]["parts"][0]["text"] == "hello"
+    assert ours["contents"][4] == {
+        "parts": [{"text": "plain reply"}, {"text": ""}],
+        "role": "model",
+    }
