@@ -214,6 +214,9 @@ class _CachedToolsAsyncClient:
         return getattr(self.aio, name)
 
 
+_WITHOUT_AFC = types.AutomaticFunctionCallingConfig(disable=True)
+
+
 class _CachedToolsModels(genai_models.AsyncModels):
     """The SDK's ``AsyncModels`` whose one-request step reuses the tools' request form.
 
@@ -224,6 +227,27 @@ class _CachedToolsModels(genai_models.AsyncModels):
     converted per call, by the same converters, in the same order, so the body sent is the
     same. Anything else (Vertex AI, tools that are not the cached declarations, a raw HTTP
     response asked for) goes to the SDK's ``_generate_content`` unchanged."""
+
+    async def generate_content(
+        self,
+        *,
+        model: str,
+        contents: types.ContentListUnion | types.ContentListUnionDict,
+        config: types.GenerateContentConfigOrDict | None = None,
+    ) -> types.GenerateContentResponse:
+        """The SDK's ``generate_content``, with its automatic function calling switched off
+        when the tools are none or this module's declarations. LangChain runs tools itself
+        and hands the SDK only declarations, never Python functions, so that loop has nothing
+        to call. The SDK skips it by itself for requests with declarations, but a request
+        without tools (structured output: memory extraction) ran it, which deep-copies the
+        config once more (≈ 0.15 ms) and logs a line. The body is the same."""
+        if (
+            isinstance(config, types.GenerateContentConfig)
+            and config.automatic_function_calling is None
+            and all(isinstance(tool, SharedTool) for tool in config.tools or ())
+        ):
+            config = config.model_copy(update={"automatic_function_calling": _WITHOUT_AFC})
+        return await super().generate_content(model=model, contents=contents, config=config)
 
     async def _generate_content(
         self,

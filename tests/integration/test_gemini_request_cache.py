@@ -187,6 +187,32 @@ async def test_same_body_and_message_with_the_app_tools(
     assert served_here == [True]
 
 
+async def test_the_sdks_function_calling_loop_is_skipped_without_python_functions(
+    fake: FakeGemini, models: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request without tools (structured output, memory extraction) does not enter the
+    SDK's automatic function calling loop with the cached model (nothing to call; the loop
+    copies the config once more), as it does with the library's; the body is the same."""
+    from google.genai import models as genai_models
+
+    loops: list[str] = []
+    original = genai_models._extra_utils.get_max_remote_calls_afc
+
+    def counted(config: Any) -> int:
+        loops.append("afc")
+        return int(original(config))
+
+    monkeypatch.setattr(genai_models._extra_utils, "get_max_remote_calls_afc", counted)
+    for model, expected in ((models.cached, []), (models.plain, ["afc"])):
+        loops.clear()
+        fake.reply_text("Banana an hour before.")
+        reply = await model.ainvoke([HumanMessage("what should I eat before a run?")])
+        assert reply.content == "Banana an hour before."
+        assert loops == expected
+    cached_body, plain_body = bodies(fake)
+    assert cached_body == plain_body
+
+
 async def test_same_body_and_message_for_tool_calls_with_thought_signatures(
     fake: FakeGemini, models: Pair, app_tools: list[BaseTool], served_here: list[bool]
 ) -> None:
