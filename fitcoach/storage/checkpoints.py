@@ -22,20 +22,21 @@ LangGraph's stored format; tests/integration/test_interrupt_probe.py checks it).
 
 # A thread can wait for an answer only if its latest checkpoint has an interrupt write.
 # Both lookups go by the tables' primary keys (langgraph-checkpoint-postgres 3.x schema).
-_PENDING_INTERRUPT_SQL = """
+_PENDING_INTERRUPT_TEMPLATE = """
     SELECT EXISTS (
         SELECT 1 FROM checkpoint_writes
-        WHERE thread_id = :thread AND checkpoint_ns = '' AND channel = :channel
+        WHERE thread_id = {thread} AND checkpoint_ns = '' AND channel = {channel}
           AND checkpoint_id = (
               SELECT max(checkpoint_id) FROM checkpoints
-              WHERE thread_id = :thread AND checkpoint_ns = ''
+              WHERE thread_id = {thread} AND checkpoint_ns = ''
           )
     ) AS pending
 """
-_PENDING_INTERRUPT_POSTGRESQL = _PENDING_INTERRUPT_SQL.replace(":thread", "%(thread)s").replace(
-    ":channel", "%(channel)s"
+# The same query for psycopg (the checkpointer's pool) and for SQLAlchemy (the app's driver).
+_PENDING_INTERRUPT_POSTGRESQL = _PENDING_INTERRUPT_TEMPLATE.format(
+    thread="%(thread)s", channel="%(channel)s"
 )
-_PENDING_INTERRUPT = text(_PENDING_INTERRUPT_SQL)
+_PENDING_INTERRUPT = text(_PENDING_INTERRUPT_TEMPLATE.format(thread=":thread", channel=":channel"))
 
 InterruptProbe = Callable[[str], Awaitable[bool]]
 """``await probe(thread_id)``: False only when the thread certainly waits for no answer."""
