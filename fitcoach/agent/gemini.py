@@ -235,18 +235,30 @@ class _CachedToolsModels(genai_models.AsyncModels):
         contents: types.ContentListUnion | types.ContentListUnionDict,
         config: types.GenerateContentConfigOrDict | None = None,
     ) -> types.GenerateContentResponse:
-        """The SDK's ``generate_content``, with its automatic function calling switched off
-        when the tools are none or this module's declarations. LangChain runs tools itself
-        and hands the SDK only declarations, never Python functions, so that loop has nothing
-        to call. The SDK skips it by itself for requests with declarations, but a request
-        without tools (structured output: memory extraction) ran it, which deep-copies the
-        config once more (≈ 0.15 ms) and logs a line. The body is the same."""
+        """The SDK's ``generate_content`` without its automatic function calling, when the
+        tools are none or this module's declarations (Gemini Developer API).
+
+        LangChain runs tools itself and hands the SDK only declarations, never Python
+        functions, so that loop has nothing to call: the SDK skips it by itself for requests
+        with declarations, and ran it for requests without tools (structured output: memory
+        extraction), deep-copying the config once more and logging a line. Before either, the
+        SDK deep-copies the config (≈ 0.15 ms) to swap MCP sessions and servers for tools,
+        which such a config cannot hold. So these requests go straight to the SDK's own next
+        step, continuation included; neither step changes the config, and the body is the
+        same."""
         if (
             isinstance(config, types.GenerateContentConfig)
             and config.automatic_function_calling is None
-            and all(isinstance(tool, SharedTool) for tool in config.tools or ())
+            and all(
+                isinstance(tool, SharedTool) and not tool.mcp_servers for tool in config.tools or ()
+            )
+            and not self._api_client.vertexai
         ):
-            config = config.model_copy(update={"automatic_function_calling": _WITHOUT_AFC})
+            if not config.tools:
+                config = config.model_copy(update={"automatic_function_calling": _WITHOUT_AFC})
+            return await self._generate_content_with_continuation(
+                model=model, contents=contents, config=config
+            )
         return await super().generate_content(model=model, contents=contents, config=config)
 
     async def _generate_content(

@@ -213,6 +213,48 @@ async def test_the_sdks_function_calling_loop_is_skipped_without_python_function
     assert cached_body == plain_body
 
 
+async def test_the_sdks_config_copy_is_skipped_for_declarations_only(
+    fake: FakeGemini, models: Pair, app_tools: list[BaseTool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SDK deep-copies every config to swap MCP sessions for tools; a config holding only
+    the cached declarations (or no tools) has none, so the cached model goes straight to the
+    SDK's next step. The library's model still takes the copy; the bodies are the same, and
+    the config LangChain built is left as it was."""
+    from google.genai import models as genai_models
+
+    copies: list[str] = []
+    original = genai_models._extra_utils.parse_config_for_mcp_sessions
+
+    async def counted(config: Any, **kwargs: Any) -> Any:
+        copies.append("mcp")
+        return await original(config, **kwargs)
+
+    monkeypatch.setattr(genai_models._extra_utils, "parse_config_for_mcp_sessions", counted)
+    sent_configs: list[types.GenerateContentConfig] = []
+    step = gemini._CachedToolsModels._generate_content_with_continuation
+
+    async def seen(self: Any, **kwargs: Any) -> Any:
+        sent_configs.append(kwargs["config"])
+        return await step(self, **kwargs)
+
+    monkeypatch.setattr(gemini._CachedToolsModels, "_generate_content_with_continuation", seen)
+    messages: list[BaseMessage] = [system(), HumanMessage("what should I eat before a run?")]
+    for bind in (lambda m: m.bind_tools(app_tools), lambda m: m):
+        for model, expected in ((models.cached, []), (models.plain, ["mcp"])):
+            copies.clear()
+            fake.reply_text("Banana an hour before.")
+            reply = await bind(model).ainvoke(messages)
+            assert reply.content == "Banana an hour before."
+            assert copies == expected
+        cached_body, plain_body = bodies(fake)
+        assert cached_body == plain_body
+        fake.clear()
+    with_tools, without_tools = sent_configs
+    assert with_tools.automatic_function_calling is None
+    assert with_tools.tools and all(isinstance(t, gemini.SharedTool) for t in with_tools.tools)
+    assert without_tools.automatic_function_calling == gemini._WITHOUT_AFC
+
+
 async def test_same_body_and_message_for_tool_calls_with_thought_signatures(
     fake: FakeGemini, models: Pair, app_tools: list[BaseTool], served_here: list[bool]
 ) -> None:
