@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from sqlalchemy import event, select
 
+from fitcoach.storage import driver
 from fitcoach.storage.database import Database
 from fitcoach.storage.inbox_writer import InboxWriter
 from fitcoach.storage.models import InboxMessage
@@ -35,15 +37,41 @@ async def stored(database: Database) -> list[tuple[str, str]]:
         return [(row[0], row[1]) for row in rows]
 
 
-async def test_concurrent_messages_share_commits_and_keep_their_order(database: Database) -> None:
+def count_batches(writer: InboxWriter) -> list[int]:
+    """The size of each batch the writer writes."""
+    sizes: list[int] = []
+    write = writer._write
+
+    async def counted(batch: list[Any]) -> set[tuple[str, str]]:
+        sizes.append(len(batch))
+        return await write(batch)
+
+    writer._write = counted  # type: ignore[method-assign]
+    return sizes
+
+
+async def test_concurrent_messages_share_batches_and_keep_their_order(database: Database) -> None:
     writer = InboxWriter(database)
-    commits = count_commits(database)
+    batches = count_batches(writer)
     results = await asyncio.gather(
         *(writer.accept("telegram", f"m{i}", f"c{i % 3}", "{}") for i in range(60))
     )
     assert results == [True] * 60
-    assert 1 <= commits[0] < 10  # 60 messages, a few transactions
+    assert 1 <= len(batches) < 10 and sum(batches) == 60  # 60 messages, a few writes
     assert [m for m, _ in await stored(database)] == [f"m{i}" for i in range(60)]
+
+
+async def test_each_batch_is_one_transaction_or_one_statement_on_the_driver(
+    database: Database,
+) -> None:
+    """Through SQLAlchemy each batch commits once; on PostgreSQL through asyncpg a batch is
+    a single statement on the driver, with no BEGIN and COMMIT around it."""
+    writer = InboxWriter(database)
+    commits = count_commits(database)
+    batches = count_batches(writer)
+    await asyncio.gather(*(writer.accept("telegram", f"m{i}", "c1", "{}") for i in range(30)))
+    assert commits[0] == (0 if driver.uses_driver(database) else len(batches))
+    assert len(await stored(database)) == 30
 
 
 async def test_a_message_alone_is_written_at_once(database: Database) -> None:
