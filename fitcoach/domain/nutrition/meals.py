@@ -202,6 +202,20 @@ def _detect_meal_type(text: str) -> tuple[str | None, str]:
     return meal, stripped
 
 
+# A question about food ("is a banana a good snack before training?", "can I eat eggs before a
+# run?") is not a meal to log, as a question is not a workout to log (domain.exercise.workouts).
+_QUESTION_START = re.compile(
+    r"^(?:(?:so|ok|okay|well|hey|hi|um|also)\s*,?\s+)*"
+    r"(?:how|what|what's|whats|why|when|where|which|who|should|could|would|can|may|might|"
+    r"is|are|am|do|does|will|shall|any)\b"
+)
+
+
+def asks_a_question(text: str) -> bool:
+    """True for a message that is a question from its first word to its question mark."""
+    return text.rstrip().endswith("?") and _QUESTION_START.match(_clean(text)) is not None
+
+
 def _clean(text: str) -> str:
     t = text.strip().lower()
     t = t.replace("\u2019", "'")
@@ -377,6 +391,11 @@ def _is_compound(joined: str, left: str, right: str, db: FoodDatabase) -> bool:
     toks = _content(food_text)
     if not toks:
         return False
+    left_toks = _content(_food_text(left))
+    if left_toks and not set(left_toks) & set(toks):
+        # the left food was read as the joined phrase's unit ("2 eggs and toast": 2 × egg of
+        # "and toast"): what is left is the right part alone, not one food named by both
+        return False
     _rewritten, direct = db.rewrite(toks)
     if direct is not None:
         return True
@@ -400,6 +419,8 @@ def parse_meal(text: str, db: FoodDatabase | None = None) -> MealParse:
     db = db or get_food_database()
     original = text
     cleaned = _clean(text)
+    if text.rstrip().endswith("?") and _QUESTION_START.match(cleaned):
+        return MealParse(original, (), (cleaned,), None)
     meal_type, cleaned = _detect_meal_type(cleaned)
     cleaned = _strip_lead(cleaned)
     # a second meal word ("for lunch i had") may sit after the lead-in removal

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fitcoach.agent.intents import detect_intent
 from fitcoach.domain.nutrition.meals import parse_food, parse_meal
 
 
@@ -52,3 +53,40 @@ def test_parse_food() -> None:
     assert item is not None
     assert item.ndb == "05064" and item.grams == 150
     assert round(item.nutrients.kcal) == 248
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is a banana a good snack before training?",
+        "can I eat 2 eggs before a run?",
+        "should I have oatmeal for breakfast?",
+        "ok so what about a banana?",
+        "Any ideas for a high-protein lunch with chicken?",
+    ],
+)
+def test_questions_about_food_are_not_meals_to_log(text: str) -> None:
+    meal = parse_meal(text)
+    assert meal.items == () and not meal.confident
+    assert detect_intent(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "ndbs", "certain"),
+    [
+        # a log followed by a question: logged, but the question leaves the turn to the model
+        ("had 2 eggs and toast, is that enough protein?", ["01123", "18070"], False),
+        ("I had 2 eggs and toast", ["01123", "18070"], True),
+        ("2 eggs and a banana", ["01123", "09040"], True),
+        ("mac and cheese", ["32005"], True),
+    ],
+)
+def test_logs_are_meals_and_a_counted_food_is_not_eaten_as_a_unit(
+    text: str, ndbs: list[str], certain: bool
+) -> None:
+    """Eggs and toast from "2 eggs and toast": "eggs" was once read as the unit of a compound
+    food "and toast", and the eggs were lost."""
+    meal = parse_meal(text)
+    assert [i.ndb for i in meal.items] == ndbs
+    intent = detect_intent(text)
+    assert intent is not None and intent.tool == "log_meal" and intent.certain is certain
