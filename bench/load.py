@@ -292,9 +292,10 @@ class Load:
         for conv in range(self.conversations):
             for seq in range(1, self.messages + 1):
                 question = QUESTIONS[(conv + seq) % len(QUESTIONS)]
-                self.msgs[(conv, seq)] = Msg(
-                    conv, seq, update_id, 100 + seq, f"{question} [c{conv} s{seq}]"
-                )
+                # The tag goes before the question mark: a question that ends in "?" is
+                # one to the parsers, as people write it (they skip questions early).
+                text = f"{question.removesuffix('?')} [c{conv} s{seq}]?"
+                self.msgs[(conv, seq)] = Msg(conv, seq, update_id, 100 + seq, text)
                 update_id += 1
 
     def total(self) -> int:
