@@ -326,8 +326,8 @@ def _are_contents(contents: Any) -> bool:
 
 
 def _parameters_to_request(api_client: Any, parameters: Any) -> dict[str, Any]:
-    """``_GenerateContentParameters_to_mldev`` of these parameters, with each content, part and
-    the config read through its field dict.
+    """``_GenerateContentParameters_to_mldev`` of these parameters, with each content (the
+    system instruction too), part and the config read through its field dict.
 
     The SDK's converters look a field up with ``key in obj`` before ``getattr``; on a pydantic
     model that test walks every field (``BaseModel.__iter__``) only to fail, for each of the
@@ -360,10 +360,19 @@ def _parameters_to_request(api_client: Any, parameters: Any) -> dict[str, Any]:
             for item in _transformers.t_contents(contents)
         ],
     )
+    fields = config.__dict__
+    instruction = fields.get("system_instruction")
+    if type(instruction) is types.Content:
+        # The SDK's config converter writes the system instruction first, into the body,
+        # through the same content converter; done here, its parts skip the field tests.
+        _common.set_value_by_path(
+            body, ["systemInstruction"], _content_to_request(instruction, body, parameters)
+        )
+        fields = {**fields, "system_instruction": None}
     _common.set_value_by_path(
         body,
         ["generationConfig"],
-        genai_models._GenerateContentConfig_to_mldev(api_client, config.__dict__, body, parameters),
+        genai_models._GenerateContentConfig_to_mldev(api_client, fields, body, parameters),
     )
     return body
 

@@ -459,6 +459,14 @@ def parameter_sets() -> list[types._GenerateContentParameters]:
             thinking_config=types.ThinkingConfig(thinking_budget=0, include_thoughts=False),
             tools=[],
         ),
+        # System instructions other than text parts alone: through the SDK's converters.
+        types.GenerateContentConfig(
+            system_instruction=types.Content(
+                role="system", parts=[types.Part(text="Look:"), parts[1]]
+            ),
+            temperature=0.2,
+        ),
+        types.GenerateContentConfig(system_instruction="You are a coach.", top_k=3),
     ]
     return [
         types._GenerateContentParameters.model_construct(
@@ -468,7 +476,7 @@ def parameter_sets() -> list[types._GenerateContentParameters]:
     ]
 
 
-@pytest.mark.parametrize("index", range(2))
+@pytest.mark.parametrize("index", range(4))
 def test_contents_and_config_read_through_field_dicts_give_the_sdks_body(index: int) -> None:
     from google.genai import Client
     from google.genai import models as genai_models
