@@ -108,6 +108,11 @@ _LEAD_IN = re.compile(
     r"got|snacked on|munched|log|logged|add|track|tracked|record|finished)\b\s*:?\s*",
 )
 _LEAD_IN2 = re.compile(r"^(?:i'?ve|i have|i)\s+(?:just\s+)?(?:had|ate|eaten|drank)\b\s*")
+# "what I ate today: …", "here's what we had for lunch - …"
+_WHAT_I_ATE = re.compile(
+    r"^(?:here'?s\s+|this is\s+)?what\s+(?:i|we)(?:'ve|\s+have)?\s+"
+    r"(?:had|ate|eaten|drank|drunk)\b(?:\s+(?:today|so far|yesterday|tonight))?\s*[:,-]?\s*"
+)
 _TRAILER = re.compile(
     r"\s*\b(?:today|tonight|this morning|this afternoon|this evening|earlier|"
     r"yesterday|just now|so far|again|too|as well|please|thanks|thank you|lol|"
@@ -228,6 +233,7 @@ def _strip_lead(text: str) -> str:
     prev = None
     while prev != text:
         prev = text
+        text = _WHAT_I_ATE.sub("", text)
         text = _LEAD_IN2.sub("", text)
         text = _LEAD_IN.sub("", text)
         text = _TRAILER.sub("", text).strip(" .,:")

@@ -79,6 +79,9 @@ def test_questions_about_food_are_not_meals_to_log(text: str) -> None:
         ("I had 2 eggs and toast", ["01123", "18070"], True),
         ("2 eggs and a banana", ["01123", "09040"], True),
         ("mac and cheese", ["32005"], True),
+        # "what I ate" leads in to the list; its "what" was fuzzy-matched to wheat (384 g)
+        ("what I ate today: 2 eggs and a banana", ["01123", "09040"], True),
+        ("what I had: toast", ["18070"], True),
     ],
 )
 def test_logs_are_meals_and_a_counted_food_is_not_eaten_as_a_unit(
