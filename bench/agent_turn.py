@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import cProfile
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,14 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import _harness as h
-from model_client import SERVER
+from model_client import fake_gemini
 
 from fitcoach.agent.context import CoachContext
 from fitcoach.agent.gemini import CachedToolsGemini
 from fitcoach.bootstrap import open_services
 from fitcoach.config import get_settings
 
-ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = [
     "any tips for staying motivated this week?",
     "what should I focus on to get better at squats?",
@@ -99,17 +97,9 @@ class Clock:
 
 
 async def run(conversations: int, turns_each: int, rounds: int, profile: str | None) -> None:
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(ROOT)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert server.stdout is not None and server.stdin is not None
-    port = int(server.stdout.readline())
     name, url = await h.create_database()
     try:
-        with tempfile.TemporaryDirectory() as tmp:
+        with fake_gemini() as (_pid, port), tempfile.TemporaryDirectory() as tmp:
             settings = get_settings(
                 data_dir=Path(tmp) / "var",
                 database_url=url.replace("postgresql://", "postgresql+asyncpg://"),
@@ -144,8 +134,6 @@ async def run(conversations: int, turns_each: int, rounds: int, profile: str | N
                     profiler.disable()
                     profiler.dump_stats(profile)
     finally:
-        server.stdin.close()
-        server.wait(timeout=10)
         await h.drop_database(name)
     print(
         f"{rounds} rounds of {conversations} conversations × {turns_each} turns "

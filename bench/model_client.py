@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,23 @@ print(fake.port, flush=True)
 sys.stdin.read()
 fake.close()
 """
+
+
+@contextlib.contextmanager
+def fake_gemini() -> Iterator[tuple[int, int]]:
+    """The fake Gemini server in a subprocess of its own: (its pid, its port)."""
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(ROOT)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None and server.stdin is not None
+    try:
+        yield server.pid, int(server.stdout.readline())
+    finally:
+        server.stdin.close()
+        server.wait(timeout=10)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -103,15 +122,7 @@ def conversation() -> list[BaseMessage]:
 
 
 async def run(calls: int, concurrency: int, rounds: int, plain: bool) -> None:
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(ROOT)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert server.stdout is not None and server.stdin is not None
-    port = int(server.stdout.readline())
-    with tempfile.TemporaryDirectory() as tmp:
+    with fake_gemini() as (server_pid, port), tempfile.TemporaryDirectory() as tmp:
         settings = get_settings(
             data_dir=Path(tmp) / "var",
             model="google_genai:gemini-2.5-flash",
@@ -139,11 +150,9 @@ async def run(calls: int, concurrency: int, rounds: int, plain: bool) -> None:
             await bound.ainvoke(messages)
 
         results = [
-            await measure(bound, messages, calls, concurrency, server.pid) for _ in range(rounds)
+            await measure(bound, messages, calls, concurrency, server_pid) for _ in range(rounds)
         ]
         await model.aclose()
-    server.stdin.close()
-    server.wait(timeout=10)
 
     name = type(model).__name__
     print(f"model: {name}, tools bound: {len(tools)}, messages: {len(messages)}")
