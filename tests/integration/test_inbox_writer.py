@@ -110,3 +110,12 @@ async def test_a_bad_row_fails_alone_and_the_rest_of_its_batch_is_stored(
     assert results[0] is True and results[2] is True
     assert isinstance(results[1], Exception)
     assert [m for m, _ in await stored(database)] == ["good1", "good2"]
+
+
+def test_the_driver_statement_sets_every_column_a_new_row_sets() -> None:
+    """The PostgreSQL batch statement lists its columns; a column added to new rows must be
+    added there too, or the driver path would store rows without it."""
+    from fitcoach.storage.inbox import new_row
+    from fitcoach.storage.inbox_writer import _ARRAY_COLUMNS
+
+    assert [name for name, _ in _ARRAY_COLUMNS] == list(new_row("telegram", "m", "c", "{}"))
