@@ -216,9 +216,10 @@ _QUESTION_START = re.compile(
 )
 
 
-def asks_a_question(text: str) -> bool:
-    """True for a message that is a question from its first word to its question mark."""
-    return text.rstrip().endswith("?") and _QUESTION_START.match(_clean(text)) is not None
+def _asks(text: str, cleaned: str) -> bool:
+    """True for a message that is a question from its first word to its question mark
+    (``cleaned`` is ``_clean(text)``, which drops the mark)."""
+    return text.rstrip().endswith("?") and _QUESTION_START.match(cleaned) is not None
 
 
 def _clean(text: str) -> str:
@@ -397,7 +398,8 @@ def _is_compound(joined: str, left: str, right: str, db: FoodDatabase) -> bool:
     toks = _content(food_text)
     if not toks:
         return False
-    left_toks = _content(_food_text(left))
+    left_text = _food_text(left)
+    left_toks = _content(left_text)
     if left_toks and not set(left_toks) & set(toks):
         # the left food was read as the joined phrase's unit ("2 eggs and toast": 2 × egg of
         # "and toast"): what is left is the right part alone, not one food named by both
@@ -413,7 +415,7 @@ def _is_compound(joined: str, left: str, right: str, db: FoodDatabase) -> bool:
     best = res.best
     if best is None or best.score < 80:
         return False
-    left_res = db.search(_food_text(left), limit=1)
+    left_res = db.search(left_text, limit=1)
     right_res = db.search(right, limit=1)
     lb = left_res.best.score if left_res.best else 0.0
     rb = right_res.best.score if right_res.best else 0.0
@@ -425,7 +427,7 @@ def parse_meal(text: str, db: FoodDatabase | None = None) -> MealParse:
     db = db or get_food_database()
     original = text
     cleaned = _clean(text)
-    if text.rstrip().endswith("?") and _QUESTION_START.match(cleaned):
+    if _asks(text, cleaned):
         return MealParse(original, (), (cleaned,), None)
     meal_type, cleaned = _detect_meal_type(cleaned)
     cleaned = _strip_lead(cleaned)
