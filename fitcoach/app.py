@@ -44,6 +44,7 @@ def create_app(
             if settings.process_role == "worker":
                 background.append(asyncio.create_task(services.conversation.work_handed_off()))
             scheduler = _start_scheduler(services, clock)
+            await services.conversation.warm_up(settings.redis_warm_connections)
             watch_collections()
             python_thresholds = gc.get_threshold()
             set_thresholds(settings.gc_thresholds)

@@ -139,6 +139,12 @@ class ConversationService:
         if on_start is not None:
             self.queue.turn_started[channel] = on_start
 
+    async def warm_up(self, coordinator_connections: int) -> None:
+        """Prepare the inbox statement and open coordinator (Redis) connections before the
+        replica reports ready, so that the first burst of webhooks does not wait for them."""
+        await self.inbox_writer.warm_up()
+        await self.coordinator.warm_up(coordinator_connections)
+
     async def accept(self, message: InboundMessage) -> bool:
         """Store the message in the inbox; False for a duplicate delivery."""
         accepted = await self.inbox_writer.accept(

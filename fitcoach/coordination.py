@@ -56,6 +56,9 @@ class Coordinator(Protocol):
     async def take_hand_off(self, timeout_s: float) -> str | None:
         """The next conversation handed to the workers, waiting up to ``timeout_s``."""
 
+    async def warm_up(self, connections: int) -> None:
+        """Open up to ``connections`` connections now (at start-up), not in the first burst."""
+
     async def close(self) -> None:
         """Release connections."""
 
@@ -122,6 +125,9 @@ class LocalCoordinator:
         """Nothing is ever handed off in one process."""
         await asyncio.sleep(timeout_s)
         return None
+
+    async def warm_up(self, connections: int) -> None:
+        """No connections to open."""
 
     async def close(self) -> None:
         """Nothing to release."""
@@ -257,6 +263,16 @@ class RedisCoordinator:
             return None
         value = item[1]
         return value.decode() if isinstance(value, bytes) else str(value)
+
+    async def warm_up(self, connections: int) -> None:
+        """Fill the connection pool and load the rate-limit script; a failure is only logged
+        (Redis may come up later)."""
+        try:
+            await asyncio.gather(*(self.redis.ping() for _ in range(connections)))
+            await self.redis.script_load(COUNT_HIT_SCRIPT)
+        except Exception as exc:
+            ERRORS.labels("redis").inc()
+            log.warning("redis_warm_up_failed", error_type=type(exc).__name__)
 
     async def close(self) -> None:
         """Close the connection pool."""

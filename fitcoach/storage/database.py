@@ -36,6 +36,9 @@ class Database:
                 "pool_size": pool_size,
                 "max_overflow": max_overflow,
                 "pool_recycle": recycle_s,
+                # Most recently used first: asyncpg prepares statements per connection, and a
+                # rotating pool prepared each one on every connection in turn.
+                "pool_use_lifo": True,
             }
         )
         self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=pre_ping, **pooled)

@@ -175,6 +175,26 @@ async def test_a_mark_that_cannot_be_stored_says_so() -> None:
     await broken.close()
 
 
+@pytest.mark.redis
+async def test_warming_up_opens_the_connections_a_burst_would_open(redis_url: str) -> None:
+    coordinator = RedisCoordinator(redis_url)
+    try:
+        before = len(await coordinator.redis.client_list())
+        await coordinator.warm_up(6)
+        assert len(await coordinator.redis.client_list()) - before >= 5
+        # the rate-limit script is loaded: its first use is one EVALSHA, not a NOSCRIPT
+        assert await coordinator.redis.script_exists(coordinator._count_hit.sha) == [True]
+    finally:
+        await coordinator.close()
+
+
+async def test_warming_up_without_redis_is_not_an_error() -> None:
+    broken = RedisCoordinator("redis://127.0.0.1:1/0")
+    await broken.warm_up(3)  # logged; the process still starts and falls back per call
+    await LocalCoordinator().warm_up(3)
+    await broken.close()
+
+
 async def test_local_sliding_window() -> None:
     local = LocalCoordinator()
     assert [await local.allow("x", 2, 60) for _ in range(3)] == [True, True, False]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -10,8 +11,9 @@ from sqlalchemy import event, select
 
 from fitcoach.storage import driver
 from fitcoach.storage.database import Database
-from fitcoach.storage.inbox_writer import InboxWriter
-from fitcoach.storage.models import InboxMessage
+from fitcoach.storage.inbox_writer import _INSERT_ARRAYS, InboxWriter
+from fitcoach.storage.migrate import upgrade_database_async
+from fitcoach.storage.models import InboxMessage, utcnow
 
 
 @pytest.fixture
@@ -119,3 +121,47 @@ def test_the_driver_statement_sets_every_column_a_new_row_sets() -> None:
     from fitcoach.storage.inbox_writer import _ARRAY_COLUMNS
 
     assert [name for name, _ in _ARRAY_COLUMNS] == list(new_row("telegram", "m", "c", "{}"))
+
+
+async def test_a_stored_row_keeps_every_value_it_was_given(database: Database) -> None:
+    """On PostgreSQL the batch travels as text arrays and is cast back on the server: the
+    payload, status, attempts and arrival time must come back as they were."""
+    payload = '{"text": "a \\"quoted\\", {braced} NULL, 🏋️ \\\\ done", "n": [1, 2]}'
+    before = utcnow()
+    assert await InboxWriter(database).accept("telegram", "NULL", "c,1", payload)
+    after = utcnow()
+    async with database.session() as session:
+        row = (await session.execute(select(InboxMessage))).scalar_one()
+    assert (row.message_id, row.conversation_id, row.payload) == ("NULL", "c,1", payload)
+    assert (row.status, row.attempts) == ("received", 0)
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+    assert before <= created <= after
+
+
+async def test_the_driver_statement_needs_no_type_lookup_on_a_new_connection(
+    pg_url: str,
+) -> None:
+    """asyncpg knows ``text[]`` by itself but looks up any other array type on each new
+    connection (≈ 10 ms, paid by every pooled connection on its first batch)."""
+    import asyncpg
+
+    await upgrade_database_async(pg_url)
+    database = Database(pg_url)
+    try:
+        prepared = driver.compile_for_driver(_INSERT_ARRAYS, database.engine.dialect)
+    finally:
+        await database.dispose()
+    connection = await asyncpg.connect(pg_url.replace("postgresql+asyncpg", "postgresql", 1))
+    try:
+        statement = await connection.prepare(prepared.sql)
+        assert {parameter.name for parameter in statement.get_parameters()} == {"text[]"}
+    finally:
+        await connection.close()
+
+
+async def test_warming_up_writes_nothing_and_the_writer_still_works(database: Database) -> None:
+    writer = InboxWriter(database)
+    await writer.warm_up()
+    assert await stored(database) == []
+    assert await writer.accept("telegram", "after", "c1", "{}")
+    assert await stored(database) == [("after", "c1")]

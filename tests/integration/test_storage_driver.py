@@ -72,3 +72,20 @@ async def test_connections_the_server_closed_are_replaced_without_a_failure(
         assert not first & set(after)
     finally:
         await database.dispose()
+
+
+async def test_the_pool_hands_out_the_most_recently_used_connection(pg_url: str) -> None:
+    """Statements are prepared per connection: a pool that rotated through all of them would
+    prepare each statement on every connection in turn."""
+    database = Database(pg_url, pool_size=3, max_overflow=0)
+    try:
+        first, second = await database.engine.connect(), await database.engine.connect()
+        pids = [
+            (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            for connection in (first, second)
+        ]
+        await first.close()
+        await second.close()  # back last: alone, each statement then finds it again
+        assert [await _backend(database) for _ in range(3)] == [pids[1]] * 3
+    finally:
+        await database.dispose()
