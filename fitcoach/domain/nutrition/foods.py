@@ -23,6 +23,23 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 #: Below this confidence the caller should ask the user to pick a candidate.
 CONFIDENCE_THRESHOLD = 0.6
 
+# Dish words that name many different foods: said alone, they are never a confident match.
+_VAGUE_DISHES = frozenset(
+    {
+        "sandwich",
+        "submarine",
+        "salad",
+        "smoothie",
+        "shake",
+        "soup",
+        "stew",
+        "curry",
+        "casserole",
+        "wrap",
+        "cereal",
+    }
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Nutrients:
@@ -892,6 +909,7 @@ class FoodDatabase:
         q_tokens = tuple(t for t in tokenize(query) if t not in STOPWORDS)
         if not q_tokens:
             return FoodSearchResult(query, (), 0.0)
+        vague = set(q_tokens) <= _VAGUE_DISHES
         q_tokens, direct = self.rewrite(q_tokens)
         if direct is None:
             fixed = self.correct(q_tokens)
@@ -913,6 +931,9 @@ class FoodDatabase:
             matches.append(FoodMatch(food, round(score, 2)))
         matches = matches[:limit]
         confidence = self._confidence(matches, direct is not None)
+        if direct is None and (vague or set(q_tokens) <= _VAGUE_DISHES):
+            # "a sandwich", "a smoothie": the best-scoring row is a guess; ask which one
+            confidence = min(confidence, CONFIDENCE_THRESHOLD - 0.1)
         return FoodSearchResult(query, tuple(matches), confidence)
 
     def _soft_default(self, tokens: tuple[str, ...]) -> str | None:

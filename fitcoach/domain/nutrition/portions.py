@@ -352,11 +352,13 @@ def _unit_at(words: list[str], i: int) -> tuple[str | None, int]:
 # "a 500ml bottle of coke", "2 330ml cans of beer", "a 12oz coke", "a 5 oz glass of wine"
 _SIZED_RE = re.compile(
     r"^(?:(?P<count>a|an|one|two|three|\d+(?:\.\d+)?)\s+)?"
-    r"(?P<size>\d+(?:\.\d+)?)\s*(?P<unit>fl\.?\s?oz|ml|cl|l|oz|g|kg|lb)\b\s*"
+    r"(?P<size>\d+(?:\.\d+)?)(?:\s*|-)"
+    r"(?P<unit>(?:fl\.?\s?oz|ml|cl|l|oz|g|kg|lb|inch(?:es)?|in)\b|\")\s*"
     r"(?:(?P<cont>cans?|tins?|bottles?|glass(?:es)?|cups?|mugs?|cartons?|pots?|tubs?|bags?"
     r"|packets?|packs?|bars?|box(?:es)?|servings?|jars?|pouch(?:es)?|steaks?|portions?)\b\s*)?"
     r"(?:of\s+)?(?P<rest>[a-z].*)$"
 )
+_FOOTLONG = re.compile(r"\bfoot[- ]?longs?\b")
 _LIQUID_CONTAINERS = ("can", "tin", "bottle", "glass", "cup", "mug", "carton")
 _COUNT_WORDS = {"a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0}
 
@@ -370,6 +372,7 @@ def _sized_container(text: str) -> tuple[float, str, str] | None:
     count = 1.0 if not count_txt else _COUNT_WORDS.get(count_txt) or float(count_txt)
     unit = m.group("unit").replace(".", "").replace(" ", "")
     unit = "fl oz" if unit == "floz" else unit
+    unit = "inch" if unit in ("inches", "in", '"') else unit
     cont = m.group("cont") or ""
     if unit == "oz" and cont.startswith(_LIQUID_CONTAINERS):
         unit = "fl oz"  # a 12 oz can holds fluid ounces
@@ -384,6 +387,7 @@ def split_quantity(phrase: str) -> tuple[float | None, str | None, str]:
             text = re.sub(rf"(\d)\s*{ch}", _frac_adder(val), text)
             text = text.replace(ch, f" {val} ")
     text = re.sub(r"\s+", " ", text).strip()
+    text = _FOOTLONG.sub("12 inch", text)
     sized = _sized_container(text)
     if sized is not None:
         return sized[0], sized[1], sized[2].strip(" ,.")
@@ -749,6 +753,11 @@ def piece_measure(food: Food) -> HouseholdMeasure | None:
     return None
 
 
+def _is_size(m: HouseholdMeasure) -> bool:
+    """A measure whose amount is a length ("6 inch sub"): one item is the whole measure."""
+    return _desc_words(m).startswith("inch")
+
+
 def _per_unit(m: HouseholdMeasure) -> float:
     if m.amount == 0.5 and _desc_words(m).startswith("breast"):
         return m.grams  # USDA "0.5 breast" is one split breast, i.e. one fillet
@@ -817,13 +826,28 @@ def _half_cup(food: Food) -> float:
     return _per_unit(cup) / 2 if cup is not None else 66.0
 
 
+def _inches_of(food: Food, inches: float) -> Portion:
+    """A size in inches: of a food measured by length ("a 12 inch sub"), the measure of that
+    size ("a 6 inch pancake"), else the food's typical serving, as when no amount is given."""
+    per_inch = next((m for m in food.measures if _is_size(m)), None)
+    if per_inch is not None:
+        return Portion(inches * _per_unit(per_inch), inches, "inch", f"{_fmt(inches)} inch", False)
+    size = f'{_fmt(inches)}"'
+    sized = next((m for m in food.measures if size in m.description), None)
+    if sized is not None:
+        return Portion(
+            sized.grams, sized.amount, None, f"{_fmt(sized.amount)} {sized.description}", False
+        )
+    return resolve_portion(food, None, None)
+
+
 def resolve_portion(food: Food, quantity: float | None, unit: str | None) -> Portion:
     """Convert a quantity and unit into grams of ``food``."""
     if quantity is None and unit is None:
         m = typical_measure(food)
         if m is None:
             return Portion(100.0, 1.0, None, "100 g", True)
-        g = m.grams if m.amount <= 4 else _per_unit(m)
+        g = m.grams if m.amount <= 4 or _is_size(m) else _per_unit(m)
         return Portion(g, 1.0, None, f"{_fmt(m.amount)} {m.description}", True)
     q = 1.0 if quantity is None else quantity
     if unit == "oz" and _is_beverage(food):
@@ -836,6 +860,8 @@ def resolve_portion(food: Food, quantity: float | None, unit: str | None) -> Por
         return Portion(q * _half_cup(food), q, unit, f"{_fmt(q)} {unit}", False)
     if unit in MASS_UNITS:
         return Portion(q * MASS_UNITS[unit], q, unit, f"{_fmt(q)} {unit}", False)
+    if unit == "inch":
+        return _inches_of(food, q)
     if unit in VOLUME_UNITS:
         ml = VOLUME_UNITS[unit]
         measure_unit = {
@@ -910,8 +936,8 @@ def resolve_portion(food: Food, quantity: float | None, unit: str | None) -> Por
     m = piece_measure(food)
     if m is None:
         m = typical_measure(food)
-        if m is not None and not _is_piece(m) and m.amount <= 4:
-            # "a protein shake", "2 yogurts": count servings, not cups
+        if m is not None and (_is_size(m) or (not _is_piece(m) and m.amount <= 4)):
+            # "a protein shake", "2 yogurts": count servings, not cups; "a sub": a 6 inch one
             return Portion(
                 q * m.grams, q, None, f"{_fmt(q)} x {_fmt(m.amount)} {m.description}", False
             )

@@ -93,3 +93,38 @@ def test_logs_are_meals_and_a_counted_food_is_not_eaten_as_a_unit(
     assert [i.ndb for i in meal.items] == ndbs
     intent = detect_intent(text)
     assert intent is not None and intent.tool == "log_meal" and intent.certain is certain
+
+
+@pytest.mark.parametrize(
+    ("text", "ndb", "grams"),
+    [
+        # USDA measures subs by length ("6 inch sub"): one sub is the 6 inch one, not an inch
+        ("a tuna sandwich", "21126", 237),
+        ("tuna sub", "21126", 237),
+        ("2 tuna sandwiches", "21126", 474),
+        ("a 12 inch tuna sub", "21126", 474),
+        ('a 6" tuna sub', "21126", 237),
+        ("a 6-inch roast beef sub", "21125", 190),
+        ("a footlong tuna sub", "21126", 474),
+        ("a tuna hoagie", "21126", 237),
+        ("a 6 inch pancake", "18293", 77),  # the measure of that size
+    ],
+)
+def test_foods_measured_by_size_count_whole_items(text: str, ndb: str, grams: int) -> None:
+    meal = parse_meal(text)
+    assert [(i.ndb, round(i.grams)) for i in meal.items] == [(ndb, grams)]
+    assert meal.confident
+
+
+@pytest.mark.parametrize(
+    "text", ["a sandwich", "a smoothie", "a sub", "soup", "cereal", "had a wrap for lunch"]
+)
+def test_a_dish_word_alone_is_not_a_confident_log(text: str) -> None:
+    """Alone, "a smoothie" scored peanut butter ("smooth") and "a sandwich" a sandwich
+    spread: the person is asked which one instead."""
+    assert not parse_meal(text).confident
+
+
+@pytest.mark.parametrize("text", ["a tuna sub", "chicken soup", "a turkey and cheese sandwich"])
+def test_a_dish_with_its_filling_is_still_matched(text: str) -> None:
+    assert parse_meal(text).items
