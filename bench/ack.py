@@ -59,7 +59,10 @@ def update(n: int) -> bytes:
     ).encode()
 
 
-async def post_all(url: str, updates: int, concurrency: int) -> tuple[list[float], int]:
+async def post_all(
+    url: str, updates: int, concurrency: int, first: int = 0
+) -> tuple[list[float], int]:
+    """Post updates ``first`` … ``first + updates - 1`` (new ids: not duplicates of the warm-up)."""
     gate = asyncio.Semaphore(concurrency)
     latencies: list[float] = []
     failures = 0
@@ -72,7 +75,7 @@ async def post_all(url: str, updates: int, concurrency: int) -> tuple[list[float
                 started = time.monotonic()
                 async with session.post(
                     url + "/webhooks/telegram",
-                    data=update(n),
+                    data=update(first + n),
                     headers={h.SECRET_HEADER: h.SECRET, "Content-Type": "application/json"},
                 ) as response:
                     await response.read()
@@ -137,7 +140,9 @@ async def main() -> None:
         pg0 = h.service_cpu_seconds("postgres")
         redis0 = h.service_cpu_seconds("redis-server")
         started = time.monotonic()
-        latencies, failures = await post_all(replica.url, args.updates, args.concurrency)
+        latencies, failures = await post_all(
+            replica.url, args.updates, args.concurrency, first=args.warmup
+        )
         wall = time.monotonic() - started
         web = replica.snapshot_cpu() - web0
         pg = h.service_cpu_seconds("postgres") - pg0

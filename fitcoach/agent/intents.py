@@ -81,6 +81,21 @@ MAX_PARSED_CHARS = 600
 PHOTO_MARKER = re.compile(r"\[photo:([A-Za-z0-9_-]{1,40})\]")
 
 
+_STATED_MEAL = re.compile(
+    r"\b(?:i|we)(?:'ve|\s+have)?\s+(?:just\s+)?(?:ate|had|eaten|drank|drunk)\b|:\s*\w", re.I
+)
+
+
+def _states_a_log(text: str) -> bool:
+    """A statement that names "so far" or "my day" but logs: "what I've eaten so far: 2 eggs
+    and a banana", "so far this week: ran 5k"."""
+    if text.endswith("?"):
+        return False
+    if parse_workout(text).confident:
+        return True
+    return bool(_STATED_MEAL.search(text)) and parse_meal(text).confident
+
+
 def detect_intent(text: str) -> Intent | None:
     """The tool call that best serves this message, or None for small talk and questions."""
     photo = PHOTO_MARKER.search(text)
@@ -108,7 +123,7 @@ def detect_intent(text: str) -> Intent | None:
     profile = _profile(stripped)
     if profile is not None:
         return profile
-    if _PROGRESS.search(stripped):
+    if _PROGRESS.search(stripped) and not _states_a_log(stripped):
         period = "week" if _WEEK.search(stripped) else "today"
         return Intent("check_progress", {"period": period}, certain=True)
     if _HABIT.search(stripped):

@@ -100,7 +100,7 @@ _MEAL_RE = re.compile(
     r"pre[- ]?workout|post[- ]?workout)(?:\s+(?:meal|snack|today))?\b"
 )
 _LEAD_IN = re.compile(
-    r"^(?:(?:so|ok|okay|well|hey|hi|um|and|also|then|today|yesterday|tonight|"
+    r"^(?:(?:so far|so|ok|okay|well|hey|hi|um|and|also|then|today|yesterday|tonight|"
     r"this morning|this afternoon|this evening|earlier)\s*,?\s+)*"
     r"(?:(?:i|we)\s+(?:just\s+|also\s+|have\s+|had\s+|'ve\s+)?)?"
     r"(?:just\s+)?"
@@ -112,6 +112,10 @@ _LEAD_IN2 = re.compile(r"^(?:i'?ve|i have|i)\s+(?:just\s+)?(?:had|ate|eaten|dran
 _WHAT_I_ATE = re.compile(
     r"^(?:here'?s\s+|this is\s+)?what\s+(?:i|we)(?:'ve|\s+have)?\s+"
     r"(?:had|ate|eaten|drank|drunk)\b(?:\s+(?:today|so far|yesterday|tonight))?\s*[:,-]?\s*"
+)
+# "my day so far: …", "food so far today - …"
+_SO_FAR = re.compile(
+    r"^(?:(?:my|today'?s)\s+)?(?:(?:day|food|meals?|intake)\s+)?so far(?:\s+today)?\s*[:-]\s*"
 )
 _TRAILER = re.compile(
     r"\s*\b(?:today|tonight|this morning|this afternoon|this evening|earlier|"
@@ -210,7 +214,7 @@ def _detect_meal_type(text: str) -> tuple[str | None, str]:
 # A question about food ("is a banana a good snack before training?", "can I eat eggs before a
 # run?") is not a meal to log, as a question is not a workout to log (domain.exercise.workouts).
 _QUESTION_START = re.compile(
-    r"^(?:(?:so|ok|okay|well|hey|hi|um|also)\s*,?\s+)*"
+    r"^(?:(?:so far|so|ok|okay|well|hey|hi|um|also)\s*,?\s+)*"
     r"(?:how|what|what's|whats|why|when|where|which|who|should|could|would|can|may|might|"
     r"is|are|am|do|does|will|shall|any)\b"
 )
@@ -235,6 +239,7 @@ def _strip_lead(text: str) -> str:
     while prev != text:
         prev = text
         text = _WHAT_I_ATE.sub("", text)
+        text = _SO_FAR.sub("", text)
         text = _LEAD_IN2.sub("", text)
         text = _LEAD_IN.sub("", text)
         text = _TRAILER.sub("", text).strip(" .,:")

@@ -188,6 +188,7 @@ STOPWORDS: frozenset[str] = frozenset(
         "approximately",
         "roughly",
         "like",
+        "what",
     ]
 )
 

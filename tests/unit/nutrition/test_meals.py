@@ -128,3 +128,29 @@ def test_a_dish_word_alone_is_not_a_confident_log(text: str) -> None:
 @pytest.mark.parametrize("text", ["a tuna sub", "chicken soup", "a turkey and cheese sandwich"])
 def test_a_dish_with_its_filling_is_still_matched(text: str) -> None:
     assert parse_meal(text).items
+
+
+@pytest.mark.parametrize(
+    ("text", "tool"),
+    [
+        # a log that names "so far" is a log, not a progress question
+        ("what i've eaten so far: 2 eggs and a banana", "log_meal"),
+        ("so far today I ate 2 eggs and toast", "log_meal"),
+        ("my day so far: oatmeal, a banana and 2 coffees", "log_meal"),
+        ("so far this week: ran 5k and bench 3x5 at 80kg", "log_workout"),
+        # progress questions, with or without a question mark
+        ("how am I doing so far?", "check_progress"),
+        ("what did I eat today", "check_progress"),
+        ("what are my totals so far", "check_progress"),
+        ("totals", "check_progress"),
+        ("my week so far", "check_progress"),
+    ],
+)
+def test_so_far_is_a_log_when_it_lists_what_was_eaten_or_done(text: str, tool: str) -> None:
+    intent = detect_intent(text)
+    assert intent is not None and intent.tool == tool and intent.certain
+
+
+def test_question_words_are_not_foods() -> None:
+    """Once "what did I eat today" matched durum wheat ("what" corrected to "wheat")."""
+    assert parse_meal("what did I eat today").items == ()
