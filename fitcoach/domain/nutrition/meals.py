@@ -125,7 +125,45 @@ _TRAILER = re.compile(
 )
 _SPLIT_RE = re.compile(
     r"\s*(?:,|;|\n|\+|&|\band then\b|\bthen\b|\bplus\b|\balong with\b"
-    r"|\band also\b|\band\b|\bwith\b|\bw/|\balongside\b)\s*"
+    r"|\band also\b|\band\b|\bwith\b|\bw/|\balongside\b"
+    # "eggs on toast", "beans on 2 slices of toast": two foods
+    r"|\bon\b(?=\s+(?:(?:a|an|one|two|\d+)\s+)?(?:slices?\s+of\s+)?"
+    r"(?:toast|bread|sourdough|rice|bagel|crackers?)\b))\s*"
+)
+# Words that, alone in a part of a message, describe the meal or its company, not a food:
+# "a big (dinner)", "pizza with friends".
+_NOT_A_FOOD_ALONE = frozenset(
+    {
+        "big",
+        "huge",
+        "massive",
+        "small",
+        "little",
+        "light",
+        "quick",
+        "late",
+        "early",
+        "healthy",
+        "heavy",
+        "good",
+        "great",
+        "nice",
+        "friend",
+        "family",
+        "kid",
+        "wife",
+        "husband",
+        "partner",
+        "boyfriend",
+        "girlfriend",
+        "colleague",
+        "coworker",
+        "team",
+        "mom",
+        "mum",
+        "dad",
+        "parent",
+    }
 )
 _NON_FOOD = frozenset(
     [
@@ -448,7 +486,8 @@ def parse_meal(text: str, db: FoodDatabase | None = None) -> MealParse:
         seg = _strip_lead(segment)
         if not seg:
             continue
-        if not _content(_food_text(seg)):
+        content = _content(_food_text(seg))
+        if not content or set(content) <= _NOT_A_FOOD_ALONE:
             continue
         item = parse_food(seg, db)
         if item is None:

@@ -154,3 +154,21 @@ def test_so_far_is_a_log_when_it_lists_what_was_eaten_or_done(text: str, tool: s
 def test_question_words_are_not_foods() -> None:
     """Once "what did I eat today" matched durum wheat ("what" corrected to "wheat")."""
     assert parse_meal("what did I eat today").items == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "ndbs"),
+    [
+        # "a big" was a box of crackers (CHEEZ-IT BIG), "with friends" fried squid
+        ("I had a big dinner", []),
+        ("had pizza with friends", ["21224"]),
+        ("a late breakfast with my family", []),
+        # "X on toast" is two foods; "beans" alone are baked beans, not a bean beverage
+        ("breakfast was eggs on toast", ["01123", "18070"]),
+        ("beans on 2 slices of toast", ["16006", "18070"]),
+        ("a cup of kidney beans", ["16028"]),
+        ("a big mac", ["21237"]),
+    ],
+)
+def test_words_about_the_meal_or_its_company_are_not_foods(text: str, ndbs: list[str]) -> None:
+    assert [i.ndb for i in parse_meal(text).items] == ndbs
