@@ -163,12 +163,24 @@ def test_question_words_are_not_foods() -> None:
         ("I had a big dinner", []),
         ("had pizza with friends", ["21224"]),
         ("a late breakfast with my family", []),
-        # "X on toast" is two foods; "beans" alone are baked beans, not a bean beverage
+        # "X on toast" is two foods
         ("breakfast was eggs on toast", ["01123", "18070"]),
-        ("beans on 2 slices of toast", ["16006", "18070"]),
-        ("a cup of kidney beans", ["16028"]),
         ("a big mac", ["21237"]),
     ],
 )
 def test_words_about_the_meal_or_its_company_are_not_foods(text: str, ndbs: list[str]) -> None:
     assert [i.ndb for i in parse_meal(text).items] == ndbs
+
+
+@pytest.mark.parametrize(
+    ("text", "ndbs"),
+    [
+        # were a bean beverage, the liquid of stewed kidney beans and a berry snack bar
+        ("beans on 2 slices of toast", ["16006", "18070"]),
+        ("a cup of kidney beans", ["16028"]),
+        ("oatmeal with berries", ["08121", "09050"]),
+    ],
+)
+def test_plain_food_words_take_their_curated_default(text: str, ndbs: list[str]) -> None:
+    meal = parse_meal(text)
+    assert [i.ndb for i in meal.items] == ndbs and meal.confident
