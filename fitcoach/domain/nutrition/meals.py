@@ -252,7 +252,7 @@ def _detect_meal_type(text: str) -> tuple[str | None, str]:
 # A question about food ("is a banana a good snack before training?", "can I eat eggs before a
 # run?") is not a meal to log, as a question is not a workout to log (domain.exercise.workouts).
 _QUESTION_START = re.compile(
-    r"^(?:(?:so far|so|ok|okay|well|hey|hi|um|also)\s*,?\s+)*"
+    r"^(?:(?:so|ok|okay|well|hey|hi|um|also)\s*,?\s+)*"
     r"(?:how|what|what's|whats|why|when|where|which|who|should|could|would|can|may|might|"
     r"is|are|am|do|does|will|shall|any)\b"
 )
