@@ -37,6 +37,9 @@ _VAGUE_DISHES = frozenset(
         "casserole",
         "wrap",
         "cereal",
+        "fish",
+        "seafood",
+        "meat",
     }
 )
 
@@ -521,6 +524,12 @@ _NOT_BRANDS = frozenset({"NS", "NFS", "USDA", "US", "NLEA", "II", "III", "UHT", 
 
 
 @lru_cache(maxsize=32768)
+def _only_vague(tokens: tuple[str, ...]) -> bool:
+    """A dish word alone, maybe with how it was cooked ("a salad", "grilled fish")."""
+    core = set(tokens) - _DROPPABLE_PREP - _DROPPABLE_SOFT
+    return bool(core) and core <= _VAGUE_DISHES
+
+
 def _is_brand_word(word: str) -> bool:
     """True for an upper-case brand word such as McDONALD'S or CHEERIOS."""
     if not _BRAND_RE.search(word):
@@ -909,7 +918,7 @@ class FoodDatabase:
         q_tokens = tuple(t for t in tokenize(query) if t not in STOPWORDS)
         if not q_tokens:
             return FoodSearchResult(query, (), 0.0)
-        vague = set(q_tokens) <= _VAGUE_DISHES
+        vague = _only_vague(q_tokens)
         q_tokens, direct = self.rewrite(q_tokens)
         if direct is None:
             fixed = self.correct(q_tokens)
@@ -931,7 +940,7 @@ class FoodDatabase:
             matches.append(FoodMatch(food, round(score, 2)))
         matches = matches[:limit]
         confidence = self._confidence(matches, direct is not None)
-        if direct is None and (vague or set(q_tokens) <= _VAGUE_DISHES):
+        if direct is None and (vague or _only_vague(q_tokens)):
             # "a sandwich", "a smoothie": the best-scoring row is a guess; ask which one
             confidence = min(confidence, CONFIDENCE_THRESHOLD - 0.1)
         return FoodSearchResult(query, tuple(matches), confidence)

@@ -118,7 +118,8 @@ _SO_FAR = re.compile(
     r"^(?:(?:my|today'?s)\s+)?(?:(?:day|food|meals?|intake)\s+)?so far(?:\s+today)?\s*[:-]\s*"
 )
 _TRAILER = re.compile(
-    r"\s*\b(?:today|tonight|this morning|this afternoon|this evening|earlier|"
+    r"\s*\b(?:today|tonight|last night|this morning|this afternoon|this evening|earlier|"
+    r"at work|at home|at the office|"
     r"yesterday|just now|so far|again|too|as well|please|thanks|thank you|lol|"
     r"(?:after|before|post|pre)[- ]?(?:my |the |a )?(?:workout|gym|run|training|session|lifting))"
     r"\b\s*[.!]*$"
@@ -129,6 +130,11 @@ _SPLIT_RE = re.compile(
     # "eggs on toast", "beans on 2 slices of toast": two foods
     r"|\bon\b(?=\s+(?:(?:a|an|one|two|\d+)\s+)?(?:slices?\s+of\s+)?"
     r"(?:toast|bread|sourdough|rice|bagel|crackers?)\b))\s*"
+)
+# Dishes named by two foods joined with "and" that mean something else together.
+_DISH_PARTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # British chips are fries, and the fish is battered
+    (re.compile(r"\bfish\s*(?:and|&|n|'n'?)\s*chips\b"), "fried fish and french fries"),
 )
 # Words that, alone in a part of a message, describe the meal or its company, not a food:
 # "a big (dinner)", "pizza with friends".
@@ -458,6 +464,8 @@ def _is_compound(joined: str, left: str, right: str, db: FoodDatabase) -> bool:
     best = res.best
     if best is None or best.score < 80:
         return False
+    if _content(best.food.name.split(",")[0]) == toks:
+        return True  # the food's own name: "spaghetti with meat sauce"
     left_res = db.search(left_text, limit=1)
     right_res = db.search(right, limit=1)
     lb = left_res.best.score if left_res.best else 0.0
@@ -482,6 +490,8 @@ def parse_meal(text: str, db: FoodDatabase | None = None) -> MealParse:
     unmatched: list[str] = []
     if not cleaned:
         return MealParse(original, (), (), meal_type)
+    for pattern, parts in _DISH_PARTS:
+        cleaned = pattern.sub(parts, cleaned)
     for segment in _split(cleaned, db):
         seg = _strip_lead(segment)
         if not seg:

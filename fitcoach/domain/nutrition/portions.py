@@ -708,7 +708,7 @@ def _is_condiment(food: Food) -> bool:
     if food.group_code in {"0200", "0400"}:
         return True
     low = food.name.lower()
-    head = low.split(",")[0]
+    head = low.split(",")[0].split(" with ")[0]  # "spaghetti with meat sauce" is a meal
     if low.startswith(("cheese, cream", "cream cheese", "cheese spread")):
         return True
     if food.group_code in {"1100", "0900", "1300", "0500"} and head not in {"catsup", "salsa"}:

@@ -117,7 +117,18 @@ def test_foods_measured_by_size_count_whole_items(text: str, ndb: str, grams: in
 
 
 @pytest.mark.parametrize(
-    "text", ["a sandwich", "a smoothie", "a sub", "soup", "cereal", "had a wrap for lunch"]
+    "text",
+    [
+        "a sandwich",
+        "a smoothie",
+        "a sub",
+        "soup",
+        "cereal",
+        "had a wrap for lunch",
+        "fish",  # was a tuna salad, 205 g
+        "grilled fish",  # was a salmon fillet: how it was cooked does not say which fish
+        "meat",
+    ],
 )
 def test_a_dish_word_alone_is_not_a_confident_log(text: str) -> None:
     """Alone, "a smoothie" scored peanut butter ("smooth") and "a sandwich" a sandwich
@@ -184,3 +195,24 @@ def test_words_about_the_meal_or_its_company_are_not_foods(text: str, ndbs: list
 def test_plain_food_words_take_their_curated_default(text: str, ndbs: list[str]) -> None:
     meal = parse_meal(text)
     assert [i.ndb for i in meal.items] == ndbs and meal.confident
+
+
+@pytest.mark.parametrize(
+    ("text", "items"),
+    [
+        # tuna salad and a bag of potato chips; British chips are fries, the fish battered
+        ("fish and chips", [("21047", 91), ("21138", 71)]),
+        ("had fish n chips for dinner", [("21047", 91), ("21138", 71)]),
+        # a meal "with meat sauce" was weighed like a sauce: 1 oz
+        ("spaghetti bolognese", [("22401", 283)]),
+        # the joined phrase is the food's own name, though "spaghetti" alone is a food too
+        ("2 cups of spaghetti with meat sauce", [("22401", 480)]),
+        ("bangers and mash", [("07089", 83), ("11657", 210)]),
+        ("fish fingers", [("15027", 57)]),
+        ("drank 2 beers last night", [("14003", 712)]),
+        ("a cup of green tea", [("14355", 237)]),
+    ],
+)
+def test_everyday_dishes_are_logged_as_their_foods(text: str, items: list[tuple[str, int]]) -> None:
+    meal = parse_meal(text)
+    assert [(i.ndb, round(i.grams)) for i in meal.items] == items and meal.confident
