@@ -744,6 +744,11 @@ def piece_measure(food: Food) -> HouseholdMeasure | None:
     for m in named:
         if "medium" in _desc_words(m):
             return m
+    medium = next(
+        (m for m in food.measures if _desc_words(m).startswith("medium") and m.amount == 1), None
+    )
+    if named and medium is not None and _per_unit(named[0]) < medium.grams / 2:
+        return medium  # "(includes mini-muffins)" named a "1 mini" measure: a muffin is medium
     if named:
         return named[0]
     for key in ("medium", "fruit", "each", "item", "whole", "large"):
@@ -934,6 +939,9 @@ def resolve_portion(food: Food, quantity: float | None, unit: str | None) -> Por
         return Portion(q * g, q, unit, f"{_fmt(q)} {unit}", False)
     # quantity without unit: count of the natural piece
     m = piece_measure(food)
+    if m is not None and _is_beverage(food) and _desc_words(m).startswith("fruit"):
+        # "an orange juice" is a glass of it, not the juice one orange yields
+        m = _fl_oz_serving(food) or _find_measure(food, "cup") or m
     if m is None:
         m = typical_measure(food)
         if m is not None and (_is_size(m) or (not _is_piece(m) and m.amount <= 4)):

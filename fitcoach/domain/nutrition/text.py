@@ -197,13 +197,17 @@ _SPLIT = re.compile(r"[^a-z0-9]+")
 _APOS = re.compile(r"['\u2019`]")
 
 
+# Nouns whose singular ends in "ie": "cookies" is "cookie", not "cooky".
+_IE_WORDS = frozenset({"cookie", "brownie", "smoothie", "hoagie", "calorie", "pierogie", "goalie"})
+
+
 @lru_cache(maxsize=65536)
 def singular(word: str) -> str:
     """Crude English singularisation applied identically to queries and food names."""
     if len(word) <= 3 or word.isdigit():
         return word
     if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
+        return word[:-1] if word[:-1] in _IE_WORDS else word[:-3] + "y"
     if word.endswith("oes") and len(word) > 4:
         return word[:-2]
     if word.endswith(("ches", "shes", "sses", "xes", "zes")):

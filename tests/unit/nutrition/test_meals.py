@@ -211,6 +211,17 @@ def test_plain_food_words_take_their_curated_default(text: str, ndbs: list[str])
         ("fish fingers", [("15027", 57)]),
         ("drank 2 beers last night", [("14003", 712)]),
         ("a cup of green tea", [("14355", 237)]),
+        # a "1 mini" measure (the food "includes mini-muffins") made a muffin 17 g
+        ("a muffin", [("18274", 113)]),
+        # the juice one orange yields was one orange juice
+        ("an orange juice", [("09206", 248)]),
+        # "cookies" was singularised to "cooky" and missed the alias: fortune cookies
+        ("2 cookies", [("18159", 20)]),
+        # the cereal, not a granola bar; a hot dog in its bun
+        ("granola", [("08037", 122)]),
+        ("a hot dog", [("21118", 98)]),
+        # was a soup of sirloin burger with vegetables
+        ("veggie burger", [("16147", 70)]),
     ],
 )
 def test_everyday_dishes_are_logged_as_their_foods(text: str, items: list[tuple[str, int]]) -> None:
