@@ -23,7 +23,9 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 #: Below this confidence the caller should ask the user to pick a candidate.
 CONFIDENCE_THRESHOLD = 0.6
 
-# Dish words that name many different foods: said alone, they are never a confident match.
+# Dish words that name many different foods, or a food SR does not have (its best row is
+# another food: "margarita" a pizza, "pesto" a pasta entree): said alone, they are never a
+# confident match.
 _VAGUE_DISHES = frozenset(
     {
         "sandwich",
@@ -40,6 +42,9 @@ _VAGUE_DISHES = frozenset(
         "fish",
         "seafood",
         "meat",
+        "roast",
+        "pesto",
+        "margarita",
     }
 )
 

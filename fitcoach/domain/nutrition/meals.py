@@ -135,6 +135,17 @@ _SPLIT_RE = re.compile(
 _DISH_PARTS: tuple[tuple[re.Pattern[str], str], ...] = (
     # British chips are fries, and the fish is battered
     (re.compile(r"\bfish\s*(?:and|&|n|'n'?)\s*chips\b"), "fried fish and french fries"),
+    # sandwiches SR has no row for, as their parts
+    (
+        re.compile(
+            r"\b(?:an?\s+)?(?:pb\s*(?:&|and|n)\s*j|pbj|peanut butter and jelly)(?:\s+sandwich)?\b"
+        ),
+        "2 tbsp peanut butter, 1 tbsp jelly and 2 slices of bread",
+    ),
+    (
+        re.compile(r"\b(?:an?\s+)?blt(?:\s+sandwich)?\b"),
+        "3 slices of bacon, 1 lettuce leaf, 2 slices of tomato and 2 slices of bread",
+    ),
 )
 # Words that, alone in a part of a message, describe the meal or its company, not a food:
 # "a big (dinner)", "pizza with friends".
@@ -464,8 +475,8 @@ def _is_compound(joined: str, left: str, right: str, db: FoodDatabase) -> bool:
     best = res.best
     if best is None or best.score < 80:
         return False
-    if _content(best.food.name.split(",")[0]) == toks:
-        return True  # the food's own name: "spaghetti with meat sauce"
+    if any(_content(part) == toks for part in best.food.name.split(",")):
+        return True  # the food's own name: "spaghetti with meat sauce", "sweet and sour chicken"
     left_res = db.search(left_text, limit=1)
     right_res = db.search(right, limit=1)
     lb = left_res.best.score if left_res.best else 0.0

@@ -441,9 +441,11 @@ def split_quantity(phrase: str) -> tuple[float | None, str | None, str]:
                 i += 1
                 continue
             break
-        if q_acc is not None:
+        if q_acc is not None and not (i == 1 and words[0] == "some"):
             quantity = q_acc
             words = words[i:]
+        elif q_acc is not None:
+            words = words[1:]  # "some grapes" is a serving of grapes, not one grape
     # "half a cup", "1 and a half cups"
     if quantity is not None and words[:3] == ["and", "a", "half"]:
         quantity += 0.5
@@ -624,7 +626,7 @@ def typical_measure(food: Food) -> HouseholdMeasure | None:
     if food.group_code == "1200" or (
         food.per_100g.kcal >= 450 and food.group_code in {"2500", "1900"}
     ):
-        for m in ms:
+        for m in sorted(ms, key=_is_unusual_size):
             if _desc_words(m).startswith(("oz", "bar", "package", "piece", "serving")):
                 return m
     if food.group_code == "0100" and "cheese" in food.name.lower().split(",")[0]:
@@ -716,6 +718,23 @@ def _is_condiment(food: Food) -> bool:
     return any(w in head or low.startswith(w) for w in _CONDIMENT_WORDS)
 
 
+_UNUSUAL_SIZES = (
+    "miniature",
+    "fun size",
+    "mini",
+    "bite size",
+    "bite-size",
+    "snack size",
+    "king size",
+)
+
+
+def _is_unusual_size(m: HouseholdMeasure) -> bool:
+    """An unusual size of the item ("bar, miniature", "bar king size"), not the usual one."""
+    d = _desc_words(m)
+    return any(w in d for w in _UNUSUAL_SIZES)
+
+
 def _is_piece(m: HouseholdMeasure) -> bool:
     d = _desc_words(m)
     return not d.startswith(("cup", "tbsp", "tsp", "fl oz", "oz", "serving", "nlea", "package"))
@@ -740,7 +759,19 @@ def piece_measure(food: Food) -> HouseholdMeasure | None:
             and (m.amount >= 1 or (m.amount == 0.5 and first == "breast"))
         ):
             named.append(m)  # "1 large", also "10 grapes", "50 raisins" (grams per piece)
-    named.sort(key=lambda m: m.amount not in (0.5, 1))
+    named.sort(key=lambda m: (m.amount not in (0.5, 1), _is_unusual_size(m)))
+    if named and all(_is_unusual_size(m) for m in named):
+        # only "bar fun size" and "bar king size": the regular one is "serving 2.05 oz bar"
+        word = _desc_words(named[0]).split(" ")[0].strip(",()")
+        regular = [
+            m
+            for m in food.measures
+            if m.amount == 1
+            and not _is_unusual_size(m)
+            and word in re.split(r"[^a-z]+", _desc_words(m))
+        ]
+        if regular:
+            return regular[0]
     for m in named:
         if "medium" in _desc_words(m):
             return m
@@ -751,7 +782,7 @@ def piece_measure(food: Food) -> HouseholdMeasure | None:
         return medium  # "(includes mini-muffins)" named a "1 mini" measure: a muffin is medium
     if named:
         return named[0]
-    for key in ("medium", "fruit", "each", "item", "whole", "large"):
+    for key in ("medium", "fruit", "each", "item", "whole", "large", "piece"):
         for m in food.measures:
             if _desc_words(m).startswith(key) and m.amount == 1:
                 return m
@@ -846,8 +877,24 @@ def _inches_of(food: Food, inches: float) -> Portion:
     return resolve_portion(food, None, None)
 
 
+def _whole_pizza(food: Food) -> HouseholdMeasure | None:
+    """A whole-pizza measure ("1 pizza", "1 package 15.1 oz pizza") of a pizza."""
+    if "pizza" not in food.name.lower():
+        return None
+    whole = [m for m in food.measures if _desc_words(m).endswith("pizza") and m.amount == 1]
+    # frozen pizzas come in several package sizes: the middle one
+    return sorted(whole, key=lambda m: m.grams)[len(whole) // 2] if whole else None
+
+
 def resolve_portion(food: Food, quantity: float | None, unit: str | None) -> Portion:
     """Convert a quantity and unit into grams of ``food``."""
+    pizza = _whole_pizza(food) if quantity is not None else None
+    if pizza is not None and (unit in {None, "whole"} or unit in _SIZE_FACTOR):
+        # "a pizza", "half a pizza", "a whole pizza", "a large pizza": whole pizzas, not slices
+        q = quantity or 1.0
+        g = q * pizza.grams * _SIZE_FACTOR.get(unit or "medium", 1.0)
+        label = f"{_fmt(q)} {unit + ' ' if unit else ''}pizza"
+        return Portion(g, q, unit, label, False)
     if quantity is None and unit is None:
         m = typical_measure(food)
         if m is None:

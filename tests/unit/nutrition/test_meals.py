@@ -128,6 +128,8 @@ def test_foods_measured_by_size_count_whole_items(text: str, ndb: str, grams: in
         "fish",  # was a tuna salad, 205 g
         "grilled fish",  # was a salmon fillet: how it was cooked does not say which fish
         "meat",
+        "a roast dinner",  # roast beef spread
+        "a margarita",  # a pizza; SR has no margarita drink
     ],
 )
 def test_a_dish_word_alone_is_not_a_confident_log(text: str) -> None:
@@ -222,6 +224,27 @@ def test_plain_food_words_take_their_curated_default(text: str, ndbs: list[str])
         ("a hot dog", [("21118", 98)]),
         # was a soup of sirloin burger with vegetables
         ("veggie burger", [("16147", 70)]),
+        # cream in coffee was vanilla ice cream
+        ("a coffee with cream", [("14209", 237), ("01050", 15)]),
+        # a bar was its miniature (7 g) or its fun size (17 g)
+        ("a chocolate bar", [("19120", 44)]),
+        ("a mars bar", [("19135", 58)]),
+        # "some" was one: one grape, 5 g
+        ("some grapes", [("09132", 126)]),
+        # counted by the serving of six (492 g), not the piece
+        ("6 chicken nuggets", [("22975", 120)]),
+        # whole pizzas, not servings of one ninth
+        ("a pizza", [("21224", 452)]),
+        ("half a pizza", [("21224", 226)]),
+        ("2 slices of pizza", [("21224", 162)]),
+        # a fried egg; potato and "sour chicken"
+        ("egg fried rice", [("36602", 137)]),
+        ("sweet and sour chicken", [("36621", 55)]),
+        # SR has no such sandwich: its parts
+        ("a pb&j", [("16098", 32), ("19297", 20), ("18069", 56)]),
+        ("a blt", [("10862", 34), ("11257", 3), ("11529", 40), ("18069", 56)]),
+        ("a club sandwich", [("21461", 268)]),  # was club crackers
+        ("a shot of tequila", [("14037", 28)]),  # was a canned tequila sunrise
     ],
 )
 def test_everyday_dishes_are_logged_as_their_foods(text: str, items: list[tuple[str, int]]) -> None:
