@@ -22,6 +22,8 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 #: Below this confidence the caller should ask the user to pick a candidate.
 CONFIDENCE_THRESHOLD = 0.6
+NOT_IN_SR = "-"
+"""Synonym target of a food USDA SR has no row for: its best match is never confident."""
 
 # Dish words that name many different foods, or a food SR does not have (its best row is
 # another food: "margarita" a pizza, "pesto" a pasta entree): said alone, they are never a
@@ -882,7 +884,7 @@ class FoodDatabase:
         while seen < 4:
             seen += 1
             hit = self._aliases.get(tokens)
-            if hit is None:
+            if hit is None or hit == NOT_IN_SR:
                 break
             if hit.isdigit():
                 return tokens, hit
@@ -900,7 +902,7 @@ class FoodDatabase:
                     if sub == tokens:
                         continue
                     hit = self._aliases.get(sub)
-                    if hit is not None and not hit.isdigit():
+                    if hit is not None and hit != NOT_IN_SR and not hit.isdigit():
                         new = tuple(t for t in tokenize(hit) if t not in STOPWORDS)
                         tokens = tokens[:i] + new + tokens[i + size :]
                         changed = True
@@ -923,7 +925,7 @@ class FoodDatabase:
         q_tokens = tuple(t for t in tokenize(query) if t not in STOPWORDS)
         if not q_tokens:
             return FoodSearchResult(query, (), 0.0)
-        vague = _only_vague(q_tokens)
+        vague = _only_vague(q_tokens) or self._aliases.get(q_tokens) == NOT_IN_SR
         q_tokens, direct = self.rewrite(q_tokens)
         if direct is None:
             fixed = self.correct(q_tokens)
@@ -946,7 +948,8 @@ class FoodDatabase:
         matches = matches[:limit]
         confidence = self._confidence(matches, direct is not None)
         if direct is None and (vague or _only_vague(q_tokens)):
-            # "a sandwich", "a smoothie": the best-scoring row is a guess; ask which one
+            # "a sandwich", "a smoothie", "a samosa" (not in SR): the best-scoring row is a
+            # guess; ask which one
             confidence = min(confidence, CONFIDENCE_THRESHOLD - 0.1)
         return FoodSearchResult(query, tuple(matches), confidence)
 

@@ -462,8 +462,10 @@ def split_quantity(phrase: str) -> tuple[float | None, str | None, str]:
         nxt, n2 = _unit_at(words, n)
         if u in SIZE_UNITS and nxt in CONTAINER_UNITS and n + n2 < len(words):
             u, n = nxt, n + n2
-        unit = u
-        words = words[n:]
+        if not (u in COUNT_UNITS and nxt in COUNT_UNITS and n + n2 == len(words)):
+            # else both words name the food: "a fillet steak", "a burger bun"
+            unit = u
+            words = words[n:]
     elif u is not None and quantity is not None and n == len(words) and u in COUNT_UNITS:
         # "2 eggs": the unit word is the food itself
         pass
@@ -740,6 +742,9 @@ def _is_piece(m: HouseholdMeasure) -> bool:
     return not d.startswith(("cup", "tbsp", "tsp", "fl oz", "oz", "serving", "nlea", "package"))
 
 
+_PART_OF_ITEM = re.compile(r"\b(?:balls?|cubes?|chunks?|wedges?)\b")
+
+
 def piece_measure(food: Food) -> HouseholdMeasure | None:
     """A one-item measure ("1 almond", "1 large", "1 medium") for counting foods."""
     from fitcoach.domain.nutrition.text import tokenize
@@ -755,6 +760,7 @@ def piece_measure(food: Food) -> HouseholdMeasure | None:
             first
             and tokenize(first)
             and tokenize(first)[0] in name_tokens
+            and not _PART_OF_ITEM.search(d)  # "10 watermelon balls" are not 10 watermelons
             and first not in {"cup", "oz", "tbsp", "tsp", "serving", "package"}
             and (m.amount >= 1 or (m.amount == 0.5 and first == "breast"))
         ):
@@ -782,7 +788,7 @@ def piece_measure(food: Food) -> HouseholdMeasure | None:
         return medium  # "(includes mini-muffins)" named a "1 mini" measure: a muffin is medium
     if named:
         return named[0]
-    for key in ("medium", "fruit", "each", "item", "whole", "large", "piece"):
+    for key in ("medium", "fruit", "each", "item", "whole", "large", "piece", "melon"):
         for m in food.measures:
             if _desc_words(m).startswith(key) and m.amount == 1:
                 return m
@@ -824,6 +830,7 @@ _DEFAULT_COUNT_GRAMS: dict[str, float] = {
     "carton": 240.0,
     "box": 300.0,
     "bar": 50.0,
+    "square": 10.0,  # of chocolate
     "strip": 10.0,
     "clove": 3.0,
 }

@@ -130,6 +130,13 @@ def test_foods_measured_by_size_count_whole_items(text: str, ndb: str, grams: in
         "meat",
         "a roast dinner",  # roast beef spread
         "a margarita",  # a pizza; SR has no margarita drink
+        # SR has none of these; their nearest rows were Samoas cookies, pokeberry shoots, a
+        # beef sausage, a cheese danish and a corn snack
+        "a samosa",
+        "a poke bowl",
+        "a sausage roll",
+        "a pasty",
+        "a scone",
     ],
 )
 def test_a_dish_word_alone_is_not_a_confident_log(text: str) -> None:
@@ -245,6 +252,14 @@ def test_plain_food_words_take_their_curated_default(text: str, ndbs: list[str])
         ("a blt", [("10862", 34), ("11257", 3), ("11529", 40), ("18069", 56)]),
         ("a club sandwich", [("21461", 268)]),  # was club crackers
         ("a shot of tequila", [("14037", 28)]),  # was a canned tequila sunrise
+        ("3 weetabix", [("42237", 54)]),  # was Alpen, 165 g
+        ("a tuna steak", [("15118", 85)]),  # was tuna salad
+        ("a fillet steak", [("13918", 104)]),  # "fillet" was read as the unit: 28 g
+        ("8oz ribeye", [("13952", 227)]),  # was bison
+        ("an ear of corn", [("11914", 165)]),  # was a jew's ear mushroom
+        ("a quarter of a watermelon", [("09326", 1130)]),  # a quarter of a watermelon ball
+        ("200ml skimmed milk", [("01151", 204)]),  # "skimmed" was not skim
+        ("2 squares of dark chocolate", [("19904", 20)]),  # were 2 oz
     ],
 )
 def test_everyday_dishes_are_logged_as_their_foods(text: str, items: list[tuple[str, int]]) -> None:
