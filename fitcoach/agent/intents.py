@@ -25,7 +25,7 @@ class Intent:
 
 
 _UNDO = re.compile(
-    r"^\s*(/?undo|oops|scratch that|delete (that|it|the last( one| entry)?|last( entry)?)"
+    r"^\s*(/?undo|oops\s*[.!]*$|scratch that|delete (that|it|the last( one| entry)?|last( entry)?)"
     r"|remove (that|it|the last( one| entry)?|last( entry)?)|that was wrong)\b",
     re.I,
 )
@@ -48,12 +48,13 @@ _NAME = re.compile(
 )
 _AGE = re.compile(
     r"\b(?:i'?m|i am|age(?: is)?|aged)\s+(\d{2})(?:\s*(?:years?|yrs?|y/?o)(?:\s+old)?)?\b"
-    r"(?!\s*(?:kg|kgs|kilos?|cm|lbs?|pounds?|%|min|km|x))",
+    r"(?!\s*(?:kg|kgs|kilos?|cm|lbs?|pounds?|%|min|km|x|weeks?|days?|months?|sessions?|"
+    r"workouts?|reps?|sets?|miles?|k\b))",
     re.I,
 )
 _PROFILE_WEIGHT = re.compile(r"\b(\d{2,3}(?:[.,]\d)?)\s*(kg|kgs|kilos?|lbs?|pounds?)\b", re.I)
 _BIRTH = re.compile(r"\bborn in (\d{4})\b", re.I)
-_HEIGHT_CM = re.compile(r"\b(1\d{2}|2[0-4]\d)\s*cm\b(?!\s*(?:waist|chest|arm))", re.I)
+_HEIGHT_CM = re.compile(r"\b(1\d{2}|2[0-4]\d)\s*cm\b(?!\s*(?:waist|chest|arm|box|step))", re.I)
 _HEIGHT_FT = re.compile(r"\b(\d)\s*(?:'|ft|foot|feet)\s*(\d{1,2})?\s*(?:\"|in|inches)?", re.I)
 _SEX = re.compile(r"\bi(?:'?m| am) (?:a )?(male|female|man|woman|guy|girl)\b", re.I)
 _UNITS = re.compile(
@@ -141,10 +142,13 @@ def detect_intent(text: str) -> Intent | None:
     return None
 
 
+_SETS_AND_REPS = re.compile(r"\b\d{1,2}\s*x\s*\d{1,3}\b|\b(?:sets?|reps?)\b", re.I)
+
+
 def _body_weight(text: str) -> Intent | None:
     match = _BODY_WEIGHT.search(text)
-    if match is None:
-        return None
+    if match is None or _SETS_AND_REPS.search(text):
+        return None  # "weighted dips 3x8, weight 20kg" names the load, not the body
     value = float(match.group(1).replace(",", "."))
     unit = (match.group(2) or "").lower()
     is_lb = unit.startswith(("lb", "pound"))

@@ -123,6 +123,8 @@ def match_activity(
     speed band containing ``speed_kmh`` (run/cycle/walk/swim), then an ``effort`` row, then the
     kind's default row. Raises ``KeyError`` for an unknown kind.
     """
+    if kind == "walk" and speed_kmh is not None and speed_kmh > WALK_MAX_KMH:
+        kind = "run"  # "treadmill 30 min at 6 mph" is a run
     rows = [r for r in _load() if r.activity.kind == kind]
     if not rows:
         raise KeyError(kind)
@@ -162,13 +164,23 @@ def detect_kind(text: str) -> tuple[str, str] | None:
 
     Triggers are the keywords of each kind's default row. The earliest mention wins ("ran on
     the treadmill" is a run), and at the same position the longest phrase ("stationary bike"
-    over "bike", "rowing machine" over "rowing").
+    over "bike", "rowing machine" over "rowing"). "5k", "10k" and "treadmill" only count when
+    no other activity is named ("10k steps" is a walk, "treadmill jog" a run).
     """
     pattern, kinds = _kind_triggers()
-    match = pattern.search(text.lower())
-    if match is None:
+    matches = list(pattern.finditer(text.lower()))
+    if not matches:
         return None
+    # "10k steps", "5k row", "treadmill jog": a named activity wins over a distance or a machine
+    named = [m for m in matches if m.group(1) not in _WEAK_TRIGGERS]
+    match = (named or matches)[0]
     return kinds[match.group(1)], match.group(1)
+
+
+WALK_MAX_KMH = 8.1
+"""Faster than 5 mph (the Compendium's fastest walking row) is a run."""
+
+_WEAK_TRIGGERS = frozenset({"5k", "10k", "treadmill"})
 
 
 @lru_cache(maxsize=1)
@@ -183,7 +195,7 @@ def _kind_triggers() -> tuple[re.Pattern[str], dict[str, str]]:
                     kinds.setdefault(kw, r.activity.kind)
     ordered = sorted(kinds, key=len, reverse=True)
     alternatives = "|".join(re.escape(kw) for kw in ordered) or "(?!)"
-    return re.compile(r"(?<![a-z])(" + alternatives + r")(?![a-z])"), kinds
+    return re.compile(r"(?<![a-z0-9.])(" + alternatives + r")(?![a-z])"), kinds
 
 
 def find_activity(text: str, speed_kmh: float | None = None) -> Activity | None:

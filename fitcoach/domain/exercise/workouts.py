@@ -126,15 +126,32 @@ _PHRASE_SUBS: tuple[tuple[str, str], ...] = (
 )
 
 
+_THOUSANDS_RE = re.compile(
+    r"(?<![\d.,])(\d{1,3})(?:,|\.(?=\d{3}\s*(?:k?\s*steps|m\b|meters|metres)))(\d{3})(?![\d.,])"
+)
+# a marathon someone trains for, signs up for or watches is not one they ran
+_MARATHON_TALK_RE = re.compile(
+    r"\b(?:for|watch\w*|signed up|sign up|register\w*|entered|enter)\b[^.,;!?]{0,30}?marathon"
+)
+_REPS_NAME_SETS_RE = re.compile(
+    r"^(\d{1,3})\s+([a-z][a-z' -]*?[a-z])\s*(?:x\s*(\d{1,2})|(?<=\s)(\d{1,2})\s*times)\s*$"
+)
+
+
 def _prenormalize(text: str) -> str:
     s = text.lower()
     s = s.replace("×", "x").replace("’", "'").replace("–", "-").replace("—", "-")
     s = re.sub(r"(?<=\d)\s*,\s*(?=5\s*(?:km|k|kg|mi|miles?|h)\b)", ".", s)  # "2,5 km"
+    s = _THOUSANDS_RE.sub(r"\1\2", s)  # "10,000 steps", "1,500m", "10.000 steps"
+    s = re.sub(r"\bw/\s*", "with ", s)
     s = _NUMBER_RE.sub(lambda m: str(_NUMBER_WORDS[m.group(1)]), s)
     for pat, rep in _PHRASE_SUBS:
         s = re.sub(pat, rep, s)
-    s = re.sub(r"\bhalf[ -]marathon\b", " 21.0975 km run ", s)
-    s = re.sub(r"(?<![\w.])marathon\b", " 42.195 km run ", s)
+    if not _MARATHON_TALK_RE.search(s):
+        s = re.sub(r"\bhalf[ -]marathon\b", " 21.0975 km run ", s)
+        s = re.sub(r"(?<![\w.])marathon\b", " 42.195 km run ", s)
+    # "20 pushups x 3", "20 pushups 3 times": 3 sets of 20
+    s = _REPS_NAME_SETS_RE.sub(lambda m: f"{m[3] or m[4]}x{m[1]} {m[2]}", s)
     # rep lists "10, 10, 8" / "10-10-8" -> "10/10/8" (not "3x8, 3x10": x-prefixed numbers)
     s = re.sub(r"(?<![\w.x])(\d{1,3})(?:\s*,\s*|-)(?=\d{1,3}(?:\s*,\s*|-)\d{1,3}\b)", r"\1/", s)
     s = re.sub(
@@ -196,7 +213,7 @@ _SETS_REPS_WEIGHT_RE = re.compile(
     + _NUM
     + r"\s*"
     + _WEIGHT_UNIT
-    + r"?(?![\w.])"
+    + r"?(?![\w.%])"
 )
 _SINGLES = {"single": 1, "double": 2, "triple": 3}
 _SINGLES_RE = re.compile(r"(?:\b(\d{1,2})\s+|\ba\s+|^|\s)(single|double|triple)s?\b")
@@ -216,7 +233,7 @@ _SETS_OF_RE = re.compile(
     r"(?<![\w.])(\d{1,2})\s*(?:sets?|rounds?)\s*(?:of\s*|x\s*|with\s*|at\s*)?(\d{1,3}(?:/\d{1,3})*)(?!\s*(?:kg|lb|#|min|sec|s\b|m\b|pound|kilo|x))"
 )
 _SETS_RE = re.compile(r"(?<![\w.])(\d{1,2})\s*(?:sets?|rounds?)\b")
-_REPS_RE = re.compile(r"(?<![\w./])(\d{1,3}(?:/\d{1,3})*)\s*(?:reps?|repetitions?|times)\b")
+_REPS_RE = re.compile(r"(?<![\w./])(\d{1,3}(?:/\d{1,3})*)\s*(?:reps?|repetitions?)\b")
 _REPLIST_RE = re.compile(r"(?<![\w.])(\d{1,3}(?:/\d{1,3})+)(?![\d.])")
 _X_REPS_RE = re.compile(r"(?<![\w.])x\s*(\d{1,3})\b")
 _RPE_PRE_RE = re.compile(r"\brpe\s*(?:of\s*|@\s*|=\s*)?(\d+(?:\.\d+)?)")
@@ -232,7 +249,8 @@ _HOURS_RE = re.compile(_NUM + r"\s*(?:hours?|hrs?|h)(?![a-z])")
 _MINUTES_RE = re.compile(_NUM + r"\s*(?:minutes?|mins?|min|m)(?![a-z/])")
 _SECONDS_RE = re.compile(_NUM + r"\s*(?:seconds?|secs?|s)(?![a-z])")
 _CLOCK_RE = re.compile(
-    r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])(?!\s*(?:/|per|min/)\s*(?:km|mi))"
+    r"(?<![\d:])(?<!\bat )(?<!\bat)(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])"
+    r"(?!\s*(?:/|per|min/)\s*(?:km|mi))(?!\s*(?:am|pm|a\.m|p\.m|o'?clock)\b)"
 )
 _H_M_RE = re.compile(r"(?<![\w.])(\d{1,2})\s*h\s*(\d{1,2})\s*(?:m|min|mins)?(?![a-z\d])")
 _KM_RE = re.compile(_NUM + r"\s*(?:km|kms|k|kilometers?|kilometres?|klicks?)(?![a-z])")
@@ -285,6 +303,7 @@ _FILLER = frozenset(
         "finished",
         "got",
         "of",
+        "weight",  # "dips 3x8, weight 20kg"
         "pound",
         "pounds",
         "kilo",
@@ -530,6 +549,15 @@ class _Cardio:
     speed_kmh: float | None = None
 
 
+def _short_effort(seg: str, as_hours_min: float) -> bool:
+    """True when "a:bb" read as hours and minutes would be slower than a walk over the stated
+    distance ("rowed 500m in 1:45"), so it is minutes and seconds."""
+    km = sum(float(m.group(1)) for m in _KM_RE.finditer(seg))
+    km += sum(float(m.group(1)) * MILE_KM for m in _MILES_RE.finditer(seg))
+    km += sum(float(m.group(1)) / 1000.0 for m in _METERS_RE.finditer(seg))
+    return km > 0 and km / (as_hours_min / 60.0) < 1.5
+
+
 def _cardio_quantities(seg: str, kind: str | None) -> _Cardio:
     c = _Cardio()
     s = seg
@@ -562,8 +590,8 @@ def _cardio_quantities(seg: str, kind: str | None) -> _Cardio:
         a, b, sec = int(m.group(1)), int(m.group(2)), m.group(3)
         if sec is not None:
             minutes += a * 60 + b + int(sec) / 60.0
-        elif a >= 5:
-            minutes += a + b / 60.0
+        elif a >= 5 or _short_effort(s, a * 60 + b):
+            minutes += a + b / 60.0  # "ran 5k in 24:30", "rowed 500m in 1:45"
         else:
             minutes += a * 60 + b
         found_time = True
@@ -616,6 +644,13 @@ _INTENT_RE = re.compile(
     r"|\b(?:want to|wanna|going to|gonna|plan to|planning|plan on|will|'ll|should i|"
     r"tomorrow|next (?:week|month|time|session)|later|hoping to|hope to|trying to|"
     r"need to|have to|goal is|aim to|would like)\b"
+    # someone else's session, a habit, a wish, an opinion, advice or a long-ago period
+    r"|^\s*(?:my\s+(?:\w+\s+)?(?:husband|wife|partner|friend|friends|son|daughter|kids?|"
+    r"brother|sister|mum|mom|dad|father|mother|boyfriend|girlfriend|coach|trainer|program|"
+    r"programme|plan)|he|she|they|him|her)\b"
+    r"|\b(?:usually|normally|typically|generally|often|sometimes|used to|wish|thinking about|"
+    r"thinking of|thoughts on|heard|said|says|tips?|advice|last (?:year|month)|back in|"
+    r"per week|a week|each week|every (?:day|week))\b"
 )
 
 _WORKOUT_VERB_RE = re.compile(
@@ -718,7 +753,7 @@ def _parse_segment(
             confidence=confidence,
         )
     count: int | None = None
-    if q.reps is None:
+    if q.reps is None and not _SETS_RE.search(rest):  # "5 sets of squats": reps unknown
         count, rest_words = _leading_count(rest)
         if count is not None:
             rest = rest_words
@@ -752,7 +787,7 @@ def _parse_segment(
             return "none", None  # "2 slices of pizza": a count of something that is not a lift
         return "unmatched", seg
     if count is not None and q.reps is None:
-        if res.ambiguous or best.score < 85:
+        if res.ambiguous or best.score < 85 or _looks_like_food_or_chat(query):
             return "none", None
         q.sets, q.reps = 1, (count,)
         if q.weight_kg is None and best.exercise.equipment not in _BODYWEIGHT_EQUIPMENT:
@@ -836,6 +871,8 @@ _NON_WORKOUT = frozenset(
         "sleep",
         "feel",
         "feeling",
+        "wing",  # "10 wings" are chicken wings, not kettlebell swings
+        "wings",
     }
 )
 

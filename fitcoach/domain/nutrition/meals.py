@@ -248,7 +248,22 @@ _NON_FOOD = frozenset(
         "dip",
         "dips",
         "chinup",
+        # how the body feels after training: "legs are sore" was yellow cake ("in-store")
+        "sore",
+        "stiff",
+        "aching",
+        "achy",
+        "hurts",
+        "hurt",
+        "pain",
+        "doms",
     ]
+)
+# "did legs", "did shoulders today": a training day, not frog legs or pork shoulder
+_TRAINED_BODY_PART = re.compile(
+    r"^(?:i\s+)?(?:just\s+)?(?:did|trained|hit|worked)\s+(?:my\s+)?"
+    r"(?:legs?|arms?|shoulders?|back|chest|glutes?|abs|core|biceps?|triceps?|hamstrings?|"
+    r"quads?|calves|upper body|lower body|full body|push|pull)\b"
 )
 # A food-ish word makes "pb" etc. acceptable again.
 _EXERCISE_PATTERN = re.compile(r"\b\d+\s*x\s*\d+\b|\b\d+:\d\d\b|\b\d+\s*(?:k|km|mi)\b")
@@ -490,6 +505,8 @@ def parse_meal(text: str, db: FoodDatabase | None = None) -> MealParse:
     original = text
     cleaned = _clean(text)
     if _asks(text, cleaned):
+        return MealParse(original, (), (cleaned,), None)
+    if _TRAINED_BODY_PART.match(cleaned):
         return MealParse(original, (), (cleaned,), None)
     meal_type, cleaned = _detect_meal_type(cleaned)
     cleaned = _strip_lead(cleaned)

@@ -151,3 +151,27 @@ def test_pick_option_by_number_or_name() -> None:
     assert pick_option("2", options) == options[1]
     assert pick_option("apples, raw", options) == options[0]
     assert pick_option("7", options) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "tool", "args"),
+    [
+        # "oops" at the start deleted the previous entry and logged nothing
+        ("oops", "undo_last_entry", {}),
+        ("oops forgot to log: bench 3x5 100kg", "log_workout", None),
+        # the load of a lift is not the person's body weight
+        ("weighted dips 3x8, weight 20kg", "log_workout", None),
+        ("my weight is 80kg", "log_body_weight", {"weight": 80.0, "unit": "kg"}),
+        # "12 weeks into my program" is not an age, a 100 cm box not a height
+        ("I'm 12 weeks into my program", None, None),
+        ("box jumps 5x5 on a 100cm box", "log_workout", None),
+        ("I'm 30 years old", "update_profile", {"age": 30}),
+    ],
+)
+def test_intent_of_training_talk(
+    text: str, tool: str | None, args: dict[str, object] | None
+) -> None:
+    intent = detect_intent(text)
+    assert (intent.tool if intent else None) == tool
+    if intent is not None and args is not None:
+        assert intent.args == args

@@ -206,3 +206,94 @@ def test_mixed_cardio_and_strength() -> None:
 def test_lb_conversion_two_decimals() -> None:
     (e,) = _strength("ohp 3x8 95lb")
     assert e.weight_kg == 43.09
+
+
+def _cardio(text: str) -> CardioEntry:
+    parsed = parse_workout(text)
+    assert parsed.confident, text
+    (entry,) = parsed.entries
+    assert isinstance(entry, CardioEntry)
+    return entry
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes", "km"),
+    [
+        # a short distance in "m:ss" was read as hours and minutes: 105 min for 500 m
+        ("rowed 500m in 1:45", 1.75, 0.5),
+        ("ran 1k in 3:45", 3.75, 1.0),
+        ("swam 100m in 1:30", 1.5, 0.1),
+        # long efforts stay hours and minutes
+        ("ran a marathon in 3:30", 210.0, 42.195),
+        ("cycled 60km in 2:15", 135.0, 60.0),
+        # a time of day is not a duration
+        ("ran 5k at 7:30 this morning", None, 5.0),
+        ("walked 30 min at 5:45pm", 30.0, None),
+    ],
+)
+def test_clock_times(text: str, minutes: float | None, km: float | None) -> None:
+    entry = _cardio(text)
+    assert (entry.duration_min, entry.distance_km) == (minutes, km)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "km"),
+    [
+        # "10k" was a run trigger, also inside "15k" and before another activity
+        ("10k steps today", "walk", 7.62),
+        ("15k steps", "walk", 11.43),
+        ("10k bike ride", "cycle", 10.0),
+        # thousands separators: "10,000 steps" was 0 km
+        ("10,000 steps today", "walk", 7.62),
+        ("8,500 steps", "walk", 6.477),
+        ("swam 1,500m", "swim", 1.5),
+        # a treadmill is where a run or a walk happens
+        ("30 min treadmill jog", "run", None),
+        ("treadmill 30 min at 6 mph", "run", None),
+    ],
+)
+def test_activity_kind(text: str, kind: str, km: float | None) -> None:
+    entry = _cardio(text)
+    assert entry.activity.kind == kind
+    assert entry.distance_km == pytest.approx(km, abs=0.01) if km else entry.distance_km is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # someone else's session, habits, wishes, advice, frequencies, long ago
+        "my husband ran 10k in 50 min",
+        "she swam 2k",
+        "I usually do 3x10 on curls",
+        "coach said do 3x8 bench at 70kg",
+        "wish I could run 10k in 45 min",
+        "Any tips for my 5k in 25 min",
+        "I ran 10k last year in 50 min",
+        "squatted 3 times this week",
+        "went running 3 times this week",
+        # a marathon trained for or watched
+        "training for a marathon",
+        "watched the london marathon today",
+        # sets without reps were one set of five reps
+        "did 5 sets of squats",
+        "10 wings",  # kettlebell swings
+    ],
+)
+def test_not_a_log_of_this_persons_session(text: str) -> None:
+    assert not parse_workout(text).confident
+
+
+@pytest.mark.parametrize(
+    ("text", "sets", "reps", "kg"),
+    [
+        # "20 pushups x 3" was one set of 3 at 20 kg
+        ("20 pushups x 3", 3, 20, None),
+        ("20 pushups 3 times", 3, 20, None),
+        ("squat 5x5 at 75%", 5, 5, None),  # 75 kg
+        ("bench 3x5 w/ 100kg", 3, 5, 100.0),  # a barbell row ("bench w")
+        ("weighted dips 3x8, weight 20kg", 3, 8, 20.0),
+    ],
+)
+def test_sets_reps_and_load(text: str, sets: int, reps: int, kg: float | None) -> None:
+    (entry,) = _strength(text)
+    assert (entry.sets, entry.reps[0], entry.weight_kg) == (sets, reps, kg)

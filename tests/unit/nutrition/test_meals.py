@@ -265,3 +265,12 @@ def test_plain_food_words_take_their_curated_default(text: str, ndbs: list[str])
 def test_everyday_dishes_are_logged_as_their_foods(text: str, items: list[tuple[str, int]]) -> None:
     meal = parse_meal(text)
     assert [(i.ndb, round(i.grams)) for i in meal.items] == items and meal.confident
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["did legs", "did shoulders today", "did back", "sore from yesterday", "legs are sore"],
+)
+def test_training_talk_is_not_a_meal(text: str) -> None:
+    """ "did legs" was frog legs, "legs are sore" yellow cake ("sore" read as "in-store")."""
+    assert parse_meal(text).items == ()
