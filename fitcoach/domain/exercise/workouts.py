@@ -13,7 +13,7 @@ bodyweight. Cardio kcal are *gross* (MET x kg x h, see :mod:`.energy`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .catalog import (
     CONFIDENCE_THRESHOLD,
@@ -667,11 +667,19 @@ def parse_workout(
     unmatched: list[str] = []
     norm = _prenormalize(text)
     pending_words: str | None = None  # exercise words waiting for their numbers
+    pending_kg: float | None = None  # and the load they named ("bench 80kg, 3 sets of 8")
     last_strength: StrengthEntry | None = None
     for seg in _segments(norm):
         kind, payload = _parse_segment(seg, body_weight_kg, cat, pending_words, last_strength)
         if kind == "entry":
             assert isinstance(payload, StrengthEntry | CardioEntry)
+            if (
+                isinstance(payload, StrengthEntry)
+                and pending_words is not None
+                and pending_kg is not None
+                and payload.weight_kg is None
+            ):
+                payload = replace(payload, weight_kg=pending_kg)
             prev = entries[-1] if entries else None
             if (
                 isinstance(payload, StrengthEntry)
@@ -702,6 +710,7 @@ def parse_workout(
             if pending_words:
                 unmatched.append(pending_words)
             pending_words = payload
+            pending_kg = _strength_quantities(seg)[0].weight_kg
         elif kind == "unmatched":
             assert isinstance(payload, str)
             unmatched.append(payload)

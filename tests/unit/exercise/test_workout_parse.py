@@ -297,3 +297,22 @@ def test_not_a_log_of_this_persons_session(text: str) -> None:
 def test_sets_reps_and_load(text: str, sets: int, reps: int, kg: float | None) -> None:
     (entry,) = _strength(text)
     assert (entry.sets, entry.reps[0], entry.weight_kg) == (sets, reps, kg)
+
+
+@pytest.mark.parametrize(
+    ("text", "kg"),
+    [
+        ("bench 80kg, 3 sets of 8", 80.0),
+        ("squat 60kg, 3 sets of 10", 60.0),
+        ("bench, 3 sets of 8", None),
+    ],
+)
+def test_load_named_before_the_sets(text: str, kg: float | None) -> None:
+    """The load of "bench 80kg" was dropped when the sets followed after a comma."""
+    (entry,) = _strength(text)
+    assert (entry.sets, entry.weight_kg) == (3, kg)
+
+
+def test_football_is_soccer() -> None:
+    entry = _cardio("played football for an hour")
+    assert (entry.activity.kind, entry.duration_min) == ("soccer", 60.0)
