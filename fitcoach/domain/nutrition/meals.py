@@ -15,6 +15,7 @@ from fitcoach.domain.nutrition.foods import (
 )
 from fitcoach.domain.nutrition.portions import (
     CONTAINER_UNITS,
+    MASS_UNITS,
     SIZE_UNITS,
     Portion,
     find_measure,
@@ -129,7 +130,9 @@ _SPLIT_RE = re.compile(
     r"|\band also\b|\band\b|\bwith\b|\bw/|\balongside\b"
     # "eggs on toast", "beans on 2 slices of toast": two foods
     r"|\bon\b(?=\s+(?:(?:a|an|one|two|\d+)\s+)?(?:slices?\s+of\s+)?"
-    r"(?:toast|bread|sourdough|rice|bagel|crackers?)\b))\s*"
+    r"(?:toast|bread|sourdough|rice|bagel|crackers?)\b)"
+    # "a scoop of whey in milk", "oats in almond milk": two foods
+    r"|\bin\b(?=\s+(?:(?:\d+\s*ml|a glass|a cup)\s+(?:of\s+)?)?(?:\w+\s+)?(?:milk|water)\b))\s*"
 )
 # Dishes named by two foods joined with "and" that mean something else together.
 _DISH_PARTS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -395,6 +398,11 @@ def _food_text(phrase: str) -> str:
     return rest
 
 
+# cooked default -> the dry food, when the amount is a weight of the raw ingredient
+_WEIGHED_DRY = {"08121": "08120"}
+_OATS_RE = re.compile(r"\boats\b")
+
+
 def parse_food(phrase: str, db: FoodDatabase | None = None) -> MealItem | None:
     """Parse one food phrase with an optional portion, e.g. "150g chicken breast"."""
     db = db or get_food_database()
@@ -427,6 +435,12 @@ def parse_food(phrase: str, db: FoodDatabase | None = None) -> MealItem | None:
     if best is None or best.score < MIN_ITEM_SCORE:
         return None
     best = _prefer_measured(best, result.matches, unit)
+    dry = _WEIGHED_DRY.get(best.food.ndb)
+    if dry is not None and unit in MASS_UNITS and _OATS_RE.search(rest):
+        # "50g oats" are weighed before cooking: the dry oats, not 50 g of porridge
+        dry_food = db.get(dry)
+        if dry_food is not None:
+            best = FoodMatch(dry_food, best.score)
     confidence = result.confidence
     if _looks_non_food(rest) or _EXERCISE_PATTERN.search(phrase):
         return None

@@ -137,6 +137,7 @@ def test_foods_measured_by_size_count_whole_items(text: str, ndb: str, grams: in
         "a sausage roll",
         "a pasty",
         "a scone",
+        "a chicken salad sandwich",  # a sandwich spread, 13 g
     ],
 )
 def test_a_dish_word_alone_is_not_a_confident_log(text: str) -> None:
@@ -260,6 +261,13 @@ def test_plain_food_words_take_their_curated_default(text: str, ndbs: list[str])
         ("a quarter of a watermelon", [("09326", 1130)]),  # a quarter of a watermelon ball
         ("200ml skimmed milk", [("01151", 204)]),  # "skimmed" was not skim
         ("2 squares of dark chocolate", [("19904", 20)]),  # were 2 oz
+        # oats weighed are dry (50 g of porridge was 36 kcal); oats unweighed are porridge
+        ("50g oats", [("08120", 50)]),
+        ("oats", [("08121", 234)]),
+        ("200g porridge", [("08121", 200)]),
+        # "in milk" dropped the milk
+        ("a scoop of whey in milk", [("14066", 30), ("01079", 244)]),
+        ("a string cheese", [("01029", 28)]),
     ],
 )
 def test_everyday_dishes_are_logged_as_their_foods(text: str, items: list[tuple[str, int]]) -> None:
