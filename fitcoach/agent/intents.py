@@ -38,11 +38,16 @@ _WEEK = re.compile(r"\bweek|weekly|7 days\b", re.I)
 _NUMBER = r"(\d+(?:[.,]\d+)?)"
 _WEIGHT_UNIT = r"\s*(kg|kgs|kilos?|kilograms?|lbs?|pounds?)?"
 _BODY_WEIGHT = re.compile(
-    r"\b(?:i\s+weigh(?:ed)?(?:\s+in\s+at)?|weighed\s+in\s+at|weigh-?in(?:\s*:)?|"
-    r"(?:my\s+)?(?:body\s*)?weight(?:\s+(?:is|was|today|this morning))?\s*(?:is|was|:|=)?)"
-    r"\s*(?:now\s+)?" + _NUMBER + _WEIGHT_UNIT + r"\b",
+    r"\b(?:i\s+weigh(?:ed)?(?:\s+in\s+at)?|weighed(?:\s+in\s+at)?|weigh-?in(?:\s*:)?|"
+    r"(?:my\s+)?(?:body\s*)?weight(?:\s+(?:is|was|today|this morning))?\s*(?:is|was|:|=)?|"
+    r"(?:the\s+)?scales?\s*(?:says?|said|shows?|showed|reads?|:)?)"
+    r"\s*(?:now\s+)?" + _NUMBER + _WEIGHT_UNIT + r"\b"
+    # a message that is only a weight: "down to 83kg!", "84.5 kg this morning"
+    r"|^\s*(?:(?:down|up)\s+to\s+|now\s+|at\s+)?" + _NUMBER + r"\s*(kg|kgs|kilos?|lbs?|pounds?)"
+    r"(?:\s+(?:today|this morning|now|on the scale|on the scales))?\s*[.!]*\s*$",
     re.I,
 )
+_COMMAND = re.compile(r"^\s*/[a-z_]+(?:@\w+)?\s*$", re.I)
 _NAME = re.compile(
     r"\b(?:my name is|call me|i am called|i'm called)\s+([A-Za-zÀ-ÿ' -]{1,40})", re.I
 )
@@ -127,6 +132,8 @@ def detect_intent(text: str) -> Intent | None:
     if _PROGRESS.search(stripped) and not _states_a_log(stripped):
         period = "week" if _WEEK.search(stripped) else "today"
         return Intent("check_progress", {"period": period}, certain=True)
+    if _COMMAND.match(stripped):
+        return None  # "/start", "/export": commands are the channel's, never foods
     if _HABIT.search(stripped):
         return None  # "I eat meat again" describes a habit (memory), not a meal to log
     workout = parse_workout(stripped)
@@ -149,8 +156,9 @@ def _body_weight(text: str) -> Intent | None:
     match = _BODY_WEIGHT.search(text)
     if match is None or _SETS_AND_REPS.search(text):
         return None  # "weighted dips 3x8, weight 20kg" names the load, not the body
-    value = float(match.group(1).replace(",", "."))
-    unit = (match.group(2) or "").lower()
+    number, unit_text = (match.group(1), match.group(2)) if match.group(1) else match.group(3, 4)
+    value = float(number.replace(",", "."))
+    unit = (unit_text or "").lower()
     is_lb = unit.startswith(("lb", "pound"))
     return Intent(
         "log_body_weight", {"weight": value, "unit": "lb" if is_lb else "kg"}, certain=True

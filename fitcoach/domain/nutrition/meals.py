@@ -398,6 +398,9 @@ def _food_text(phrase: str) -> str:
     return rest
 
 
+MAX_ITEM_GRAMS = 6000.0
+"""More of one food than anyone eats at once (a whole watermelon is 4.5 kg)."""
+
 # cooked default -> the dry food, when the amount is a weight of the raw ingredient
 _WEIGHED_DRY = {"08121": "08120"}
 _OATS_RE = re.compile(r"\boats\b")
@@ -445,6 +448,8 @@ def parse_food(phrase: str, db: FoodDatabase | None = None) -> MealItem | None:
     if _looks_non_food(rest) or _EXERCISE_PATTERN.search(phrase):
         return None
     portion = resolve_portion(best.food, quantity, unit)
+    if portion.grams > MAX_ITEM_GRAMS:
+        return None  # "down to 83kg" is a body weight, not 83 kg of upside-down cake
     nutrients = best.food.per_100g.scaled(portion.grams / 100.0)
     return MealItem(
         phrase=phrase,

@@ -166,6 +166,15 @@ def test_pick_option_by_number_or_name() -> None:
         ("I'm 12 weeks into my program", None, None),
         ("box jumps 5x5 on a 100cm box", "log_workout", None),
         ("I'm 30 years old", "update_profile", {"age": 30}),
+        # a message that is only a weight; "down to 83kg!" was 83 kg of upside-down cake
+        ("down to 83kg!", "log_body_weight", {"weight": 83.0, "unit": "kg"}),
+        ("85kg today", "log_body_weight", {"weight": 85.0, "unit": "kg"}),
+        ("weighed 84.2 this morning", "log_body_weight", {"weight": 84.2, "unit": "kg"}),
+        ("scale says 183.5 lbs", "log_body_weight", {"weight": 183.5, "unit": "lb"}),
+        # commands are the channel's: "/start" was a breakfast cereal, "/export" crackers
+        ("/start", None, None),
+        ("/export", None, None),
+        ("/today", "check_progress", {"period": "today"}),
     ],
 )
 def test_intent_of_training_talk(

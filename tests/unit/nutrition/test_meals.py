@@ -282,3 +282,8 @@ def test_everyday_dishes_are_logged_as_their_foods(text: str, items: list[tuple[
 def test_training_talk_is_not_a_meal(text: str) -> None:
     """ "did legs" was frog legs, "legs are sore" yellow cake ("sore" read as "in-store")."""
     assert parse_meal(text).items == ()
+
+
+def test_more_of_one_food_than_anyone_eats_is_not_a_meal() -> None:
+    assert parse_meal("ate 7kg of watermelon").items == ()
+    assert [round(i.grams) for i in parse_meal("2kg of chicken").items] == [2000]
