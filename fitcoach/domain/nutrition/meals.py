@@ -149,6 +149,20 @@ _DISH_PARTS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"\b(?:an?\s+)?blt(?:\s+sandwich)?\b"),
         "3 slices of bacon, 1 lettuce leaf, 2 slices of tomato and 2 slices of bread",
     ),
+    (
+        re.compile(r"\b(?:an?\s+)?bacon\s+(?:sandwich|sarnie|butty|buttie)\b"),
+        "3 slices of bacon and 2 slices of bread",
+    ),
+    (re.compile(r"\b(?:an?\s+)?bacon\s+(?:roll|bap|bun)\b"), "3 slices of bacon and 1 roll"),
+    # a chicken by the bird: SR weighs half a roast chicken, bone removed, at 299 g
+    (
+        re.compile(r"\bhalf\s+an?\s+(?:roast(?:ed)?\s+|rotisserie\s+|grilled\s+)?chicken\b"),
+        "299g whole chicken",
+    ),
+    (
+        re.compile(r"\b(?:an?|one)\s+whole\s+(?:roast(?:ed)?\s+|rotisserie\s+)?chicken\b"),
+        "598g whole chicken",
+    ),
 )
 # Words that, alone in a part of a message, describe the meal or its company, not a food:
 # "a big (dinner)", "pizza with friends".

@@ -268,6 +268,9 @@ def test_plain_food_words_take_their_curated_default(text: str, ndbs: list[str])
         # "in milk" dropped the milk
         ("a scoop of whey in milk", [("14066", 30), ("01079", 244)]),
         ("a string cheese", [("01029", 28)]),
+        # half a chicken was half a breast (43 g); a bacon sandwich a chicken club sandwich
+        ("I ate half a chicken", [("05009", 299)]),
+        ("a bacon sandwich", [("10862", 34), ("18069", 56)]),
     ],
 )
 def test_everyday_dishes_are_logged_as_their_foods(text: str, items: list[tuple[str, int]]) -> None:
