@@ -41,7 +41,11 @@ def make_log_workout(services: ToolServices) -> BaseTool:
         async with services.database.session() as session:
             profile = await Profiles(session, context.user_id).get()
             body_weight = profile.weight_kg or DEFAULT_BODY_WEIGHT_KG
-            parsed = parse_workout(description, body_weight_kg=body_weight)
+            parsed = parse_workout(
+                description,
+                body_weight_kg=body_weight,
+                unitless_load="lb" if profile.unit_system == "imperial" else "kg",
+            )
             parsed = replace(
                 parsed, entries=tuple(_apply_choice(e, choices) for e in parsed.entries)
             )

@@ -162,3 +162,14 @@ def test_worker_processes_run_at_lower_cpu_priority(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_load_without_unit_is_in_the_persons_units(tmp_path: Path) -> None:
+    """ "bench 225x5" from someone who uses imperial units is 225 lb, not 225 kg."""
+    script = "please use imperial\nbench 225x5\nbench 3x5 at 100kg\n"
+    result = run(["chat", "--user", "ima"], stdin=script, data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "1×5 @ 102.06 kg" in result.stdout
+    assert "3×5 @ 100 kg" in result.stdout
+    metric = run(["chat", "--user", "kim"], stdin="bench 225x5\n", data_dir=tmp_path)
+    assert "1×5 @ 225 kg" in metric.stdout

@@ -382,7 +382,7 @@ def _blank(s: str, span: tuple[int, int]) -> str:
     return s[: span[0]] + " " * (span[1] - span[0]) + s[span[1] :]
 
 
-def _strength_quantities(seg: str) -> tuple[_Strength, str]:
+def _strength_quantities(seg: str, unitless_load: str = "kg") -> tuple[_Strength, str]:
     """Extract sets/reps/weight/RPE/RIR; return them and the segment with those blanked."""
     q = _Strength()
     s = seg
@@ -521,6 +521,8 @@ def _strength_quantities(seg: str) -> tuple[_Strength, str]:
     if _BODYWEIGHT_RE.search(s):
         q.bodyweight = True
         s = _BODYWEIGHT_RE.sub(" ", s)
+    if q.weight_guessed and q.weight_kg is not None and unitless_load == "lb":
+        q.weight_kg = _kg(q.weight_kg, "lb")  # every guessed load was written without a unit
     return q, s
 
 
@@ -659,9 +661,16 @@ _WORKOUT_VERB_RE = re.compile(
 
 
 def parse_workout(
-    text: str, body_weight_kg: float = 70.0, catalog: ExerciseCatalog | None = None
+    text: str,
+    body_weight_kg: float = 70.0,
+    catalog: ExerciseCatalog | None = None,
+    *,
+    unitless_load: str = "kg",
 ) -> WorkoutParse:
-    """Parse a workout log message into strength/cardio entries (see module docstring)."""
+    """Parse a workout log message into strength/cardio entries (see module docstring).
+
+    ``unitless_load``: the unit of a load written without one ("bench 225x5"): "kg", or "lb"
+    for a person who uses imperial units."""
     cat = catalog or get_exercise_catalog()
     entries: list[StrengthEntry | CardioEntry] = []
     unmatched: list[str] = []
@@ -670,7 +679,9 @@ def parse_workout(
     pending_kg: float | None = None  # and the load they named ("bench 80kg, 3 sets of 8")
     last_strength: StrengthEntry | None = None
     for seg in _segments(norm):
-        kind, payload = _parse_segment(seg, body_weight_kg, cat, pending_words, last_strength)
+        kind, payload = _parse_segment(
+            seg, body_weight_kg, cat, pending_words, last_strength, unitless_load
+        )
         if kind == "entry":
             assert isinstance(payload, StrengthEntry | CardioEntry)
             if (
@@ -710,7 +721,7 @@ def parse_workout(
             if pending_words:
                 unmatched.append(pending_words)
             pending_words = payload
-            pending_kg = _strength_quantities(seg)[0].weight_kg
+            pending_kg = _strength_quantities(seg, unitless_load)[0].weight_kg
         elif kind == "unmatched":
             assert isinstance(payload, str)
             unmatched.append(payload)
@@ -725,10 +736,11 @@ def _parse_segment(
     cat: ExerciseCatalog,
     pending_words: str | None,
     last_strength: StrengthEntry | None,
+    unitless_load: str = "kg",
 ) -> tuple[str, StrengthEntry | CardioEntry | str | None]:
     if _INTENT_RE.search(seg) or seg.rstrip().endswith("?"):
         return "none", None  # questions, plans and wishes are not logs
-    q, rest = _strength_quantities(seg)
+    q, rest = _strength_quantities(seg, unitless_load)
     found = detect_kind(seg)
     if q.reps is None and found is not None:
         kind = found[0]

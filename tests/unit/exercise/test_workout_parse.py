@@ -316,3 +316,17 @@ def test_load_named_before_the_sets(text: str, kg: float | None) -> None:
 def test_football_is_soccer() -> None:
     entry = _cardio("played football for an hour")
     assert (entry.activity.kind, entry.duration_min) == ("soccer", 60.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "kg"),
+    [
+        ("bench 225x5", "lb", 102.06),
+        ("bench 225x5", "kg", 225.0),
+        ("bench press 4x10 at 135", "lb", 61.23),
+        ("squat 3x5 at 100kg", "lb", 100.0),  # a stated unit stays
+    ],
+)
+def test_unitless_load_takes_the_persons_unit(text: str, unit: str, kg: float) -> None:
+    (entry,) = parse_workout(text, unitless_load=unit).entries
+    assert isinstance(entry, StrengthEntry) and entry.weight_kg == kg
