@@ -72,6 +72,7 @@ def _meal(result: dict[str, Any]) -> str:
 
 
 def _workout(result: dict[str, Any]) -> str:
+    units = str(result.get("unit_system", "metric"))
     lines = []
     for e in result["entries"]:
         if e["type"] == "strength":
@@ -81,13 +82,13 @@ def _workout(result: dict[str, Any]) -> str:
                 if len(set(reps)) == 1
                 else " / ".join(str(r) for r in reps) + " reps"
             )
-            line = f"{e['name']} {scheme} @ {_weight(e['weight_kg'], 'metric')}"
+            line = f"{e['name']} {scheme} @ {_weight(e['weight_kg'], units)}"
             if e.get("rpe") is not None:
                 line += f" RPE {e['rpe']:g}"
             if e.get("rir") is not None:
                 line += f" RIR {e['rir']:g}"
             if e.get("e1rm_kg"):
-                line += f" (estimated 1RM ≈ {e['e1rm_kg']:.0f} kg)"
+                line += f" (estimated 1RM ≈ {_weight(round(e['e1rm_kg']), units)})"
         else:
             bits = [e["activity"]]
             if e.get("distance_km"):
@@ -101,8 +102,8 @@ def _workout(result: dict[str, Any]) -> str:
     text = "Logged your workout:\n" + "\n".join(lines)
     for pr in result.get("personal_records", []):
         text += (
-            f"\nNew personal best on {pr['name']}: {pr['weight_kg']:g} kg "
-            f"(previous {pr['previous_kg']:g} kg). Great work!"
+            f"\nNew personal best on {pr['name']}: {_weight(pr['weight_kg'], units)} "
+            f"(previous {_weight(pr['previous_kg'], units)}). Great work!"
         )
     if result.get("body_weight_assumed") and any(e["type"] == "cardio" for e in result["entries"]):
         text += "\n(Energy uses 70 kg body weight until you tell me yours.)"

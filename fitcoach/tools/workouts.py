@@ -69,6 +69,7 @@ def make_log_workout(services: ToolServices) -> BaseTool:
             personal_records=prs,
             body_weight_kg=body_weight,
             body_weight_assumed=profile.weight_kg is None,
+            unit_system=profile.unit_system,
         )
 
     return log_workout

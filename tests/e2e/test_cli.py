@@ -169,7 +169,7 @@ def test_a_load_without_unit_is_in_the_persons_units(tmp_path: Path) -> None:
     script = "please use imperial\nbench 225x5\nbench 3x5 at 100kg\n"
     result = run(["chat", "--user", "ima"], stdin=script, data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "1×5 @ 102.06 kg" in result.stdout
-    assert "3×5 @ 100 kg" in result.stdout
+    assert "1×5 @ 225.0 lb" in result.stdout  # stored as 102.06 kg, shown in pounds
+    assert "3×5 @ 220.5 lb" in result.stdout
     metric = run(["chat", "--user", "kim"], stdin="bench 225x5\n", data_dir=tmp_path)
     assert "1×5 @ 225 kg" in metric.stdout
