@@ -147,6 +147,7 @@ def _prenormalize(text: str) -> str:
     s = _NUMBER_RE.sub(lambda m: str(_NUMBER_WORDS[m.group(1)]), s)
     for pat, rep in _PHRASE_SUBS:
         s = re.sub(pat, rep, s)
+    s = re.sub(r"\bpark\s?run\b", " 5 km run ", s)  # a parkrun is a timed 5 km
     if not _MARATHON_TALK_RE.search(s):
         s = re.sub(r"\bhalf[ -]marathon\b", " 21.0975 km run ", s)
         s = re.sub(r"(?<![\w.])marathon\b", " 42.195 km run ", s)
@@ -219,6 +220,9 @@ _SINGLES = {"single": 1, "double": 2, "triple": 3}
 _SINGLES_RE = re.compile(r"(?:\b(\d{1,2})\s+|\ba\s+|^|\s)(single|double|triple)s?\b")
 _FOR_REPS_RE = re.compile(
     r"\bfor\s+(\d{1,3})(?:\s*reps?)?(?![\d.])(?!\s*(?:min|sec|s\b|h\b|hours?|km|k\b|m\b|mi|sets?))"
+)
+_LOAD_FOR_REPS_RE = re.compile(
+    r"(?<![\w.:/])(\d{2,3}(?:\.\d+)?)\s+for\s+(\d{1,2})(?:\s*reps?)?(?![\w.:])"
 )
 _WEIGHT_X_REPS_RE = re.compile(
     r"(?<![\w.])" + _NUM + r"\s*" + _WEIGHT_UNIT + r"\s*(?:x|for)\s*(\d{1,3})(?:\s*reps?)?(?![\d.])"
@@ -484,6 +488,13 @@ def _strength_quantities(seg: str, unitless_load: str = "kg") -> tuple[_Strength
         m = _FOR_REPS_RE.search(s)
         if m:
             q.sets, q.reps = 1, (int(m.group(1)),)
+            s = _blank(s, m.span())
+    if q.reps is None:
+        m = _LOAD_FOR_REPS_RE.search(s)
+        if m and 15 < float(m.group(1)) <= 600:
+            # "deadlift 140 for 3": a load without its unit, for reps
+            q.weight_kg, q.weight_guessed = float(m.group(1)), True
+            q.sets, q.reps = 1, (int(m.group(2)),)
             s = _blank(s, m.span())
     if q.reps is not None and q.sets is None:
         q.sets = len(q.reps)

@@ -330,3 +330,14 @@ def test_football_is_soccer() -> None:
 def test_unitless_load_takes_the_persons_unit(text: str, unit: str, kg: float) -> None:
     (entry,) = parse_workout(text, unitless_load=unit).entries
     assert isinstance(entry, StrengthEntry) and entry.weight_kg == kg
+
+
+def test_a_unitless_load_for_reps() -> None:
+    """ "deadlift 140 for 3" was not understood (only "140kg for 3" was)."""
+    (entry,) = _strength("deadlift 140 for 3")
+    assert (entry.sets, entry.reps, entry.weight_kg) == (1, (3,), 140.0)
+
+
+def test_a_parkrun_is_a_5k_run() -> None:
+    entry = _cardio("parkrun 24:10")
+    assert (entry.activity.kind, entry.distance_km, entry.duration_min) == ("run", 5.0, 24.17)
