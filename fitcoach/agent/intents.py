@@ -62,6 +62,7 @@ _BIRTH = re.compile(r"\bborn in (\d{4})\b", re.I)
 _HEIGHT_CM = re.compile(r"\b(1\d{2}|2[0-4]\d)\s*cm\b(?!\s*(?:waist|chest|arm|box|step))", re.I)
 _HEIGHT_FT = re.compile(r"\b(\d)\s*(?:'|ft|foot|feet)\s*(\d{1,2})?\s*(?:\"|in|inches)?", re.I)
 _SEX = re.compile(r"\bi(?:'?m| am) (?:a )?(male|female|man|woman|guy|girl)\b", re.I)
+_SEX_IN_LIST = re.compile(r"(?:^|[,;/]\s*|\band\s+)(male|female)\s*(?:[,;/.!]|$)", re.I)
 _UNITS = re.compile(
     r"\b(?:use|switch to|prefer|in)\s+(metric|imperial|kg|kilos|lbs|pounds)\b", re.I
 )
@@ -181,7 +182,10 @@ def _profile(text: str) -> Intent | None:
     if ("age" in args or "height_cm" in args) and (m := _PROFILE_WEIGHT.search(text)):
         value = float(m.group(1).replace(",", "."))
         args["weight_kg"] = round(value * 0.45359237, 1) if m.group(2).lower()[0] in "lp" else value
-    if m := _SEX.search(text):
+    m = _SEX.search(text)
+    if m is None and args.keys() & {"age", "height_cm", "weight_kg"}:
+        m = _SEX_IN_LIST.search(text)  # "I'm 30, 80kg, 180cm, male"
+    if m:
         args["sex"] = "male" if m.group(1).lower() in ("male", "man", "guy") else "female"
     if m := _UNITS.search(text):
         args["unit_system"] = (

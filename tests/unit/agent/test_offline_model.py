@@ -175,6 +175,13 @@ def test_pick_option_by_number_or_name() -> None:
         ("/start", None, None),
         ("/export", None, None),
         ("/today", "check_progress", {"period": "today"}),
+        # a sex in a list of profile facts
+        (
+            "I'm 30, 80kg, 180cm, male",
+            "update_profile",
+            {"age": 30, "height_cm": 180.0, "weight_kg": 80.0, "sex": "male"},
+        ),
+        ("my dog is male", None, None),
     ],
 )
 def test_intent_of_training_talk(
