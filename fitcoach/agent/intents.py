@@ -74,7 +74,13 @@ _GOAL = re.compile(
 )
 _HABIT = re.compile(
     r"^\s*i\s+(?:usually\s+|always\s+|never\s+|don'?t\s+|do not\s+|no longer\s+|"
-    r"can'?t\s+|cannot\s+|prefer to\s+|like to\s+|love to\s+)?(?:eat|drink)\b(?!\s+(?:ate|had))",
+    r"can'?t\s+|cannot\s+|prefer to\s+|like to\s+|love to\s+)?(?:eat|drink)\b(?!\s+(?:ate|had))"
+    # tastes and cravings: "I love pizza" ("love" was corrected to "clove"), "I hate broccoli"
+    r"|^\s*i\s+(?:really\s+|just\s+|so\s+)?(?:love|hate|like|dislike|miss|crave|adore|"
+    r"want|need|fancy)\b"
+    # plans: "we're having tacos tonight", "about to have lunch"
+    r"|\b(?:about to|going to|gonna|planning(?: to| on)?|plan to|will have|'ll have|"
+    r"tomorrow)\b|\bhaving\b.*\btonight\b",
     re.I,
 )
 _MEAL_WORDS = re.compile(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fitcoach.domain.nutrition.foods import (
     CONFIDENCE_THRESHOLD,
@@ -101,7 +101,7 @@ _MEAL_RE = re.compile(
     r"pre[- ]?workout|post[- ]?workout)(?:\s+(?:meal|snack|today))?\b"
 )
 _LEAD_IN = re.compile(
-    r"^(?:(?:so far|so|ok|okay|well|hey|hi|um|and|also|then|today|yesterday|tonight|"
+    r"^(?:(?:so far|so|ok|okay|well|hey|hi|um|and|also|then|only|today|yesterday|tonight|"
     r"this morning|this afternoon|this evening|earlier)\s*,?\s+)*"
     r"(?:(?:i|we)\s+(?:just\s+|also\s+|have\s+|had\s+|'ve\s+)?)?"
     r"(?:just\s+)?"
@@ -126,13 +126,17 @@ _TRAILER = re.compile(
     r"\b\s*[.!]*$"
 )
 _SPLIT_RE = re.compile(
-    r"\s*(?:,|;|\n|\+|&|\band then\b|\bthen\b|\bplus\b|\balong with\b"
+    r"\s*(?:,|;|\n|\+|(?<![a-z])&(?![a-z])|\band then\b|\bthen\b|\bplus\b|\balong with\b"
     r"|\band also\b|\band\b|\bwith\b|\bw/|\balongside\b"
     # "eggs on toast", "beans on 2 slices of toast": two foods
     r"|\bon\b(?=\s+(?:(?:a|an|one|two|\d+)\s+)?(?:slices?\s+of\s+)?"
     r"(?:toast|bread|sourdough|rice|bagel|crackers?)\b)"
     # "a scoop of whey in milk", "oats in almond milk": two foods
     r"|\bin\b(?=\s+(?:(?:\d+\s*ml|a glass|a cup)\s+(?:of\s+)?)?(?:\w+\s+)?(?:milk|water)\b))\s*"
+)
+_NOT_A_PART = (
+    r"(?!\s+(?:breasts?|thighs?|legs?|wings?|drumsticks?|nuggets?|tenders?|strips?|"
+    r"fillets?|sandwich|burger|wrap|salad|soup|curry|pie|kiev|burrito))"
 )
 # Dishes named by two foods joined with "and" that mean something else together.
 _DISH_PARTS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -156,13 +160,27 @@ _DISH_PARTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(?:an?\s+)?bacon\s+(?:roll|bap|bun)\b"), "3 slices of bacon and 1 roll"),
     # a chicken by the bird: SR weighs half a roast chicken, bone removed, at 299 g
     (
-        re.compile(r"\bhalf\s+an?\s+(?:roast(?:ed)?\s+|rotisserie\s+|grilled\s+)?chicken\b"),
+        re.compile(
+            r"\bhalf\s+an?\s+(?:roast(?:ed)?\s+|rotisserie\s+|grilled\s+)?chicken\b" + _NOT_A_PART
+        ),
         "299g whole chicken",
     ),
     (
-        re.compile(r"\b(?:an?|one)\s+whole\s+(?:roast(?:ed)?\s+|rotisserie\s+)?chicken\b"),
+        re.compile(
+            r"\b(?:an?|one)\s+whole\s+(?:roast(?:ed)?\s+|rotisserie\s+)?chicken\b" + _NOT_A_PART
+        ),
         "598g whole chicken",
     ),
+    # British chips with a main are fries: "steak and chips", "cod and chips"
+    (
+        re.compile(
+            r"\b(cod|haddock|plaice|scampi|steak|chicken|sausages?|pie|burger|egg|eggs|gammon)"
+            r"\s*(?:and|&|n|'n'?)\s*chips\b"
+        ),
+        r"\1 and french fries",
+    ),
+    # "quarter" is not a number here
+    (re.compile(r"\bquarter[- ]?pounders?\b"), "quarterpounder"),
 )
 # Words that, alone in a part of a message, describe the meal or its company, not a food:
 # "a big (dinner)", "pizza with friends".
@@ -197,6 +215,7 @@ _NOT_A_FOOD_ALONE = frozenset(
         "mum",
         "dad",
         "parent",
+        "cold",  # "had a cold"
     }
 )
 _NON_FOOD = frozenset(
@@ -307,9 +326,25 @@ _QUESTION_START = re.compile(
 )
 
 
+# questions people send without the mark: "what can I eat for a snack", "is peanut butter
+# healthy", "should I eat before the gym"
+_UNMARKED_QUESTION = re.compile(
+    r"^(?:what|which|how|why|when|where)\s+(?:can|should|could|would|do|does|is|are|"
+    r"much|many|to)\b"
+    r"|^(?:should|can|could|would|do|does)\s+(?:i|we|you)\b"
+    r"|^(?:is|are)\s+.{1,40}\b(?:healthy|good|bad|ok|okay|fine|better|worse|allowed)\b"
+)
+# "I had no breakfast", "no dinner tonight", "zero sugar today": nothing eaten
+_NOTHING_EATEN = re.compile(
+    r"^(?:(?:i|we)\s+)?(?:(?:had|ate|eaten|have had)\s+)?(?:no|nothing|zero|not)\b"
+)
+
+
 def _asks(text: str, cleaned: str) -> bool:
     """True for a message that is a question from its first word to its question mark
-    (``cleaned`` is ``_clean(text)``, which drops the mark)."""
+    (``cleaned`` is ``_clean(text)``, which drops the mark), or a question by its words."""
+    if _UNMARKED_QUESTION.match(cleaned):
+        return True
     return text.rstrip().endswith("?") and _QUESTION_START.match(cleaned) is not None
 
 
@@ -539,7 +574,7 @@ def parse_meal(text: str, db: FoodDatabase | None = None) -> MealParse:
     cleaned = _clean(text)
     if _asks(text, cleaned):
         return MealParse(original, (), (cleaned,), None)
-    if _TRAINED_BODY_PART.match(cleaned):
+    if _TRAINED_BODY_PART.match(cleaned) or _NOTHING_EATEN.match(cleaned):
         return MealParse(original, (), (cleaned,), None)
     meal_type, cleaned = _detect_meal_type(cleaned)
     cleaned = _strip_lead(cleaned)
@@ -565,4 +600,25 @@ def parse_meal(text: str, db: FoodDatabase | None = None) -> MealParse:
             unmatched.append(seg)
         else:
             items.append(item)
-    return MealParse(original, tuple(items), tuple(unmatched), meal_type)
+    return MealParse(original, tuple(_splash_of_milk(items)), tuple(unmatched), meal_type)
+
+
+SPLASH_ML = 30.0
+"""Milk in a tea or coffee, when no amount is given: a splash, not a glass."""
+
+
+def _splash_of_milk(items: list[MealItem]) -> list[MealItem]:
+    """ "tea with milk": the milk's typical serving is a 244 g glass, about five splashes."""
+    if not any(i.food.name.startswith(("Coffee", "Tea,", "Beverages, coffee")) for i in items):
+        return items
+    out = []
+    for item in items:
+        if item.portion.assumed and item.food.name.startswith(("Milk,", "Soymilk")):
+            portion = resolve_portion(item.food, SPLASH_ML, "ml")
+            item = replace(
+                item,
+                portion=replace(portion, assumed=True),
+                nutrients=item.food.per_100g.scaled(portion.grams / 100.0),
+            )
+        out.append(item)
+    return out

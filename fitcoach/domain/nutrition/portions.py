@@ -418,6 +418,8 @@ def split_quantity(phrase: str) -> tuple[float | None, str | None, str]:
                     q_acc = val
                 elif w in {"dozen"}:
                     q_acc = q_acc * val if q_acc not in (None, 1) else val
+                elif w in {"half", "quarter", "third"} and words[i - 1] == "and":
+                    q_acc += val  # "two and half cups"
                 elif w in {"couple", "few", "several", "half", "quarter", "third"}:
                     if words[i - 1] in {"a", "an"} or q_acc == 1:
                         q_acc = val
@@ -428,6 +430,10 @@ def split_quantity(phrase: str) -> tuple[float | None, str | None, str]:
                 else:
                     break
                 i += 1
+                continue
+            if w == "and" and q_acc is not None and words[i + 1 : i + 3] == ["a", "half"]:
+                q_acc += 0.5  # "one and a half", "two and a half"
+                i += 3
                 continue
             if (
                 w == "and"
@@ -469,6 +475,9 @@ def split_quantity(phrase: str) -> tuple[float | None, str | None, str]:
     elif u is not None and quantity is not None and n == len(words) and u in COUNT_UNITS:
         # "2 eggs": the unit word is the food itself
         pass
+    if quantity is not None and unit is not None and words[:3] == ["and", "a", "half"]:
+        quantity += 0.5  # "a cup and a half of rice"
+        words = words[3:]
     while words and words[0] in _FILLER and len(words) > 1:
         words = words[1:]
     rest = " ".join(words)
@@ -792,6 +801,13 @@ def piece_measure(food: Food) -> HouseholdMeasure | None:
         for m in food.measures:
             if _desc_words(m).startswith(key) and m.amount == 1:
                 return m
+    for m in food.measures:
+        if _desc_words(m).startswith(("medium", "large", "small")) and m.amount > 1:
+            return m  # "6 medium" oysters: grams per piece
+    for m in food.measures:
+        if _desc_words(m) == "half" and m.amount == 1:
+            # dried apricots are measured by the half: one apricot is two
+            return HouseholdMeasure(0.5, m.description, m.grams)
     return None
 
 
@@ -835,6 +851,9 @@ _DEFAULT_COUNT_GRAMS: dict[str, float] = {
     "clove": 3.0,
 }
 _LIQUID_UNITS = {"can", "bottle", "carton"}
+_SNACKS = {"2500", "1900"}  # snacks; sweets
+SNACK_BAG_G = 40.0
+"""One person's bag of crisps or sweets (single-serve bags are 25-50 g)."""
 
 
 def _is_beverage(food: Food) -> bool:
@@ -961,6 +980,9 @@ def resolve_portion(food: Food, quantity: float | None, unit: str | None) -> Por
         return Portion(q * g * _SIZE_FACTOR[unit], q, unit, f"{_fmt(q)} {unit}", False)
     if unit is not None:
         m = _find_measure(food, unit)
+        if unit == "bag" and m is not None and m.grams > 100 and food.group_code in _SNACKS:
+            # SR's crisps "bag" is an 8 oz sharing bag; "a bag of crisps" is one person's
+            return Portion(q * SNACK_BAG_G, q, unit, f"{_fmt(q)} bag ({SNACK_BAG_G:g} g)", False)
         if m is None and unit in {"bowl", "plate"}:
             cup = _find_measure(food, "cup")
             if cup is not None:
@@ -998,8 +1020,13 @@ def resolve_portion(food: Food, quantity: float | None, unit: str | None) -> Por
         m = _fl_oz_serving(food) or _find_measure(food, "cup") or m
     if m is None:
         m = typical_measure(food)
-        if m is not None and (_is_size(m) or (not _is_piece(m) and m.amount <= 4)):
-            # "a protein shake", "2 yogurts": count servings, not cups; "a sub": a 6 inch one
+        if m is not None and (
+            _is_size(m)
+            or _desc_words(m).startswith("fl oz")
+            or (not _is_piece(m) and m.amount <= 4)
+        ):
+            # "a protein shake", "2 yogurts": count servings, not cups; "a sub": a 6 inch one;
+            # "a mcflurry": its "12 fl oz cup", not one fluid ounce
             return Portion(
                 q * m.grams, q, None, f"{_fmt(q)} x {_fmt(m.amount)} {m.description}", False
             )

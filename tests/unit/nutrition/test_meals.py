@@ -138,6 +138,10 @@ def test_foods_measured_by_size_count_whole_items(text: str, ndb: str, grams: in
         "a pasty",
         "a scone",
         "a chicken salad sandwich",  # a sandwich spread, 13 g
+        "a caesar salad",  # caesar dressing
+        "miso soup",  # the paste, 547 kcal
+        "a piece of carrot cake",  # the dry mix, 2116 kcal
+        "a biscuit",  # a UK cookie or a US scone
     ],
 )
 def test_a_dish_word_alone_is_not_a_confident_log(text: str) -> None:
@@ -271,6 +275,32 @@ def test_plain_food_words_take_their_curated_default(text: str, ndbs: list[str])
         # half a chicken was half a breast (43 g); a bacon sandwich a chicken club sandwich
         ("I ate half a chicken", [("05009", 299)]),
         ("a bacon sandwich", [("10862", 34), ("18069", 56)]),
+        # rows that were other foods: fish oil, milk chocolate with rice cereal, lemonade
+        # powder, oyster sauce, a fast-food coleslaw dressing, one chicken strip
+        ("a can of sardines", [("15088", 92)]),
+        ("a glass of rice milk", [("14639", 243)]),
+        ("a glass of lemonade", [("14288", 264)]),
+        ("6 oysters", [("15167", 84)]),
+        ("coleslaw", [("21127", 116)]),
+        ("a chicken burger", [("21102", 182)]),
+        # "quarter" was read as a number: a quarter of one
+        ("a quarter pounder with cheese", [("21235", 199)]),
+        # British chips with a main were potato crisps
+        ("steak and chips", [("13451", 85), ("21138", 71)]),
+        # "and a half" became a half
+        ("one and a half cups of rice", [("20045", 237)]),
+        # "m&ms" was split on "&" into two foods
+        ("m&ms", [("19141", 48)]),
+        # a single bag, not SR's 8 oz sharing bag (1230 kcal)
+        ("a bag of crisps", [("19411", 40)]),
+        # counted by the half: 5 apricots were 5 cups (650 g)
+        ("5 dried apricots", [("09032", 35)]),
+        # a "12 fl oz cup" measure was divided down to one fluid ounce
+        ("a mcflurry", [("21339", 337)]),
+        # milk in tea or coffee is a splash, not a 244 g glass; an amount given stays
+        ("tea with milk", [("14355", 237), ("01079", 30)]),
+        ("a coffee with 100ml milk", [("14209", 237), ("01079", 102)]),
+        ("a glass of milk", [("01079", 244)]),
     ],
 )
 def test_everyday_dishes_are_logged_as_their_foods(text: str, items: list[tuple[str, int]]) -> None:
@@ -290,3 +320,35 @@ def test_training_talk_is_not_a_meal(text: str) -> None:
 def test_more_of_one_food_than_anyone_eats_is_not_a_meal() -> None:
     assert parse_meal("ate 7kg of watermelon").items == ()
     assert [round(i.grams) for i in parse_meal("2kg of chicken").items] == [2000]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # nothing eaten: "no" was a white sauce
+        "I had no breakfast",
+        "no dinner tonight",
+        "zero sugar today",
+        # questions without their mark: pink salmon, pork shoulder ("should")
+        "what can I eat for a snack",
+        "should I eat before the gym",
+        "is peanut butter healthy",
+    ],
+)
+def test_not_eaten_is_not_a_meal(text: str) -> None:
+    assert parse_meal(text).items == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I love pizza",  # cloves ("love" spell-corrected)
+        "I hate broccoli",
+        "we're having tacos tonight",
+        "about to have lunch: chicken and rice",
+        "I had no lunch",
+    ],
+)
+def test_tastes_plans_and_nothing_are_not_logged(text: str) -> None:
+    intent = detect_intent(text)
+    assert intent is None or intent.tool != "log_meal"
