@@ -181,6 +181,21 @@ _DISH_PARTS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     # "quarter" is not a number here
     (re.compile(r"\bquarter[- ]?pounders?\b"), "quarterpounder"),
+    # a sandwich of one spread or filling SR has no sandwich row for
+    (
+        re.compile(
+            r"\b(?:an?\s+)?(jam|jelly|nutella|honey|marmite)\s+(?:sandwich|sarnie|butty|buttie)\b"
+        ),
+        r"1 tbsp \1 and 2 slices of bread",
+    ),
+    (
+        re.compile(r"\b(?:an?\s+)?peanut butter\s+(?:sandwich|sarnie|butty|buttie)\b"),
+        "2 tbsp peanut butter and 2 slices of bread",
+    ),
+    (
+        re.compile(r"\b(?:an?\s+)?cheese\s+(?:sandwich|sarnie|butty|buttie)\b"),
+        "2 slices of cheese and 2 slices of bread",
+    ),
 )
 # Words that, alone in a part of a message, describe the meal or its company, not a food:
 # "a big (dinner)", "pizza with friends".
@@ -536,6 +551,17 @@ def _split(text: str, db: FoodDatabase) -> list[str]:
     return [p.strip(" .,:;-") for p in out if p.strip(" .,:;-")]
 
 
+def _names_the_food(part: str, toks: tuple[str, ...]) -> bool:
+    """A part of a USDA name that names the food itself, not what comes with it ("burrito,
+    with beans and cheese" does not make "beans and cheese" a burrito)."""
+    words = part.strip().lower().split()
+    return (
+        bool(words)
+        and words[0] not in {"with", "without", "in", "on", "and"}
+        and (_content(part) == toks)
+    )
+
+
 def _is_compound(joined: str, left: str, right: str, db: FoodDatabase) -> bool:
     food_text = _food_text(joined)
     toks = _content(food_text)
@@ -558,7 +584,7 @@ def _is_compound(joined: str, left: str, right: str, db: FoodDatabase) -> bool:
     best = res.best
     if best is None or best.score < 80:
         return False
-    if any(_content(part) == toks for part in best.food.name.split(",")):
+    if any(_names_the_food(part, toks) for part in best.food.name.split(",")):
         return True  # the food's own name: "spaghetti with meat sauce", "sweet and sour chicken"
     left_res = db.search(left_text, limit=1)
     right_res = db.search(right, limit=1)

@@ -142,6 +142,7 @@ def test_foods_measured_by_size_count_whole_items(text: str, ndb: str, grams: in
         "miso soup",  # the paste, 547 kcal
         "a piece of carrot cake",  # the dry mix, 2116 kcal
         "a biscuit",  # a UK cookie or a US scone
+        "a sweetener",  # liquid fructose, 279 kcal
     ],
 )
 def test_a_dish_word_alone_is_not_a_confident_log(text: str) -> None:
@@ -301,6 +302,13 @@ def test_plain_food_words_take_their_curated_default(text: str, ndbs: list[str])
         ("tea with milk", [("14355", 237), ("01079", 30)]),
         ("a coffee with 100ml milk", [("14209", 237), ("01079", 102)]),
         ("a glass of milk", [("01079", 244)]),
+        # "with beans and cheese" is what comes with a burrito, not the name of a food
+        ("jacket potato with beans and cheese", [("11674", 148), ("16006", 254), ("01009", 28)]),
+        # sandwiches of one spread or filling: a spoon of jam was the whole sandwich
+        ("a jam sandwich", [("19297", 20), ("18069", 56)]),
+        ("a cheese sandwich", [("01009", 56), ("18069", 56)]),
+        # "turkey and cheese sandwich" was turkey and an egg-and-cheese sandwich
+        ("a turkey and cheese sandwich", [("05168", 85), ("01009", 56), ("18069", 56)]),
     ],
 )
 def test_everyday_dishes_are_logged_as_their_foods(text: str, items: list[tuple[str, int]]) -> None:
