@@ -193,7 +193,10 @@ def _profile(text: str) -> Intent | None:
         m = _SEX_IN_LIST.search(text)  # "I'm 30, 80kg, 180cm, male"
     if m:
         args["sex"] = "male" if m.group(1).lower() in ("male", "man", "guy") else "female"
-    if m := _UNITS.search(text):
+    m = _UNITS.search(text)
+    if m and m.group(0).lower().startswith("in ") and _SETS_AND_REPS.search(text):
+        m = None  # "did 3x5 at 225 in pounds": the unit of that lift, not a preference
+    if m:
         args["unit_system"] = (
             "metric" if m.group(1).lower() in ("metric", "kg", "kilos") else "imperial"
         )

@@ -144,6 +144,7 @@ def _prenormalize(text: str) -> str:
     s = re.sub(r"(?<=\d)\s*,\s*(?=5\s*(?:km|k|kg|mi|miles?|h)\b)", ".", s)  # "2,5 km"
     s = _THOUSANDS_RE.sub(r"\1\2", s)  # "10,000 steps", "1,500m", "10.000 steps"
     s = re.sub(r"\bw/\s*", "with ", s)
+    s = re.sub(r"(\d)\s+in\s+(pounds|lbs?|kilos|kgs?)\b", r"\1 \2", s)  # "225 in pounds"
     s = _NUMBER_RE.sub(lambda m: str(_NUMBER_WORDS[m.group(1)]), s)
     for pat, rep in _PHRASE_SUBS:
         s = re.sub(pat, rep, s)

@@ -182,6 +182,8 @@ def test_pick_option_by_number_or_name() -> None:
             {"age": 30, "height_cm": 180.0, "weight_kg": 80.0, "sex": "male"},
         ),
         ("my dog is male", None, None),
+        # the unit of a lift is not a preference for imperial units
+        ("squat 3x5 at 225 in pounds", "log_workout", None),
     ],
 )
 def test_intent_of_training_talk(

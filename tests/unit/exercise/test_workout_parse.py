@@ -341,3 +341,8 @@ def test_a_unitless_load_for_reps() -> None:
 def test_a_parkrun_is_a_5k_run() -> None:
     entry = _cardio("parkrun 24:10")
     assert (entry.activity.kind, entry.distance_km, entry.duration_min) == ("run", 5.0, 24.17)
+
+
+def test_a_load_in_pounds_said_after_it() -> None:
+    (entry,) = _strength("squat 3x5 at 225 in pounds")
+    assert entry.weight_kg == 102.06
