@@ -138,6 +138,10 @@ _NOT_A_PART = (
     r"(?!\s+(?:breasts?|thighs?|legs?|wings?|drumsticks?|nuggets?|tenders?|strips?|"
     r"fillets?|sandwich|burger|wrap|salad|soup|curry|pie|kiev|burrito))"
 )
+# "had a date (with my wife)" is not a date fruit
+_NOT_A_MEAL_PHRASE = re.compile(
+    r"\b(?:an?|hot|dinner|lunch|first|second|movie|coffee)\s+date\b(?!s)(?:\s+with\s+[\w ]+)?"
+)
 # Dishes named by two foods joined with "and" that mean something else together.
 _DISH_PARTS: tuple[tuple[re.Pattern[str], str], ...] = (
     # British chips are fries, and the fish is battered
@@ -612,6 +616,7 @@ def parse_meal(text: str, db: FoodDatabase | None = None) -> MealParse:
     unmatched: list[str] = []
     if not cleaned:
         return MealParse(original, (), (), meal_type)
+    cleaned = _NOT_A_MEAL_PHRASE.sub(" ", cleaned).strip()
     for pattern, parts in _DISH_PARTS:
         cleaned = pattern.sub(parts, cleaned)
     for segment in _split(cleaned, db):

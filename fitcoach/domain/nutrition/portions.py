@@ -925,7 +925,8 @@ def resolve_portion(food: Food, quantity: float | None, unit: str | None) -> Por
         m = typical_measure(food)
         if m is None:
             return Portion(100.0, 1.0, None, "100 g", True)
-        g = m.grams if m.amount <= 4 or _is_size(m) else _per_unit(m)
+        small_pieces = _is_piece(m) and m.grams <= 60  # "10 small" jelly beans: 11 g
+        g = m.grams if m.amount <= 4 or _is_size(m) or small_pieces else _per_unit(m)
         return Portion(g, 1.0, None, f"{_fmt(m.amount)} {m.description}", True)
     q = 1.0 if quantity is None else quantity
     if unit == "oz" and _is_beverage(food):
@@ -985,9 +986,14 @@ def resolve_portion(food: Food, quantity: float | None, unit: str | None) -> Por
             return Portion(q * SNACK_BAG_G, q, unit, f"{_fmt(q)} bag ({SNACK_BAG_G:g} g)", False)
         if m is None and unit in {"bowl", "plate"}:
             cup = _find_measure(food, "cup")
+            mult = 1.5 if unit == "bowl" else 2.0
             if cup is not None:
-                mult = 1.5 if unit == "bowl" else 2.0
                 g = _per_unit(cup) * mult
+                return Portion(q * g, q, unit, f"{_fmt(q)} {unit}", False)
+            base = typical_measure(food)
+            if base is not None:
+                # no cup to scale: a bowl of crisps is servings of crisps, not 300 g of them
+                g = min(base.grams * mult, _DEFAULT_COUNT_GRAMS[unit])
                 return Portion(q * g, q, unit, f"{_fmt(q)} {unit}", False)
         if m is None and unit in _LIQUID_UNITS:
             ml = {"can": 355.0, "bottle": 500.0, "carton": 240.0}[unit]

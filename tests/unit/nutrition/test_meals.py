@@ -309,6 +309,11 @@ def test_plain_food_words_take_their_curated_default(text: str, ndbs: list[str])
         ("a cheese sandwich", [("01009", 56), ("18069", 56)]),
         # "turkey and cheese sandwich" was turkey and an egg-and-cheese sandwich
         ("a turkey and cheese sandwich", [("05168", 85), ("01009", 56), ("18069", 56)]),
+        ("3 oreos", [("18166", 36)]),  # a McFlurry with Oreo, 1 kg
+        # a bowl of a food without a cup measure was 300 g of it (1626 kcal of crisps)
+        ("a bowl of chips", [("19411", 43)]),
+        # a "10 small" measure with no count was one jelly bean
+        ("jelly beans", [("19108", 11)]),
     ],
 )
 def test_everyday_dishes_are_logged_as_their_foods(text: str, items: list[tuple[str, int]]) -> None:
@@ -355,6 +360,7 @@ def test_not_eaten_is_not_a_meal(text: str) -> None:
         "we're having tacos tonight",
         "about to have lunch: chicken and rice",
         "I had no lunch",
+        "had a date with my wife",  # a date, the fruit
     ],
 )
 def test_tastes_plans_and_nothing_are_not_logged(text: str) -> None:
