@@ -26,6 +26,8 @@ from .energy import Activity, detect_kind, kcal_burned, match_activity
 from .text import STOPWORDS, content_tokens
 
 LB_TO_KG = 0.45359237
+UNITLESS_LOAD_MAX_KG = 200.0
+"""Above this, a load written without a unit is not taken as kilograms without asking."""
 MILE_KM = 1.609344
 YARD_KM = 0.0009144
 STEP_KM = 0.000762  # average walking stride, 0.762 m (2.5 ft)
@@ -664,7 +666,8 @@ _INTENT_RE = re.compile(
     r"programme|plan)|he|she|they|him|her)\b"
     r"|\b(?:usually|normally|typically|generally|often|sometimes|used to|wish|thinking about|"
     r"thinking of|thoughts on|heard|said|says|tips?|advice|last (?:year|month)|back in|"
-    r"per week|a week|each week|every (?:day|week))\b"
+    r"per week|a week|each week|every (?:day|week)|this (?:month|year)|per month|a month|"
+    r"in total)\b"
 )
 
 _WORKOUT_VERB_RE = re.compile(
@@ -836,6 +839,9 @@ def _parse_segment(
     sets = q.sets or len(q.reps)
     reps = q.reps if len(q.reps) == sets else (q.reps[0],) * sets
     conf = res.confidence * (0.9 if q.weight_guessed else 1.0)
+    if q.weight_guessed and q.weight_kg is not None and q.weight_kg > UNITLESS_LOAD_MAX_KG:
+        # "deadlift 315 x 5" is far more likely pounds than a 315 kg deadlift: ask
+        conf = min(conf, CONFIDENCE_THRESHOLD - 0.1)
     return "entry", StrengthEntry(
         phrase=seg,
         exercise=best.exercise,

@@ -346,3 +346,9 @@ def test_a_parkrun_is_a_5k_run() -> None:
 def test_a_load_in_pounds_said_after_it() -> None:
     (entry,) = _strength("squat 3x5 at 225 in pounds")
     assert entry.weight_kg == 102.06
+
+
+@pytest.mark.parametrize("text", ["deadlift 315 x 5", "cycled 200km this month"])
+def test_implausible_or_totals_are_asked_about(text: str) -> None:
+    """A 315 kg deadlift for 5 is far likelier 315 lb; a month's total is not one ride."""
+    assert not parse_workout(text).confident
