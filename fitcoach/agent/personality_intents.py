@@ -8,7 +8,7 @@ from typing import Any
 _TOUGH = re.compile(
     r"\bbe (?:a (?:lot |bit )?)?(?:tougher|harder|stricter|sterner)\b"
     r"|\b(?:tough|strict) love\b|\bpush me (?:harder|more)\b|\bdon'?t go easy on me\b"
-    r"|\bno more excuses\b|\bkick my (?:butt|ass)\b|\bdrill sergeant\b"
+    r"|^\W*no more excuses\W*(?:please|coach)?\W*$|\bkick my (?:butt|ass)\b|\bdrill sergeant\b"
     r"|\b(?:tougher|harder|stricter) on me\b|\bbe (?:more )?(?:strict|tough|demanding)\b",
     re.I,
 )
@@ -60,8 +60,23 @@ def normalise_personality(name: str) -> str:
     return ALIASES.get(key.replace("-", ""), key)
 
 
+# Talk about oneself or others that uses the same words: "I need to be tougher on myself",
+# "my old coach used tough love", "should I be more strict with my diet?"
+_NOT_TO_THE_COACH = re.compile(
+    r"\b(?:myself|yourself)\b"
+    r"|\bmy (?:old |ex-?)?(?:coach|trainer|wife|husband|mom|mum|dad|mother|father|friends?|"
+    r"drill sergeant|boss|doctor|physio|pt)\b"
+    r"|^\s*(?:should|could|would|do|does|is|are|am) i\b"
+    r"|\bi(?:'m| am) going to\b|\bi (?:need|have|want) to be\b|\bof my\b|\bin the army\b",
+    re.I,
+)
+_TO_ME = re.compile(r"\b(?:with|on|to|at|for) me\b|\bmy coach(?:ing)?\s*$", re.I)
+
+
 def detect_personality_intent(text: str) -> tuple[str, dict[str, Any]] | None:
     """("set_personality", args) when the person asks for another coaching style, else None."""
+    if _NOT_TO_THE_COACH.search(text) and not _TO_ME.search(text):
+        return None
     if m := _EXPLICIT.match(text):
         return "set_personality", {"personality": normalise_personality(m.group(1))}
     if _DATA.search(text):

@@ -38,6 +38,8 @@ from tests.unit.admin.admin_support import add_person, open_database
         ("switch to tough love mode", "tough-love"),
         ("/style data-driven", "data-driven"),
         ("supportive", "supportive"),
+        ("can you be more strict with me?", "tough-love"),
+        ("no more excuses", "tough-love"),
     ],
 )
 def test_personality_requests_are_detected(text: str, personality: str) -> None:
@@ -56,6 +58,14 @@ def test_personality_requests_are_detected(text: str, personality: str) -> None:
         "I weigh 80 kg",
         "it was hard",
         "just give me the numbers for today",
+        # the same words about oneself or others, not a request to the coach
+        "my drill sergeant in the army made us do pushups",
+        "my old coach used tough love and it didn't work",
+        "should I be more strict with my diet?",
+        "I need to be tougher on myself about snacking",
+        "no more excuses, I'm starting today",
+        "my trainer says be gentle with the knee",
+        "can you be nicer to my friend when she joins?",
     ],
 )
 def test_ordinary_messages_are_not_personality_requests(text: str) -> None:

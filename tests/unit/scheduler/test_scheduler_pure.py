@@ -62,17 +62,36 @@ def test_quiet_hours_wrap_midnight() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("remind me to stretch at 9pm every day",
-         ("set_reminder", {"text": "stretch", "time_local": "21:00", "recurrence": "daily"})),
-        ("remind me to log lunch at 1pm on weekdays",
-         ("set_reminder", {"text": "log lunch", "time_local": "13:00",
-                           "recurrence": "weekdays"})),
-        ("Remind me to weigh in at 7:30am tomorrow",
-         ("set_reminder", {"text": "weigh in", "time_local": "07:30", "recurrence": "once",
-                           "date": "tomorrow"})),
-        ("remind me to call mom at 18:30 on mondays and thursdays",
-         ("set_reminder", {"text": "call mom", "time_local": "18:30",
-                           "recurrence": ["mon", "thu"]})),
+        (
+            "remind me to stretch at 9pm every day",
+            ("set_reminder", {"text": "stretch", "time_local": "21:00", "recurrence": "daily"}),
+        ),
+        (
+            "remind me to log lunch at 1pm on weekdays",
+            (
+                "set_reminder",
+                {"text": "log lunch", "time_local": "13:00", "recurrence": "weekdays"},
+            ),
+        ),
+        (
+            "Remind me to weigh in at 7:30am tomorrow",
+            (
+                "set_reminder",
+                {
+                    "text": "weigh in",
+                    "time_local": "07:30",
+                    "recurrence": "once",
+                    "date": "tomorrow",
+                },
+            ),
+        ),
+        (
+            "remind me to call mom at 18:30 on mondays and thursdays",
+            (
+                "set_reminder",
+                {"text": "call mom", "time_local": "18:30", "recurrence": ["mon", "thu"]},
+            ),
+        ),
         ("stop reminding me", ("stop_reminders", {})),
         ("pause reminders for a week", ("pause_reminders", {"days": 7})),
         ("please pause reminders for 3 days", ("pause_reminders", {"days": 3})),
@@ -89,15 +108,27 @@ def test_reminder_intents(text: str, expected: object) -> None:
 
 
 def _context(trigger: str, key: str, **facts: object) -> TriggerContext:
-    return TriggerContext(1, trigger, key, date(2026, 3, 5), datetime(2026, 3, 5, 17),
-                          "Ann Smith", "run a 10k", "metric", "Mon/Wed/Fri", 3, dict(facts))
+    return TriggerContext(
+        1,
+        trigger,
+        key,
+        date(2026, 3, 5),
+        datetime(2026, 3, 5, 17),
+        "Ann Smith",
+        "run a 10k",
+        "metric",
+        "Mon/Wed/Fri",
+        3,
+        dict(facts),
+    )
 
 
 def test_templates_are_varied_deterministic_and_filled() -> None:
     templates = proactive_templates()
     facts = {"missed_day": "Wednesday", "last_workout": "Monday", "days_since": 3}
-    texts = {templates.render(_context("inactivity", f"1:inactivity:{i}", **facts))
-             for i in range(30)}
+    texts = {
+        templates.render(_context("inactivity", f"1:inactivity:{i}", **facts)) for i in range(30)
+    }
     assert len(texts) >= 3
     one = templates.render(_context("inactivity", "1:inactivity:x", **facts))
     assert one == templates.render(_context("inactivity", "1:inactivity:x", **facts))
@@ -113,8 +144,69 @@ def test_template_validation_names_the_problem(tmp_path: Path) -> None:
 
 
 def test_reminder_replies_render() -> None:
-    view = {"id": 1, "text": "stretch", "time_local": "21:00", "recurrence": "every day",
-            "next": "2026-03-05"}
+    view = {
+        "id": 1,
+        "text": "stretch",
+        "time_local": "21:00",
+        "recurrence": "every day",
+        "next": "2026-03-05",
+    }
     assert "21:00" in REMINDER_RENDERERS["set_reminder"]({"reminder": view})
     assert "stopped" in REMINDER_RENDERERS["stop_reminders"]({"stopped": ["stretch"]})
     assert "2026-03-12" in REMINDER_RENDERERS["pause_reminders"]({"until": "2026-03-12"})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # times: a dot, "p.m.", the evening said in words, an afternoon hour without am/pm
+        ("remind me to stretch at 9.30pm", ("21:30", "daily")),
+        ("remind me to eat at 7 p.m.", ("19:00", "daily")),
+        ("remind me to stretch at 8 at night", ("20:00", "daily")),
+        ("remind me to log my lunch at 1", ("13:00", "daily")),
+        # day names inside other words were days: "for a month" was Mondays
+        ("remind me to train at 6am for a month", ("06:00", "daily")),
+        ("remind me to stretch at 9pm thanks my friend", ("21:00", "daily")),
+        # "except sundays" was Sundays only
+        (
+            "remind me to stretch at 9pm except sundays",
+            ("21:00", ["mon", "tue", "wed", "thu", "fri", "sat"]),
+        ),
+        ("remind me to run at 6am mon-fri", ("06:00", "weekdays")),
+        ("remind me to run at 8am on weekends", ("08:00", ["sat", "sun"])),
+        # "today" later in the message made a one-off reminder
+        ("remind me to stretch at 9pm, today was tough", ("21:00", "daily")),
+        # a day named before the time was part of the reminder's text
+        ("remind me to weigh myself every monday at 7am", ("07:00", ["mon"])),
+    ],
+)
+def test_reminder_times_and_days(text: str, expected: tuple[str, object]) -> None:
+    found = detect_reminder_intent(text)
+    assert found is not None and found[0] == "set_reminder"
+    assert (found[1]["time_local"], found[1]["recurrence"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a named reminder stopped every reminder
+        ("cancel my creatine reminder", ("stop_reminders", {"matching": "creatine"})),
+        (
+            "stop reminding me to stretch, but keep the creatine one",
+            ("stop_reminders", {"matching": "stretch"}),
+        ),
+        ("don't stop reminding me to stretch", None),
+        ("I never cancel reminders", None),
+        # "no more excuses, remind me …" stopped reminders instead of setting one
+        (
+            "no more excuses, remind me to train at 6am",
+            ("set_reminder", {"text": "train", "time_local": "06:00", "recurrence": "daily"}),
+        ),
+        ("no more reminders please", ("stop_reminders", {})),
+        # "what my squat was at 100kg" set a daily reminder at 10:00
+        ("can you remind me what my squat was at 100kg?", None),
+        ("my reminders app reminds me to eat at 8pm", None),
+    ],
+)
+def test_stop_and_near_misses(text: str, expected: object) -> None:
+    assert detect_reminder_intent(text) == expected
