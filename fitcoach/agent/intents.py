@@ -25,14 +25,42 @@ class Intent:
 
 
 _UNDO = re.compile(
-    r"^\s*(/?undo|oops\s*[.!]*$|scratch that|delete (that|it|the last( one| entry)?|last( entry)?)"
-    r"|remove (that|it|the last( one| entry)?|last( entry)?)|that was wrong)\b",
+    r"^\s*(?:(?:please\s+)?(?:/?undo|scratch that|"
+    r"(?:delete|remove) (?:that|it|the last(?: one| entry)?|last(?: entry)?))\b(?!\s+all\b)"
+    r"|oops\W*$|that was wrong\W*$)",
     re.I,
 )
+# "delete the last reminder", "remove it from my plan": not the last log entry
+_UNDO_ELSEWHERE = re.compile(
+    r"\b(?:reminders?|plan|program(?:me)?|routine|exercise|set from|from my|from the)\b", re.I
+)
 _PROGRESS = re.compile(
-    r"how am i doing|how('?s| is) my (day|week)|progress|summary|\btotals?\b|so far|"
-    r"what did i (eat|log|do)|^/?(today|week)\b|\bmy (day|week)\b|how many (calories|kcal)",
+    r"how am i doing|how('?s| is) my (day|week|progress)|\bmy progress\b|^progress\b|"
+    r"\bprogress (?:so far|today|this week|report|update)\b|"
+    r"^(?:(?:my|daily|weekly|a|the|today'?s)\s+)?summary\b(?!\s+of)|\bsummary (?:please|for)\b|"
+    r"\btotals?\b(?!\s+of)|so far(?!\s+so good)|"
+    r"what did i (?:eat|log|do)\b(?!\s+wrong)|^/?(today|week)\b|"
+    r"\bmy (day|week)\b(?!\s+(?:was|is|has))|"
+    r"how many (?:calories|kcal)\s+(?:have i|did i eat|i've|i have|do i have|left|today|so far)",
     re.I,
+)
+# someone else's meal, weight or session: "my friend is 30", "my wife's weight is 60kg"
+_SOMEONE_ELSE = re.compile(
+    r"^\s*(?:my\s+(?:\w+\s+)?(?:wife|husband|partner|friends?|son|daughter|kids?|mum|mom|dad|"
+    r"brother|sister|boyfriend|girlfriend|dog|cat|colleague|coworker|boss)(?:'s)?|he|she|they)\b"
+    r"(?!\s+and\s+i\b)",
+    re.I,
+)
+# a weight that is not today's own: a goal, a lift, long ago
+_NOT_TODAYS_WEIGHT = re.compile(
+    r"\b(?:goal|target|ideal|dream)\s+weight\b|\b(?:deadlift|squat|bench|lift|dumbbells?|"
+    r"barbell|kettlebell)\b|\b(?:last|a)\s+(?:year|month)\b|\bago\b|\bused to\b|"
+    r"\bbefore (?:the|my|i)\b|\bin (?:19|20)\d\d\b|\bwhen i was\b|\blast week\b",
+    re.I,
+)
+# "I'm 10 minutes from the gym" is not a session
+_TIME_AWAY = re.compile(
+    r"\b\d+\s*(?:minutes?|mins?|hours?|hrs?)\s+(?:from|away|late|early|until|till|to go)\b", re.I
 )
 _WEEK = re.compile(r"\bweek|weekly|7 days\b", re.I)
 _NUMBER = r"(\d+(?:[.,]\d+)?)"
@@ -119,7 +147,7 @@ def detect_intent(text: str) -> Intent | None:
         return None  # a log fits in a few lines; long texts go to the model (or small talk)
     if not stripped:
         return None
-    if _UNDO.search(stripped):
+    if _UNDO.search(stripped) and not _UNDO_ELSEWHERE.search(stripped):
         return Intent("undo_last_entry", certain=True)
     if reminder := detect_reminder_intent(stripped):
         return Intent(reminder[0], reminder[1], certain=True)
@@ -139,8 +167,10 @@ def detect_intent(text: str) -> Intent | None:
     if _PROGRESS.search(stripped) and not _states_a_log(stripped):
         period = "week" if _WEEK.search(stripped) else "today"
         return Intent("check_progress", {"period": period}, certain=True)
-    if _COMMAND.match(stripped):
-        return None  # "/start", "/export": commands are the channel's, never foods
+    if _COMMAND.match(stripped) or _SOMEONE_ELSE.search(stripped):
+        return None  # "/start": the channel's; "my friend is 30": not this person's log
+    if _TIME_AWAY.search(stripped):
+        return None  # "I'm 10 minutes from the gym"
     if _HABIT.search(stripped):
         return None  # "I eat meat again" describes a habit (memory), not a meal to log
     workout = parse_workout(stripped)
@@ -161,8 +191,10 @@ _SETS_AND_REPS = re.compile(r"\b\d{1,2}\s*x\s*\d{1,3}\b|\b(?:sets?|reps?)\b", re
 
 def _body_weight(text: str) -> Intent | None:
     match = _BODY_WEIGHT.search(text)
-    if match is None or _SETS_AND_REPS.search(text):
-        return None  # "weighted dips 3x8, weight 20kg" names the load, not the body
+    if match is None or _SETS_AND_REPS.search(text) or _NOT_TODAYS_WEIGHT.search(text):
+        return None  # "weighted dips 3x8, weight 20kg", "my goal weight is 70kg"
+    if _SOMEONE_ELSE.search(text):
+        return None  # "my wife's weight is 60kg"
     number, unit_text = (match.group(1), match.group(2)) if match.group(1) else match.group(3, 4)
     value = float(number.replace(",", "."))
     unit = (unit_text or "").lower()

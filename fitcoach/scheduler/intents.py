@@ -88,6 +88,8 @@ def detect_reminder_intent(text: str) -> tuple[str, dict[str, Any]] | None:
     stop = _STOP.search(text)
     if stop and not _NEGATED.search(text):
         named = _STOP_NAMED.search(text)
+        if named and named.group("what").lower() in {"last", "first", "next", "latest", "new"}:
+            return None  # "delete the last reminder": which one is for the model to ask
         what = stop.group("what") or (named.group("what") if named else None)
         return "stop_reminders", ({"matching": what.strip(" ,")} if what else {})
     pause = _PAUSE.search(text)

@@ -115,6 +115,15 @@ def _clarification(
                 "question": problems[0].message,
             }
     for entry in entries:
+        if isinstance(entry, StrengthEntry) and entry.load_needs_unit:
+            load = f"{entry.weight_kg:g}"
+            return {
+                "reason": "load_unit",
+                "phrase": entry.phrase,
+                "question": f"Was that {load} kg or {load} lb in “{entry.phrase}”? "
+                f"Send it again with the unit, e.g. “{entry.exercise.name} {load} lb”.",
+            }
+    for entry in entries:
         if isinstance(entry, StrengthEntry) and entry.confidence < CONFIDENT:
             options = [
                 entry.exercise,

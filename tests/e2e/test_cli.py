@@ -171,5 +171,7 @@ def test_a_load_without_unit_is_in_the_persons_units(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "1×5 @ 225.0 lb" in result.stdout  # stored as 102.06 kg, shown in pounds
     assert "3×5 @ 220.5 lb" in result.stdout
-    metric = run(["chat", "--user", "kim"], stdin="bench 225x5\n", data_dir=tmp_path)
-    assert "1×5 @ 225 kg" in metric.stdout
+    metric = run(["chat", "--user", "kim"], stdin="bench 180x5\nbench 225x5\n", data_dir=tmp_path)
+    assert "1×5 @ 180 kg" in metric.stdout
+    # 225 kg for 5 is far likelier pounds: asked, not logged
+    assert "Was that 225 kg or 225 lb" in metric.stdout

@@ -48,6 +48,13 @@ class StrengthEntry:
     rpe: float | None
     confidence: float
     alternatives: tuple[ExerciseMatch, ...]
+    unitless_load: bool = False
+    """The load was written without a unit ("bench 80x5") and read in the person's units."""
+
+    @property
+    def load_needs_unit(self) -> bool:
+        """A unitless load too heavy to take as kilograms without asking ("deadlift 315x5")."""
+        return self.unitless_load and (self.weight_kg or 0.0) > UNITLESS_LOAD_MAX_KG
 
 
 @dataclass(frozen=True, slots=True)
@@ -852,6 +859,7 @@ def _parse_segment(
         rpe=q.rpe,
         confidence=round(conf, 3),
         alternatives=res.matches[1:],
+        unitless_load=q.weight_guessed and q.weight_kg is not None,
     )
 
 
@@ -872,6 +880,7 @@ def _merge(a: StrengthEntry, b: StrengthEntry) -> StrengthEntry:
         rpe=b.rpe if b.rpe is not None else a.rpe,
         confidence=min(a.confidence, b.confidence),
         alternatives=a.alternatives,
+        unitless_load=a.unitless_load,
     )
 
 
@@ -886,6 +895,7 @@ def _replace(entry: StrengthEntry, q: _Strength, seg: str) -> StrengthEntry:
         rpe=q.rpe if q.rpe is not None else entry.rpe,
         confidence=entry.confidence,
         alternatives=entry.alternatives,
+        unitless_load=q.weight_guessed if q.weight_kg is not None else entry.unitless_load,
     )
 
 

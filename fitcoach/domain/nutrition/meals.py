@@ -235,6 +235,9 @@ _NOT_A_FOOD_ALONE = frozenset(
         "dad",
         "parent",
         "cold",  # "had a cold"
+        "swap",  # swamp cabbage
+        "change",
+        "replace",
     }
 )
 _NON_FOOD = frozenset(

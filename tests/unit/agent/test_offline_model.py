@@ -184,6 +184,27 @@ def test_pick_option_by_number_or_name() -> None:
         ("my dog is male", None, None),
         # the unit of a lift is not a preference for imperial units
         ("squat 3x5 at 225 in pounds", "log_workout", None),
+        # undo is about the last log entry only
+        ("oops!", "undo_last_entry", {}),
+        ("please remove that", "undo_last_entry", {}),
+        ("delete the last reminder", None, None),
+        ("remove the last set from my workout", None, None),
+        ("that was wrong of me to skip leg day", None, None),
+        ("delete it all", None, None),
+        # a weight that is someone else's, a goal, a lift or long ago
+        ("my wife's weight is 60kg", None, None),
+        ("my goal weight is 70kg", None, None),
+        ("I weighed 90kg last year", None, None),
+        # progress is a question about this person's logs
+        ("how many calories are in an avocado?", None, None),
+        ("I made good progress at work", None, None),
+        ("summary of the keto diet?", None, None),
+        ("so far so good", None, None),
+        ("how many calories have I had today?", "check_progress", {"period": "today"}),
+        # someone else, or not a session: fried squid ("friend"), a weight-training session
+        ("my friend is 30", None, None),
+        ("I'm 10 minutes from the gym", None, None),
+        ("swap", None, None),  # swamp cabbage
     ],
 )
 def test_intent_of_training_talk(

@@ -352,3 +352,10 @@ def test_a_load_in_pounds_said_after_it() -> None:
 def test_implausible_or_totals_are_asked_about(text: str) -> None:
     """A 315 kg deadlift for 5 is far likelier 315 lb; a month's total is not one ride."""
     assert not parse_workout(text).confident
+
+
+def test_a_heavy_unitless_load_needs_its_unit() -> None:
+    (heavy,) = _strength("deadlift 315 x 5")
+    (stated,) = _strength("deadlift 315kg x 1")
+    (light,) = _strength("deadlift 180 x 5")
+    assert heavy.load_needs_unit and not stated.load_needs_unit and not light.load_needs_unit
