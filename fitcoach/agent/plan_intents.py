@@ -18,9 +18,23 @@ _TODAY = re.compile(
 )
 _SWAP = re.compile(
     r"^\s*(?:can you |please |could you )?(?:swap|replace|substitute)\s+(?:out\s+)?(?:the\s+)?"
-    r"(.+?)(?:\s+(?:for|with)\s+something.*)?[.!?]*$",
+    r"(?P<exercise>.+?)(?:\s+(?:for|with|by|to)\s+(?P<other>.+?))?[.!?,]*(?:\s+(?:please|thanks))?$",
     re.I,
 )
+# swaps that are not of a plan's exercise: foods, habits, days, stories
+_NOT_AN_EXERCISE = re.compile(
+    r"\b(?:sugar|honey|milk|rice|pasta|bread|snacks?|food|drinks?|habits?|stories|places|"
+    r"days?|monday|tuesday|wednesday|thursday|friday|saturday|sunday|leg day|good idea)\b",
+    re.I,
+)
+# statements about a plan, not a request for one: "my plan is to lose 5kg", "I followed my plan"
+_PLAN_STATEMENT = re.compile(
+    r"\bmy plan (?:is|was|for tonight|said|says)\b|\b(?:followed|stuck to|made)\s+(?:a |my |the )?"
+    r"(?:new )?plan\b|\b(?:his|her|their|friend'?s?|wife'?s?|husband'?s?)\b[^.]{0,20}\bplan\b|"
+    r"\bplanning to\b|\bat work\b",
+    re.I,
+)
+_DAYS_ALONE = re.compile(r"\b([1-7])[\s-]*days?\b(?!\s+(?:ago|a month))", re.I)
 _TARGETS = re.compile(
     r"\b(?:calorie|kcal|macro|protein|nutrition)s?\s+(?:target|goal)s?\b|"
     r"how (?:many|much) (?:calories|kcal|protein) should i (?:eat|have|aim)",
@@ -60,21 +74,23 @@ def detect_plan_intent(text: str) -> tuple[str, dict[str, Any]] | None:
     """(tool, args) for a plan request, or None."""
     if _TODAY.search(text):
         return "todays_workout", {}
-    if m := _SWAP.match(text):
-        return "swap_exercise", {"exercise": m.group(1).strip()}
+    if (m := _SWAP.match(text)) and not _NOT_AN_EXERCISE.search(text):
+        # "replace bench press with dumbbell press": the exercise is "bench press"; the tool
+        # offers the alternatives that fit the person's equipment and injuries
+        return "swap_exercise", {"exercise": m.group("exercise").strip()}
     if _ADJUST.search(text):
         return "adjust_plan", {}
     if _TARGETS.search(text):
         return "nutrition_targets", {}
-    if _PLAN.search(text):
+    if _PLAN.search(text) and not _PLAN_STATEMENT.search(text):
         return "get_plan", _plan_args(text)
     return None
 
 
 def _plan_args(text: str) -> dict[str, Any]:
     args: dict[str, Any] = {}
-    if m := _DAYS.search(text):
-        args["days_per_week"] = int(m.group(1))
+    if m := _DAYS.search(text) or _DAYS_ALONE.search(text):
+        args["days_per_week"] = int(m.group(1))  # "a 4 day plan", "3 days a week"
     if m := _MINUTES.search(text):
         args["session_min"] = int(m.group(1))
     for pattern, goal in _GOALS:
