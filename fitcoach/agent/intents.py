@@ -77,12 +77,17 @@ _BODY_WEIGHT = re.compile(
 )
 _COMMAND = re.compile(r"^\s*/[a-z_]+(?:@\w+)?\s*$", re.I)
 _NAME = re.compile(
-    r"\b(?:my name is|call me|i am called|i'm called)\s+([A-Za-zÀ-ÿ' -]{1,40})", re.I
+    r"(?:\bmy name is|^\s*(?:(?:please|you can|just|hi|hey)[, ]+)*call me|\bi am called|"
+    r"\bi'm called)\s+(?!(?:not|to|back|later|tomorrow|lazy|when|if|maybe|again|out)\b)"
+    r"([A-Za-zÀ-ÿ' -]{1,40})",
+    re.I,
 )
+# "when I'm 40", "if I'm 30": not an age now
+_NOT_NOW = re.compile(r"\b(?:when|if|once|by the time|until|till)\s+i(?:'m| am)\b", re.I)
 _AGE = re.compile(
     r"\b(?:i'?m|i am|age(?: is)?|aged)\s+(\d{2})(?:\s*(?:years?|yrs?|y/?o)(?:\s+old)?)?\b"
     r"(?!\s*(?:kg|kgs|kilos?|cm|lbs?|pounds?|%|min|km|x|weeks?|days?|months?|sessions?|"
-    r"workouts?|reps?|sets?|miles?|k\b))",
+    r"workouts?|reps?|sets?|miles?|k\b|percent|hours?|hrs?|minutes?|/))",
     re.I,
 )
 _PROFILE_WEIGHT = re.compile(r"\b(\d{2,3}(?:[.,]\d)?)\s*(kg|kgs|kilos?|lbs?|pounds?)\b", re.I)
@@ -205,18 +210,26 @@ def _body_weight(text: str) -> Intent | None:
 
 
 def _profile(text: str) -> Intent | None:
+    if _SOMEONE_ELSE.search(text):
+        return None  # "my husband is 190cm"
+    asks = text.rstrip().endswith("?")  # "is 180cm tall for a woman?": no height to save
     args: dict[str, Any] = {}
     if m := _NAME.search(text):
         args["name"] = m.group(1).strip().split(" and ")[0].strip().title()
-    if m := _AGE.search(text):
+    if (m := _AGE.search(text)) and not _NOT_NOW.search(text):
         args["age"] = int(m.group(1))
     if m := _BIRTH.search(text):
         args["birth_year"] = int(m.group(1))
-    if m := _HEIGHT_CM.search(text):
+    if not asks and (m := _HEIGHT_CM.search(text)):
         args["height_cm"] = float(m.group(1))
-    elif (m := _HEIGHT_FT.search(text)) and any(k in text.lower() for k in _HEIGHT_MARKERS):
+    elif (
+        not asks
+        and (m := _HEIGHT_FT.search(text))
+        and any(k in text.lower() for k in _HEIGHT_MARKERS)
+    ):
         inches = int(m.group(1)) * 12 + int(m.group(2) or 0)
-        args["height_cm"] = round(inches * 2.54, 1)
+        if 48 <= inches <= 90:  # "I'm 2 feet away from the rack" is not a height
+            args["height_cm"] = round(inches * 2.54, 1)
     if ("age" in args or "height_cm" in args) and (m := _PROFILE_WEIGHT.search(text)):
         value = float(m.group(1).replace(",", "."))
         args["weight_kg"] = round(value * 0.45359237, 1) if m.group(2).lower()[0] in "lp" else value

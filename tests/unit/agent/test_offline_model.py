@@ -205,6 +205,15 @@ def test_pick_option_by_number_or_name() -> None:
         ("my friend is 30", None, None),
         ("I'm 10 minutes from the gym", None, None),
         ("swap", None, None),  # swamp cabbage
+        # not profile facts: a name, an age or a height that is something else
+        ("please call me Jo", "update_profile", {"name": "Jo"}),
+        ("call me later", None, None),
+        ("my coach used to call me tank", None, None),
+        ("my name is not important", None, None),
+        ("I'm 12 hours into my fast", None, None),
+        ("I'm 80 percent sure I can do it", None, None),
+        ("my husband is 190cm", None, None),
+        ("I'm 2 feet away from the rack", None, None),
     ],
 )
 def test_intent_of_training_talk(
