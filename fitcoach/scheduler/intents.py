@@ -157,12 +157,24 @@ def _quiet(text: str) -> dict[str, Any] | None:
 _NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+# "remind me at 7am to take creatine", "remind me every monday at 7am to weigh in"
+_REMIND_TIME_FIRST = re.compile(
+    r"\bremind me\s+(?P<when>(?:(?:every|each|on)\s+\w+\s+)?)(?:at|@)\s+(?P<time>"
+    + _TIME[1:-1]
+    + r")(?P<rest>[^,.]*?)\s*,?\s+(?:to|about)\s+(?P<text>.+?)[.!]?$",
+    re.I,
+)
+
+
 def _remind(text: str) -> tuple[str, dict[str, Any]] | None:
-    match = _REMIND.search(text)
+    first = _REMIND_TIME_FIRST.search(text)
+    match = first or _REMIND.search(text)
     if not match:
         return None
     what = match.group("text").strip(" ,")
     rest = match.group("rest").lower()
+    if first:
+        rest = f" {first.group('when').lower()} {rest}"
     # "remind me to weigh myself every monday at 7am": the day came before the time
     lead = _LEADING_WHEN.search(what)
     if lead:

@@ -178,6 +178,10 @@ def test_reminder_replies_render() -> None:
         ("remind me to stretch at 9pm, today was tough", ("21:00", "daily")),
         # a day named before the time was part of the reminder's text
         ("remind me to weigh myself every monday at 7am", ("07:00", ["mon"])),
+        # the time before the text
+        ("remind me at 7am to take creatine", ("07:00", "daily")),
+        ("remind me every monday at 7am to weigh in", ("07:00", ["mon"])),
+        ("remind me at 9pm on weekdays to log dinner", ("21:00", "weekdays")),
     ],
 )
 def test_reminder_times_and_days(text: str, expected: tuple[str, object]) -> None:
