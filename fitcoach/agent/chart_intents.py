@@ -49,6 +49,24 @@ _PERIODS: tuple[tuple[re.Pattern[str], int], ...] = (
 )
 
 
+# a question about training ("how many sets per muscle group per week?"), not a request
+_ADVICE_QUESTION = re.compile(
+    r"^\s*(?:how many|how much|what(?:'s| is)? (?:a |the )?(?:good|best|right|ideal)|should|is|are"
+    r"|does|do)\b",
+    re.I,
+)
+# "history" and "trend" also name other things ("my weight history is complicated", "is the
+# carnivore diet trending"): with only those, a request word (or a short message) is needed
+_REQUEST = re.compile(
+    r"\b(?:show|see|view|display|draw|send|give|chart|graph|plot|visuali[sz]e|how(?:'s| is) my)\b",
+    re.I,
+)
+_STRONG_CHART_WORD = re.compile(
+    r"\b(?:charts?|graphs?|plot(?:ted)?|visuali[sz]e|visuali[sz]ation|diagram|over time)\b",
+    re.I,
+)
+
+
 def detect_chart_intent(text: str) -> tuple[str, dict[str, Any]] | None:
     """("show_chart", {"kind": ..., ["weeks": n]}) for a chart request, or None."""
     command = _COMMAND.match(text)
@@ -56,10 +74,16 @@ def detect_chart_intent(text: str) -> tuple[str, dict[str, Any]] | None:
         rest = command.group(1)
         kind = _kind(rest)
         return ("show_chart", _args(kind, rest)) if kind else None
-    if _VOLUME_ALONE.search(text):
+    if _ADVICE_QUESTION.match(text) and not _STRONG_CHART_WORD.search(text):
+        return None
+    general_question = text.rstrip().endswith("?") and not re.search(r"\bmy\b", text, re.I)
+    if _VOLUME_ALONE.search(text) and not general_question:
         return "show_chart", _args("volume", text)
     if not _CHART_WORD.search(text):
         return None
+    short = len(text.split()) <= 4  # "weight history", "my weight trend"
+    if not (_STRONG_CHART_WORD.search(text) or _REQUEST.search(text) or short):
+        return None  # only "history" or "trending", and nothing asks to see it
     kind = _kind(text)
     return ("show_chart", _args(kind, text)) if kind else None
 

@@ -46,3 +46,22 @@ def test_chart_requests(text: str, args: dict[str, Any]) -> None:
 )
 def test_not_chart_requests(text: str) -> None:
     assert detect_chart_intent(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "history" and "trending" in other senses, and training questions
+        "my weight history is complicated, I've yo-yo dieted",
+        "is the carnivore diet trending for a reason?",
+        "how many sets per muscle group per week?",
+        "sets per muscle group for beginners?",
+    ],
+)
+def test_other_senses_and_questions_are_not_chart_requests(text: str) -> None:
+    assert detect_chart_intent(text) is None
+
+
+@pytest.mark.parametrize("text", ["weight history", "my weight trend", "show my weight history"])
+def test_short_or_asked_history_is_a_chart(text: str) -> None:
+    assert detect_chart_intent(text) == ("show_chart", {"kind": "weight"})
