@@ -947,7 +947,8 @@ class FoodDatabase:
             matches.append(FoodMatch(food, round(score, 2)))
         matches = matches[:limit]
         confidence = self._confidence(matches, direct is not None)
-        if direct is None and (vague or _only_vague(q_tokens)):
+        absent = self._aliases.get(q_tokens) == NOT_IN_SR  # also after a rewrite ("cesar")
+        if direct is None and (vague or absent or _only_vague(q_tokens)):
             # "a sandwich", "a smoothie", "a samosa" (not in SR): the best-scoring row is a
             # guess; ask which one
             confidence = min(confidence, CONFIDENCE_THRESHOLD - 0.1)

@@ -102,7 +102,7 @@ _MEAL_RE = re.compile(
 )
 _LEAD_IN = re.compile(
     r"^(?:(?:so far|so|ok|okay|well|hey|hi|um|and|also|then|only|today|yesterday|tonight|"
-    r"this morning|this afternoon|this evening|earlier)\s*,?\s+)*"
+    r"this morning|this afternoon|this evening|earlier)\s*[,:]?\s+)*"
     r"(?:(?:i|we)\s+(?:just\s+|also\s+|have\s+|had\s+|'ve\s+)?)?"
     r"(?:just\s+)?"
     r"(?:had|ate|eaten|eat|eating|having|have|drank|drink|drinking|drunk|consumed|grabbed|"
@@ -132,12 +132,24 @@ _SPLIT_RE = re.compile(
     r"|\bon\b(?=\s+(?:(?:a|an|one|two|\d+)\s+)?(?:slices?\s+of\s+)?"
     r"(?:toast|bread|sourdough|rice|bagel|crackers?)\b)"
     # "a scoop of whey in milk", "oats in almond milk": two foods
-    r"|\bin\b(?=\s+(?:(?:\d+\s*ml|a glass|a cup)\s+(?:of\s+)?)?(?:\w+\s+)?(?:milk|water)\b))\s*"
+    r"|\bin\b(?=\s+(?:my\s+|the\s+)?(?:(?:\d+\s*ml|a glass|a cup)\s+(?:of\s+)?)?(?:\w+\s+)?"
+    r"(?:milk|water|tea|coffee|porridge|oatmeal|oats|yogh?urt|shake|smoothie)\b))\s*"
 )
 _NOT_A_PART = (
     r"(?!\s+(?:breasts?|thighs?|legs?|wings?|drumsticks?|nuggets?|tenders?|strips?|"
     r"fillets?|sandwich|burger|wrap|salad|soup|curry|pie|kiev|burrito))"
 )
+# parts of a message that are not foods eaten: "no sugar", "then did legs", macro totals
+_NOT_A_FOOD_SEGMENT = re.compile(
+    r"^(?:no|without|zero|not)\b"
+    r"|^(?:i\s+)?(?:then\s+)?(?:did|trained|hit|worked)\s+(?:my\s+)?(?:legs?|arms?|shoulders?|back|"
+    r"chest|glutes?|abs|core|upper body|lower body|full body|push|pull)\b"
+    r"|^(?:about\s+|around\s+|~\s*)?(?:\d+\s*g?\s*(?:of\s+)?)?(?:protein|fat|fats|carbs?|"
+    r"carbohydrates?|calories|kcal|cals|fib(?:re|er)|macros?)\b(?!\s+(?:bar|shake|powder|"
+    r"pancakes?|cookie|balls?|yogh?urt))"
+    r"|^(?:the|my|that|this)\s+\w+(?:\s+\w+)?\s+(?:was|were|is|tasted|looked)\b"
+)
+_APPROX_AMOUNT = re.compile(r"^(?:about|around|roughly|approx(?:imately)?\.?|~)\s*(.+)$")
 # "had a date (with my wife)" is not a date fruit
 _NOT_A_MEAL_PHRASE = re.compile(
     r"\b(?:an?|hot|dinner|lunch|first|second|movie|coffee)\s+date\b(?!s)(?:\s+with\s+[\w ]+)?"
@@ -373,15 +385,26 @@ def _asks(text: str, cleaned: str) -> bool:
 def _clean(text: str) -> str:
     t = text.strip().lower()
     t = t.replace("\u2019", "'")
+    # one food per line ("2 eggs\ntoast\ncoffee"), bullets too
+    t = re.sub(r"\s*\n\s*(?:[-*•·]\s*)?", ", ", t)
+    t = re.sub(r"^\s*[-*•·]\s*", "", t)
     t = re.sub(r"[!?]+", " ", t)
     t = re.sub(r"\s+", " ", t).strip(" .")
     return t
+
+
+# "this morning: 3 egg whites", "7am: oats", "last night - a kebab"
+_TIME_PREFIX = re.compile(
+    r"^(?:this morning|this afternoon|this evening|tonight|today|yesterday|earlier|last night|"
+    r"\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)?)\s*[:,-]\s*"
+)
 
 
 def _strip_lead(text: str) -> str:
     prev = None
     while prev != text:
         prev = text
+        text = _TIME_PREFIX.sub("", text)
         text = _WHAT_I_ATE.sub("", text)
         text = _SO_FAR.sub("", text)
         text = _LEAD_IN2.sub("", text)
@@ -484,6 +507,8 @@ def parse_food(phrase: str, db: FoodDatabase | None = None) -> MealItem | None:
     if not phrase:
         return None
     quantity, unit, rest = split_quantity(phrase)
+    if unit is None and rest in {"pint", "pints"}:
+        rest, unit = "beer", "pint"  # "3 pints": of beer (in Britain, what a pint is unless said)
     if not rest:
         if unit is None:
             return None
@@ -558,6 +583,9 @@ def _split(text: str, db: FoodDatabase) -> list[str]:
     return [p.strip(" .,:;-") for p in out if p.strip(" .,:;-")]
 
 
+_DISH_GROUPS = frozenset({"2100", "2200", "3600"})  # fast foods, meals and entrees, restaurants
+
+
 def _names_the_food(part: str, toks: tuple[str, ...]) -> bool:
     """A part of a USDA name that names the food itself, not what comes with it ("burrito,
     with beans and cheese" does not make "beans and cheese" a burrito)."""
@@ -591,7 +619,10 @@ def _is_compound(joined: str, left: str, right: str, db: FoodDatabase) -> bool:
     best = res.best
     if best is None or best.score < 80:
         return False
-    if any(_names_the_food(part, toks) for part in best.food.name.split(",")):
+    parts = best.food.name.split(",")
+    if best.food.group_code not in _DISH_GROUPS:
+        parts = parts[:1]  # "Soup, chicken with rice" does not make chicken and rice a soup
+    if any(_names_the_food(part, toks) for part in parts):
         return True  # the food's own name: "spaghetti with meat sauce", "sweet and sour chicken"
     left_res = db.search(left_text, limit=1)
     right_res = db.search(right, limit=1)
@@ -624,8 +655,17 @@ def parse_meal(text: str, db: FoodDatabase | None = None) -> MealParse:
         cleaned = pattern.sub(parts, cleaned)
     for segment in _split(cleaned, db):
         seg = _strip_lead(segment)
-        if not seg:
-            continue
+        if not seg or _NOT_A_FOOD_SEGMENT.match(seg):
+            continue  # "no sugar", "then did legs", "fat 70g" (a macro total)
+        approx = _APPROX_AMOUNT.match(seg)
+        if approx and items and items[-1].portion.assumed:
+            # "mac n cheese, about a cup": the amount of the food before it
+            redone = parse_food(f"{approx.group(1)} of {items[-1].phrase}", db)
+            if redone is not None:
+                items[-1] = redone
+                continue
+        if approx:
+            seg = approx.group(1)  # "about 100g of chicken"
         content = _content(_food_text(seg))
         if not content or set(content) <= _NOT_A_FOOD_ALONE:
             continue

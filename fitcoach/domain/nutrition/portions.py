@@ -847,6 +847,7 @@ _DEFAULT_COUNT_GRAMS: dict[str, float] = {
     "box": 300.0,
     "bar": 50.0,
     "square": 10.0,  # of chocolate
+    "tub": 200.0,
     "strip": 10.0,
     "clove": 3.0,
 }
@@ -981,6 +982,9 @@ def resolve_portion(food: Food, quantity: float | None, unit: str | None) -> Por
         return Portion(q * g * _SIZE_FACTOR[unit], q, unit, f"{_fmt(q)} {unit}", False)
     if unit is not None:
         m = _find_measure(food, unit)
+        if unit == "fillet" and m is not None and m.amount == 0.5:
+            # SR's fish "fillet" is a whole side; its "1/2 fillet" is the fillet people eat
+            return Portion(q * m.grams, q, unit, f"{_fmt(q)} fillet ({m.grams:g} g)", False)
         if unit == "bag" and m is not None and m.grams > 100 and food.group_code in _SNACKS:
             # SR's crisps "bag" is an 8 oz sharing bag; "a bag of crisps" is one person's
             return Portion(q * SNACK_BAG_G, q, unit, f"{_fmt(q)} bag ({SNACK_BAG_G:g} g)", False)
@@ -1038,4 +1042,7 @@ def resolve_portion(food: Food, quantity: float | None, unit: str | None) -> Por
             )
     if m is None:
         return Portion(q * 100.0, q, None, f"{_fmt(q)} x 100 g", False)
+    if m.amount == 0.5 and _desc_words(m).startswith("fillet"):
+        # SR's fish "fillet" is a whole side; its "1/2 fillet" is the fillet people eat
+        return Portion(q * m.grams, q, None, f"{_fmt(q)} x fillet ({m.grams:g} g)", False)
     return Portion(q * _per_unit(m), q, None, f"{_fmt(q)} x {m.description}", False)

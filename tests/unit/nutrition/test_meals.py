@@ -314,6 +314,20 @@ def test_plain_food_words_take_their_curated_default(text: str, ndbs: list[str])
         ("a bowl of chips", [("19411", 43)]),
         # a "10 small" measure with no count was one jelly bean
         ("jelly beans", [("19108", 11)]),
+        # "and rice" was a canned condensed soup of chicken with rice (86 kcal)
+        ("chicken and rice", [("05064", 86), ("20045", 158)]),
+        # sugar in tea was a sweetened instant tea (184 kcal)
+        ("2 tsp sugar in tea", [("19335", 8), ("14355", 237)]),
+        # "about a cup" was a powdered dessert topping
+        ("mac n cheese, about a cup", [("32005", 189)]),
+        ("about 100g of chicken", [("05064", 100)]),
+        # SR's fish "fillet" is a side of salmon (356 g)
+        ("a salmon fillet", [("15237", 178)]),
+        ("this morning: 3 egg whites and toast", [("01124", 99), ("18070", 27)]),
+        ("3 pints", [("14003", 1425)]),  # pinto beans
+        ("a tub of houmous", [("16158", 200)]),  # a tablespoon
+        ("3 pancakes with syrup", [("18293", 114), ("19353", 20)]),  # 100 g of cane syrup
+        ("tea with milk, no sugar", [("14355", 237), ("01079", 30)]),
     ],
 )
 def test_everyday_dishes_are_logged_as_their_foods(text: str, items: list[tuple[str, int]]) -> None:
@@ -361,8 +375,18 @@ def test_not_eaten_is_not_a_meal(text: str) -> None:
         "about to have lunch: chicken and rice",
         "I had no lunch",
         "had a date with my wife",  # a date, the fruit
+        # macro totals and comments: duck fat, soy protein isolate, chicken broth cubes
+        "fat 70g",
+        "protein: 150g today",
+        "the chicken was dry lol",
     ],
 )
 def test_tastes_plans_and_nothing_are_not_logged(text: str) -> None:
     intent = detect_intent(text)
     assert intent is None or intent.tool != "log_meal"
+
+
+def test_one_food_per_line() -> None:
+    """Lines were joined into one phrase: "2 eggs toast coffee" was an espresso."""
+    meal = parse_meal("2 eggs\ntoast\n- coffee")
+    assert [i.ndb for i in meal.items] == ["01123", "18070", "14209"] and meal.confident
