@@ -58,6 +58,19 @@ _NOT_TODAYS_WEIGHT = re.compile(
     r"\bbefore (?:the|my|i)\b|\bin (?:19|20)\d\d\b|\bwhen i was\b|\blast week\b",
     re.I,
 )
+# plans, records, goals and skipped sessions are not today's session
+_NOT_A_SESSION = re.compile(
+    r"\b(?:plan|programme|program)\s*(?:is|for|:)|\bgoal\s*(?:is|:)|^\s*goal\b|"
+    r"\b(?:pb|pr|personal best|record)\s+(?:for|on|in|is)\b|\b(?:pb|pr)\s+is\b|"
+    r"^\s*(?:mon|tue|wed|thu|fri|sat|sun)\w*\s*:|"
+    r"\b(?:skipped|missed|couldn'?t|didn'?t|did not|going for|heading (?:out )?for|heading out|"
+    r"leaving for|off for|off to|on my way|training for)\b",
+    re.I,
+)
+# a message that also names something eaten: "ran 5k then had 2 eggs on toast"
+_ALSO_ATE = re.compile(
+    r"\b(?:ate|eaten|had|having|drank|breakfast|lunch|dinner|snack|brekkie)\b", re.I
+)
 # "I'm 10 minutes from the gym" is not a session
 _TIME_AWAY = re.compile(
     r"\b\d+\s*(?:minutes?|mins?|hours?|hrs?)\s+(?:from|away|late|early|until|till|to go)\b", re.I
@@ -179,8 +192,12 @@ def detect_intent(text: str) -> Intent | None:
     if _HABIT.search(stripped):
         return None  # "I eat meat again" describes a habit (memory), not a meal to log
     workout = parse_workout(stripped)
+    if workout.entries and _NOT_A_SESSION.search(stripped):
+        return None  # a plan, a record, a goal or a skipped session: not today's log
     if workout.confident:
-        return Intent("log_workout", {"description": stripped}, certain=True)
+        # "ran 5k then had 2 eggs": the workout is certain, the meal would be dropped
+        also_ate = _ALSO_ATE.search(stripped) and parse_meal(stripped).items
+        return Intent("log_workout", {"description": stripped}, certain=not also_ate)
     meal = parse_meal(stripped)
     if meal.confident or (meal.items and _MEAL_WORDS.search(stripped)):
         return Intent("log_meal", {"description": stripped}, certain=meal.confident)

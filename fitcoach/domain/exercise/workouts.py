@@ -150,7 +150,14 @@ _REPS_NAME_SETS_RE = re.compile(
 def _prenormalize(text: str) -> str:
     s = text.lower()
     s = s.replace("×", "x").replace("’", "'").replace("–", "-").replace("—", "-")
-    s = re.sub(r"(?<=\d)\s*,\s*(?=5\s*(?:km|k|kg|mi|miles?|h)\b)", ".", s)  # "2,5 km"
+    s = re.sub(r"(?<=\d),(?=5\s*(?:km|k|kg|mi|miles?|h)\b)", ".", s)  # "2,5 km", not "x10, 5kg"
+    s = re.sub(r"\b(?:couch to 5k|c25k|c2k)\b", " c25k program ", s)  # a programme, not 5 km
+    s = re.sub(  # a pulse ("hr 140", "heart rate: 150") or a zone, not "1 hr 30 min"
+        r"(?<!\d)(?<!\d )\b(?:heart rate|hr|bpm)\s*:?\s*\d{2,3}\b(?!\s*(?:m|mins?|minutes?)\b)"
+        r"|\bzone\s*\d\b",
+        " ",
+        s,
+    )
     s = _THOUSANDS_RE.sub(r"\1\2", s)  # "10,000 steps", "1,500m", "10.000 steps"
     s = re.sub(r"\bw/\s*", "with ", s)
     s = re.sub(r"(\d)\s+in\s+(pounds|lbs?|kilos|kgs?)\b", r"\1 \2", s)  # "225 in pounds"
@@ -244,13 +251,14 @@ _REPS_X_WEIGHT_RE = re.compile(
     r"(?<![\w.])(\d{1,3})\s*x\s*" + _NUM + r"\s*" + _WEIGHT_UNIT + r"(?![a-z])"
 )
 _SETS_OF_RE = re.compile(
-    r"(?<![\w.])(\d{1,2})\s*(?:sets?|rounds?)\s*(?:of\s*|x\s*|with\s*|at\s*)?(\d{1,3}(?:/\d{1,3})*)(?!\s*(?:kg|lb|#|min|sec|s\b|m\b|pound|kilo|x))"
+    r"(?<![\w.])(\d{1,2})\s*(?:sets?|rounds?)\s*(?:of\s*|x\s*|with\s*|at\s*)?(\d{1,3}(?:/\d{1,3})*)"
+    r"(?![\d.])(?!\s*(?:kg|lb|#|min|sec|s\b|m\b|pound|kilo|x))"
 )
 _SETS_RE = re.compile(r"(?<![\w.])(\d{1,2})\s*(?:sets?|rounds?)\b")
 _REPS_RE = re.compile(r"(?<![\w./])(\d{1,3}(?:/\d{1,3})*)\s*(?:reps?|repetitions?)\b")
 _REPLIST_RE = re.compile(r"(?<![\w.])(\d{1,3}(?:/\d{1,3})+)(?![\d.])")
 _X_REPS_RE = re.compile(r"(?<![\w.])x\s*(\d{1,3})\b")
-_RPE_PRE_RE = re.compile(r"\brpe\s*(?:of\s*|@\s*|=\s*)?(\d+(?:\.\d+)?)")
+_RPE_PRE_RE = re.compile(r"\brpe\s*(?:of\s*|@\s*|=\s*)?(10|\d(?:\.5)?)(?![\d.]|\s*(?:kg|lb|#|x\b))")
 _RPE_POST_RE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*rpe\b")
 _RIR_PRE_RE = re.compile(r"\brir\s*(?:of\s*|=\s*)?(\d+(?:\.\d+)?)")
 _RIR_POST_RE = re.compile(
@@ -259,7 +267,10 @@ _RIR_POST_RE = re.compile(
 _AT_RPE_RE = re.compile(r"@\s*(\d(?:\.5)?|10)(?![\d.]*\s*(?:kg|lb|#|x|%))\b")
 _BODYWEIGHT_RE = re.compile(r"\b(?:bw|bodyweight|body weight|no weight|unweighted)\b")
 
-_HOURS_RE = re.compile(_NUM + r"\s*(?:hours?|hrs?|h)(?![a-z])")
+# "zone 2 hr 140": "hr" followed by a pulse is a heart rate, not hours ("1hr 5mins", "1 hr 30 min")
+_HOURS_RE = re.compile(
+    _NUM + r"\s*(?:hours?|hrs?|h)(?![a-z])(?!\s*\d{2,3}\b(?!\s*(?:m|mins?|minutes?)\b))"
+)
 _MINUTES_RE = re.compile(_NUM + r"\s*(?:minutes?|mins?|min|m)(?![a-z/])")
 _SECONDS_RE = re.compile(_NUM + r"\s*(?:seconds?|secs?|s)(?![a-z])")
 _CLOCK_RE = re.compile(
@@ -609,6 +620,14 @@ def _cardio_quantities(seg: str, kind: str | None) -> _Cardio:
         found_time = True
         s = _blank(s, m.span())
     m = _CLOCK_RE.search(s)
+    if (
+        m
+        and not s[: m.start()].strip()
+        and int(m.group(1)) <= 23
+        and re.match(r"\s*-?\s*[a-z]", s[m.end() :])
+    ):
+        s = _blank(s, m.span())  # "7:30 ran 5k", "18:00 spin class 45 mins": a time of day
+        m = _CLOCK_RE.search(s)
     if m and not found_time:
         a, b, sec = int(m.group(1)), int(m.group(2)), m.group(3)
         if sec is not None:

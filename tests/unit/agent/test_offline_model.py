@@ -7,7 +7,7 @@ import json
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
-from fitcoach.agent.intents import detect_intent, pick_option
+from fitcoach.agent.intents import Intent, detect_intent, pick_option
 from fitcoach.agent.offline_model import VOICE_NEEDS_MODEL, OfflineChatModel
 
 TOOLS = (
@@ -214,6 +214,14 @@ def test_pick_option_by_number_or_name() -> None:
         ("I'm 80 percent sure I can do it", None, None),
         ("my husband is 190cm", None, None),
         ("I'm 2 feet away from the rack", None, None),
+        # plans, records, goals and skipped sessions are not today's session
+        ("going for a run in 10 minutes", None, None),
+        ("skipped my 10k run", None, None),
+        ("my PB for 5k is 22 mins", None, None),
+        ("goal: bench 100kg x 5", None, None),
+        ("today's plan: squat 5x5 then 20 min bike", None, None),
+        ("couch to 5k week 3 day 1 done", None, None),
+        ("hit a PR today: deadlift 180kg x 1", "log_workout", None),
     ],
 )
 def test_intent_of_training_talk(
@@ -223,3 +231,12 @@ def test_intent_of_training_talk(
     assert (intent.tool if intent else None) == tool
     if intent is not None and args is not None:
         assert intent.args == args
+
+
+def test_a_workout_with_a_meal_is_left_to_the_model() -> None:
+    """ "ran 5k then had 2 eggs on toast": logging the run alone dropped the meal."""
+    intent = detect_intent("ran 5k then had 2 eggs on toast")
+    assert intent is not None and intent.tool == "log_workout" and not intent.certain
+    assert detect_intent("ran 5k in 25 min") == Intent(
+        "log_workout", {"description": "ran 5k in 25 min"}, certain=True
+    )

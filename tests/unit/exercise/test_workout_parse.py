@@ -359,3 +359,45 @@ def test_a_heavy_unitless_load_needs_its_unit() -> None:
     (stated,) = _strength("deadlift 315kg x 1")
     (light,) = _strength("deadlift 180 x 5")
     assert heavy.load_needs_unit and not stated.load_needs_unit and not light.load_needs_unit
+
+
+@pytest.mark.parametrize(
+    ("text", "sets", "reps", "kg", "rpe"),
+    [
+        # "rpe 200kg" was RPE 200 and a 9 kg load
+        ("deadlift 1x3 @ 9 rpe 200kg", 1, 3, 200.0, 9.0),
+        # "3 sets 70kg" backtracked into 7 reps at 0 kg
+        ("bench 8 reps 3 sets 70kg", 3, 8, 70.0, None),
+    ],
+)
+def test_rpe_and_sets_keep_their_numbers(
+    text: str, sets: int, reps: int, kg: float, rpe: float | None
+) -> None:
+    (entry,) = _strength(text)
+    assert (entry.sets, entry.reps[0], entry.weight_kg, entry.rpe) == (sets, reps, kg, rpe)
+
+
+def test_a_drop_set_keeps_every_set() -> None:
+    """ "x10, 5kg" was read as the decimal "10.5 kg" and the last set was lost."""
+    loads = [e.weight_kg for e in _strength("drop set lateral raises 10kg x12, 7.5kg x10, 5kg x15")]
+    assert loads == [10.0, 7.5, 5.0]
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [
+        ("7:30 ran 5k", None),  # a time of day, not 7.5 minutes
+        ("18:00 spin class 45 mins", 45.0),
+        ("easy run 40 min zone 2 hr 140", 40.0),  # "2 hr" was two hours
+    ],
+)
+def test_times_of_day_and_heart_rate_are_not_durations(text: str, minutes: float | None) -> None:
+    assert _cardio(text).duration_min == minutes
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [("ran 10km in 1 hr 30 min", 90.0), ("ran 10km in 1hr 5mins", 65.0), ("45:00 run", 45.0)],
+)
+def test_hours_and_minutes_stay_durations(text: str, minutes: float) -> None:
+    assert _cardio(text).duration_min == minutes
