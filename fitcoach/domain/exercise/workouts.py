@@ -184,8 +184,8 @@ def _prenormalize(text: str) -> str:
 
 # --------------------------------------------------------------------------- segmentation
 _SPLIT_RE = re.compile(
-    r"\s*(?:[;\n|]|,|(?<=[a-z0-9)])\.\s+|\s\+\s|\band then\b|\bthen\b|\bfollowed by\b"
-    r"|\bafter that\b|\bplus\b|\balso\b|\band\b)\s*"
+    r"\s*(?:[;\n|]|,|\s/\s(?=[a-z])|(?<=[a-z0-9)])\.\s+|\s\+\s|\band then\b|\bthen\b"
+    r"|\bfollowed by\b|\bafter that\b|\bplus\b|\balso\b|\band\b)\s*"
 )
 _PROTECT_AND = (
     "clean and jerk",

@@ -624,7 +624,9 @@ def typical_measure(food: Food) -> HouseholdMeasure | None:
     ms = [
         m
         for m in food.measures
-        if not any(s in _desc_words(m) for s in _SERVING_SKIP) and m.grams > 0
+        if not any(s in _desc_words(m) for s in _SERVING_SKIP)
+        and not _desc_words(m).startswith("bunch")  # spinach by the 340 g bunch
+        and m.grams > 0
     ]
     if not ms:
         return None

@@ -401,3 +401,12 @@ def test_times_of_day_and_heart_rate_are_not_durations(text: str, minutes: float
 )
 def test_hours_and_minutes_stay_durations(text: str, minutes: float) -> None:
     assert _cardio(text).duration_min == minutes
+
+
+def test_a_superset_logs_both_exercises() -> None:
+    """The curls were dropped and the extensions took their 12 kg."""
+    entries = _strength("superset: bicep curls 3x12 12kg / tricep extensions 3x12 20kg")
+    assert [(e.exercise.id, e.weight_kg) for e in entries] == [
+        ("Barbell_Curl", 12.0),
+        ("Standing_Dumbbell_Triceps_Extension", 20.0),
+    ]

@@ -328,6 +328,9 @@ def test_plain_food_words_take_their_curated_default(text: str, ndbs: list[str])
         ("a tub of houmous", [("16158", 200)]),  # a tablespoon
         ("3 pancakes with syrup", [("18293", 114), ("19353", 20)]),  # 100 g of cane syrup
         ("tea with milk, no sugar", [("14355", 237), ("01079", 30)]),
+        ("beef and rice", [("23570", 85), ("20045", 158)]),  # beef was pastrami
+        ("spinach", [("11457", 30)]),  # a 340 g bunch
+        ("3 slices of margherita pizza", [("21224", 243)]),  # 1027 g of a frozen brand
     ],
 )
 def test_everyday_dishes_are_logged_as_their_foods(text: str, items: list[tuple[str, int]]) -> None:
