@@ -382,9 +382,52 @@ def _asks(text: str, cleaned: str) -> bool:
     return text.rstrip().endswith("?") and _QUESTION_START.match(cleaned) is not None
 
 
+# food emoji people type instead of the word: "2 🥚 and toast"
+_FOOD_EMOJI = {
+    "🥚": "egg",
+    "🍳": "fried egg",
+    "🍌": "banana",
+    "🍎": "apple",
+    "🍏": "apple",
+    "🍊": "orange",
+    "🍓": "strawberries",
+    "🍇": "grapes",
+    "🥑": "avocado",
+    "☕": "coffee",
+    "🍵": "tea",
+    "🥛": "milk",
+    "🍺": "beer",
+    "🍻": "beer",
+    "🍷": "red wine",
+    "🍕": "pizza",
+    "🍔": "burger",
+    "🍟": "fries",
+    "🍗": "chicken",
+    "🍚": "rice",
+    "🍞": "bread",
+    "🥐": "croissant",
+    "🍫": "chocolate",
+    "🍪": "cookie",
+    "🍩": "donut",
+    "🥜": "peanuts",
+    "🥦": "broccoli",
+    "🥕": "carrot",
+}
+_EMOJI_RE = re.compile("(" + "|".join(_FOOD_EMOJI) + r")(?:\s*\1)*")
+
+
+def _emoji_words(match: re.Match[str]) -> str:
+    """ "🍺🍺" -> "2 beer"; a single emoji -> its word."""
+    emoji = match.group(1)
+    count = match.group(0).count(emoji)
+    word = _FOOD_EMOJI[emoji]
+    return f" {count} {word} " if count > 1 else f" {word} "
+
+
 def _clean(text: str) -> str:
     t = text.strip().lower()
     t = t.replace("\u2019", "'")
+    t = _EMOJI_RE.sub(_emoji_words, t)
     # one food per line ("2 eggs\ntoast\ncoffee"), bullets too
     t = re.sub(r"\s*\n\s*(?:[-*•·]\s*)?", ", ", t)
     t = re.sub(r"^\s*[-*•·]\s*", "", t)
@@ -653,6 +696,8 @@ def parse_meal(text: str, db: FoodDatabase | None = None) -> MealParse:
     cleaned = _NOT_A_MEAL_PHRASE.sub(" ", cleaned).strip()
     for pattern, parts in _DISH_PARTS:
         cleaned = pattern.sub(parts, cleaned)
+    if "egg" in cleaned:
+        cleaned = re.sub(r"\b(\d+)\s+whites\b", r"\1 egg whites", cleaned)  # not white wine
     for segment in _split(cleaned, db):
         seg = _strip_lead(segment)
         if not seg or _NOT_A_FOOD_SEGMENT.match(seg):

@@ -393,3 +393,15 @@ def test_one_food_per_line() -> None:
     """Lines were joined into one phrase: "2 eggs toast coffee" was an espresso."""
     meal = parse_meal("2 eggs\ntoast\n- coffee")
     assert [i.ndb for i in meal.items] == ["01123", "18070", "14209"] and meal.confident
+
+
+@pytest.mark.parametrize(
+    ("text", "items"),
+    [
+        ("2 🥚 and toast", [("01123", 88), ("18070", 27)]),  # the eggs were dropped
+        ("🍺🍺", [("14003", 712)]),
+        ("egg white omelette, 4 whites", [("01130", 61), ("01124", 132)]),  # white wine, 588 g
+    ],
+)
+def test_food_emoji_and_egg_whites(text: str, items: list[tuple[str, int]]) -> None:
+    assert [(i.ndb, round(i.grams)) for i in parse_meal(text).items] == items
