@@ -67,6 +67,8 @@ _NOT_A_SESSION = re.compile(
     r"leaving for|off for|off to|on my way|training for)\b",
     re.I,
 )
+# circuits and rounds: "circuit x3: 20 squats, 15 pushups", "5 rounds: 400m run, 15 swings"
+_CIRCUIT = re.compile(r"\b(?:circuits?|rounds?|amrap|emom|e2mom|for time|tabata)\b", re.I)
 # a message that also names something eaten: "ran 5k then had 2 eggs on toast"
 _ALSO_ATE = re.compile(
     r"\b(?:ate|eaten|had|having|drank|breakfast|lunch|dinner|snack|brekkie)\b", re.I
@@ -194,6 +196,8 @@ def detect_intent(text: str) -> Intent | None:
     workout = parse_workout(stripped)
     if workout.entries and _NOT_A_SESSION.search(stripped):
         return None  # a plan, a record, a goal or a skipped session: not today's log
+    if workout.entries and _CIRCUIT.search(stripped):
+        return None  # rounds of several movements: the parsers read one round (or worse)
     if workout.confident:
         # "ran 5k then had 2 eggs": the workout is certain, the meal would be dropped
         also_ate = _ALSO_ATE.search(stripped) and parse_meal(stripped).items

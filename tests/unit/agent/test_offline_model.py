@@ -222,6 +222,9 @@ def test_pick_option_by_number_or_name() -> None:
         ("today's plan: squat 5x5 then 20 min bike", None, None),
         ("couch to 5k week 3 day 1 done", None, None),
         ("hit a PR today: deadlift 180kg x 1", "log_workout", None),
+        # circuits: "x3" was 3 reps of barbell squats at 20 kg
+        ("circuit x3: 20 squats, 15 pushups, 10 burpees", None, None),
+        ("5 rounds: 400m run, 15 kb swings, 10 pullups", None, None),
     ],
 )
 def test_intent_of_training_talk(
