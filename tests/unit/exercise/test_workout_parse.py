@@ -410,3 +410,9 @@ def test_a_superset_logs_both_exercises() -> None:
         ("Barbell_Curl", 12.0),
         ("Standing_Dumbbell_Triceps_Extension", 20.0),
     ]
+
+
+def test_horse_riding_is_not_cycling() -> None:
+    """"riding" was the bicycling row's keyword."""
+    entry = _cardio("horse riding 1 hour")
+    assert (entry.activity.code, entry.duration_min) == ("15370", 60.0)
