@@ -39,7 +39,7 @@ _PROGRESS = re.compile(
     r"\bprogress (?:so far|today|this week|report|update)\b|"
     r"^(?:(?:my|daily|weekly|a|the|today'?s)\s+)?summary\b(?!\s+of)|\bsummary (?:please|for)\b|"
     r"\btotals?\b(?!\s+of)|so far(?!\s+so good)|"
-    r"what did i (?:eat|log|do)\b(?!\s+wrong)|^/?(today|week)\b|"
+    r"what did i (?:eat|log|do)\b(?!\s+wrong)|^/?(?:today|this week|week)(?:@\w+)?\s*[?!.]*$|"
     r"\bmy (day|week)\b(?!\s+(?:was|is|has))|"
     r"how many (?:calories|kcal)\s+(?:have i|did i eat|i've|i have|do i have|left|today|so far)",
     re.I,
@@ -224,10 +224,10 @@ def _body_weight(text: str) -> Intent | None:
     number, unit_text = (match.group(1), match.group(2)) if match.group(1) else match.group(3, 4)
     value = float(number.replace(",", "."))
     unit = (unit_text or "").lower()
-    is_lb = unit.startswith(("lb", "pound"))
-    return Intent(
-        "log_body_weight", {"weight": value, "unit": "lb" if is_lb else "kg"}, certain=True
-    )
+    args: dict[str, Any] = {"weight": value}
+    if unit:  # "weighed 159.4": the person's unit setting decides
+        args["unit"] = "lb" if unit.startswith(("lb", "pound")) else "kg"
+    return Intent("log_body_weight", args, certain=True)
 
 
 def _profile(text: str) -> Intent | None:

@@ -133,7 +133,9 @@ _EXCEPT = re.compile(r"\b(?:except|but not|not on|excluding|apart from|other tha
 _LEADING_WHEN = re.compile(
     r"\s+(?:every|each|on)\s+(?P<when>(?:day|morning|evening|night|weekday)s?|"
     + _DAY[2:-2]
-    + r")\s*$",
+    + r"(?:\s*(?:,|and|&)?\s*"  # "on monday wednesday and friday"
+    + _DAY[2:-2]
+    + r")*)\s*$",
     re.I,
 )
 _ONE_OFF = re.compile(r"^\W*(?:only\s+|just\s+)?(?P<when>today|tomorrow|tonight|once)\b\W*$")

@@ -19,10 +19,15 @@ def make_log_body_weight(services: ToolServices) -> BaseTool:
 
     @tool
     async def log_body_weight(
-        weight: float, runtime: ToolRuntime[CoachContext, Any], unit: Literal["kg", "lb"] = "kg"
+        weight: float,
+        runtime: ToolRuntime[CoachContext, Any],
+        unit: Literal["kg", "lb"] | None = None,
     ) -> str:
-        """Log the person's body weight (a weigh-in), in kg or lb as they said it."""
+        """Log the person's body weight (a weigh-in), in kg or lb as they said it; leave unit
+        out when they gave none (their unit setting decides)."""
         context = trusted_context(runtime)
+        if unit is None:
+            unit = "lb" if context.unit_system == "imperial" else "kg"
         weight_kg = round(weight * LB_TO_KG, 2) if unit == "lb" else weight
         problems = check_body_weight(weight_kg)
         if problems:

@@ -157,7 +157,11 @@ _NOT_A_MEAL_PHRASE = re.compile(
 # Dishes named by two foods joined with "and" that mean something else together.
 _DISH_PARTS: tuple[tuple[re.Pattern[str], str], ...] = (
     # British chips are fries, and the fish is battered
-    (re.compile(r"\bfish\s*(?:and|&|n|'n'?)\s*chips\b"), "fried fish and french fries"),
+    # a chip-shop portion: a large battered fillet and a large portion of chips
+    (
+        re.compile(r"\bfish\s*(?:and|&|n|'n'?)\s*chips\b"),
+        "180g fried fish and large french fries",
+    ),
     # sandwiches SR has no row for, as their parts
     (
         re.compile(
@@ -443,11 +447,15 @@ _TIME_PREFIX = re.compile(
 )
 
 
+_LEFTOVER = re.compile(r"^(?:(?:some|the)\s+)?(?:leftovers?|reheated|rest of the)\s+(?:of\s+)?")
+
+
 def _strip_lead(text: str) -> str:
     prev = None
     while prev != text:
         prev = text
         text = _TIME_PREFIX.sub("", text)
+        text = _LEFTOVER.sub("", text)
         text = _WHAT_I_ATE.sub("", text)
         text = _SO_FAR.sub("", text)
         text = _LEAD_IN2.sub("", text)

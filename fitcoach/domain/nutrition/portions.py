@@ -306,7 +306,7 @@ UNIT_ALIASES.update(
 _FILLER = {"of", "a", "an", "the", "some", "my", "x"}
 
 _NUM_RE = re.compile(
-    r"^(?P<num>\d+\s+\d+/\d+|\d+/\d+|\d*\.\d+|\d+)(?![\d/])"
+    r"^(?P<num>\d+\s+\d+/\d+|\d+/\d+|\d*\.\d+|\d+)(?![\d/])(?!\s*%)"  # "2% milk" is a kind
     r"(?:\s*(?:-|to)\s*(?P<num2>\d+(?:\.\d+)?))?"
 )
 _ATTACHED_RE = re.compile(r"^(\d+(?:\.\d+)?)([a-z]+)\b")
@@ -850,6 +850,7 @@ _DEFAULT_COUNT_GRAMS: dict[str, float] = {
     "bar": 50.0,
     "square": 10.0,  # of chocolate
     "tub": 200.0,
+    "container": 170.0,  # a pot of hummus or yogurt
     "strip": 10.0,
     "clove": 3.0,
 }
@@ -1012,6 +1013,10 @@ def resolve_portion(food: Food, quantity: float | None, unit: str | None) -> Por
             else:
                 g = ml
             return Portion(q * g, q, unit, f"{_fmt(q)} {unit}", False)
+        if m is None and unit in {"serving", "portion"}:
+            tm = typical_measure(food)
+            if tm is not None:  # "a portion of sweet and sour chicken": its "3 pieces", whole
+                return Portion(q * tm.grams, q, unit, f"{_fmt(q)} {unit}", False)
         if m is None and unit in {"serving", "portion", "piece", "item", "each", "whole"}:
             m = typical_measure(food)
         if m is None and unit in {"slice", "piece", "bar", "strip", "stick"}:
@@ -1030,6 +1035,13 @@ def resolve_portion(food: Food, quantity: float | None, unit: str | None) -> Por
     if m is not None and _is_beverage(food) and _desc_words(m).startswith("fruit"):
         # "an orange juice" is a glass of it, not the juice one orange yields
         m = _fl_oz_serving(food) or _find_measure(food, "cup") or m
+    if m is None and _is_beverage(food):
+        drink = typical_measure(food)
+        if drink is not None and _desc_words(drink).startswith("fl oz") and drink.amount <= 2:
+            # "a gatorade": a bottle of it, not one fluid ounce
+            m = _find_measure(food, "bottle") or _fl_oz_serving(food) or _find_measure(food, "cup")
+            if m is not None:
+                return Portion(q * m.grams, q, None, f"{_fmt(q)} x {m.description}", False)
     if m is None:
         m = typical_measure(food)
         if m is not None and (

@@ -169,7 +169,8 @@ def test_pick_option_by_number_or_name() -> None:
         # a message that is only a weight; "down to 83kg!" was 83 kg of upside-down cake
         ("down to 83kg!", "log_body_weight", {"weight": 83.0, "unit": "kg"}),
         ("85kg today", "log_body_weight", {"weight": 85.0, "unit": "kg"}),
-        ("weighed 84.2 this morning", "log_body_weight", {"weight": 84.2, "unit": "kg"}),
+        # no unit given: the person's unit setting decides, in the tool
+        ("weighed 84.2 this morning", "log_body_weight", {"weight": 84.2}),
         ("scale says 183.5 lbs", "log_body_weight", {"weight": 183.5, "unit": "lb"}),
         # commands are the channel's: "/start" was a breakfast cereal, "/export" crackers
         ("/start", None, None),
@@ -224,6 +225,8 @@ def test_pick_option_by_number_or_name() -> None:
         ("hit a PR today: deadlift 180kg x 1", "log_workout", None),
         # circuits: "x3" was 3 reps of barbell squats at 20 kg
         ("circuit x3: 20 squats, 15 pushups, 10 burpees", None, None),
+        # "today I had…" is a log, not a question about today
+        ("today I had a sandwich", "log_meal", None),
         ("5 rounds: 400m run, 15 kb swings, 10 pullups", None, None),
     ],
 )

@@ -216,8 +216,7 @@ def test_plain_food_words_take_their_curated_default(text: str, ndbs: list[str])
     ("text", "items"),
     [
         # tuna salad and a bag of potato chips; British chips are fries, the fish battered
-        ("fish and chips", [("21047", 91), ("21138", 71)]),
-        ("had fish n chips for dinner", [("21047", 91), ("21138", 71)]),
+        ("had fish n chips for dinner", [("21047", 180), ("21138", 154)]),
         # a meal "with meat sauce" was weighed like a sauce: 1 oz
         ("spaghetti bolognese", [("22401", 283)]),
         # the joined phrase is the food's own name, though "spaghetti" alone is a food too
@@ -331,6 +330,14 @@ def test_plain_food_words_take_their_curated_default(text: str, ndbs: list[str])
         ("beef and rice", [("23570", 85), ("20045", 158)]),  # beef was pastrami
         ("spinach", [("11457", 30)]),  # a 340 g bunch
         ("3 slices of margherita pizza", [("21224", 243)]),  # 1027 g of a frozen brand
+        # "2% milk" was two cups of milk
+        ("coffee with 1% milk", [("14209", 237), ("01082", 30)]),
+        ("leftover mac and cheese", [("32005", 189)]),  # a Big Mac and cheddar
+        ("a gatorade", [("14460", 609)]),  # one fluid ounce
+        ("a pot of hummus", [("16158", 170)]),  # a tablespoon
+        ("a bowl of curd", [("01116", 368)]),  # soybean curd
+        # a chip-shop portion, not a 91 g fillet and a small fries
+        ("fish and chips", [("21047", 180), ("21138", 154)]),
     ],
 )
 def test_everyday_dishes_are_logged_as_their_foods(text: str, items: list[tuple[str, int]]) -> None:

@@ -182,6 +182,11 @@ def test_reminder_replies_render() -> None:
         ("remind me at 7am to take creatine", ("07:00", "daily")),
         ("remind me every monday at 7am to weigh in", ("07:00", ["mon"])),
         ("remind me at 9pm on weekdays to log dinner", ("21:00", "weekdays")),
+        # several days before the time stayed in the text and the reminder was daily
+        (
+            "remind me to go to the gym on monday wednesday and friday at 6pm",
+            ("18:00", ["mon", "wed", "fri"]),
+        ),
     ],
 )
 def test_reminder_times_and_days(text: str, expected: tuple[str, object]) -> None:
