@@ -11,6 +11,7 @@ from fitcoach.agent.personality_intents import detect_personality_intent
 from fitcoach.agent.plan_intents import detect_plan_intent
 from fitcoach.domain.exercise.workouts import parse_workout
 from fitcoach.domain.nutrition.meals import parse_meal
+from fitcoach.domain.people import OTHER_PEOPLE
 from fitcoach.scheduler.intents import detect_reminder_intent
 
 
@@ -46,9 +47,7 @@ _PROGRESS = re.compile(
 )
 # someone else's meal, weight or session: "my friend is 30", "my wife's weight is 60kg"
 _SOMEONE_ELSE = re.compile(
-    r"^\s*(?:my\s+(?:\w+\s+)?(?:wife|husband|partner|friends?|son|daughter|kids?|mum|mom|dad|"
-    r"brother|sister|boyfriend|girlfriend|dog|cat|colleague|coworker|boss)(?:'s)?|he|she|they)\b"
-    r"(?!\s+and\s+i\b)",
+    r"^\s*(?:my\s+(?:\w+\s+)?" + OTHER_PEOPLE + r"(?:'s)?|he|she|they)\b(?!\s+and\s+i\b)",
     re.I,
 )
 # a weight that is not today's own: a goal, a lift, long ago

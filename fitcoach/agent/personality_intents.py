@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from fitcoach.domain.people import OTHER_PEOPLE
+
 _TOUGH = re.compile(
     r"\bbe (?:a (?:lot |bit )?)?(?:tougher|harder|stricter|sterner)\b"
     r"|\b(?:tough|strict) love\b|\bpush me (?:harder|more)\b|\bdon'?t go easy on me\b"
@@ -64,8 +66,7 @@ def normalise_personality(name: str) -> str:
 # "my old coach used tough love", "should I be more strict with my diet?"
 _NOT_TO_THE_COACH = re.compile(
     r"\b(?:myself|yourself)\b"
-    r"|\bmy (?:old |ex-?)?(?:coach|trainer|wife|husband|mom|mum|dad|mother|father|friends?|"
-    r"drill sergeant|boss|doctor|physio|pt)\b"
+    r"|\bmy (?:old |ex-?)?(?:" + OTHER_PEOPLE + r"|drill sergeant|pt)\b"
     r"|^\s*(?:should|could|would|do|does|is|are|am) i\b"
     r"|\bi(?:'m| am) going to\b|\bi (?:need|have|want) to be\b|\bof my\b|\bin the army\b",
     re.I,

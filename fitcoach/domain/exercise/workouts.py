@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from fitcoach.domain.people import OTHER_PEOPLE
+
 from .catalog import (
     CONFIDENCE_THRESHOLD,
     Exercise,
@@ -687,9 +689,8 @@ _INTENT_RE = re.compile(
     r"tomorrow|next (?:week|month|time|session)|later|hoping to|hope to|trying to|"
     r"need to|have to|goal is|aim to|would like)\b"
     # someone else's session, a habit, a wish, an opinion, advice or a long-ago period
-    r"|^\s*(?:my\s+(?:\w+\s+)?(?:husband|wife|partner|friend|friends|son|daughter|kids?|"
-    r"brother|sister|mum|mom|dad|father|mother|boyfriend|girlfriend|coach|trainer|program|"
-    r"programme|plan)|he|she|they|him|her)\b"
+    r"|^\s*(?:my\s+(?:\w+\s+)?(?:" + OTHER_PEOPLE + r"|program|programme|plan)"
+    r"|he|she|they|him|her)\b"
     r"|\b(?:usually|normally|typically|generally|often|sometimes|used to|wish|thinking about|"
     r"thinking of|thoughts on|heard|said|says|tips?|advice|last (?:year|month)|back in|"
     r"per week|a week|each week|every (?:day|week)|this (?:month|year)|per month|a month|"
