@@ -196,8 +196,9 @@ class InboxMessage(Base):
 
     __tablename__ = "inbox"
     __table_args__ = (
+        # The only index that starts with the channel and matches a lookup by message id:
+        # an index of (channel, anything else) led the planner to filter a whole channel.
         UniqueConstraint("channel", "message_id"),
-        Index("ix_inbox_conversation_order", "channel", "conversation_id", "id"),
         # Only the unfinished rows: the worker's next-row lookup never walks finished ones.
         Index(
             "ix_inbox_open_by_conversation",
@@ -212,7 +213,7 @@ class InboxMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(32))
     message_id: Mapped[str] = mapped_column(String(255))
-    conversation_id: Mapped[str] = mapped_column(String(255), index=True)
+    conversation_id: Mapped[str] = mapped_column(String(255))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     payload: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="received", index=True)

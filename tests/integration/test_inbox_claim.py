@@ -224,6 +224,50 @@ async def test_on_postgresql_the_claim_reads_only_unfinished_rows(pg_url: str) -
         delivered, lookup = plan.split("CTE claimed")[0].split("CTE next")
         assert "pk_inbox" in delivered, plan
         assert "ix_inbox_open_by_conversation" in lookup, plan
-        assert "ix_inbox_status" not in plan and "ix_inbox_conversation_order" not in plan, plan
+        assert "ix_inbox_status" not in plan, plan
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_a_message_is_found_by_its_key_not_by_walking_its_channel(
+    pg_url: str,
+) -> None:
+    # The turn's outcome and its reply's delivery look a row up by (channel, message_id).
+    # A fresh table has no statistics until autovacuum analyzes it; the planner then took an
+    # index that starts with the channel alone and filtered every row of that channel (796
+    # buffers per finished turn after 1,000 turns of bench/load.py; more as the inbox grew).
+    from sqlalchemy import text
+
+    from fitcoach.storage.inbox import _FINISH_TURN_POSTGRESQL as FINISH
+    from fitcoach.storage.inbox import FinishedTurn, _finish_turn_parameters
+    from fitcoach.storage.person_lookup import create_person
+
+    await upgrade_database_async(pg_url)
+    database = Database(pg_url)
+    try:
+        person = await create_person(database, "telegram", "7000010", "Ann")
+        for n in range(300):
+            await accept(database, f"m{n}", conversation=f"c{n % 30}")
+        turn = FinishedTurn(
+            channel="telegram",
+            message_id="m250",
+            conversation_id="c10",
+            status="done",
+            reply="[]",
+            user_id=person.id,
+            in_text="hi",
+            out_texts=("hello",),
+            received_at=utcnow(),
+        )
+        explain = text("EXPLAIN (ANALYZE, BUFFERS) " + FINISH.text).bindparams(
+            *FINISH._bindparams.values()
+        )
+        async with database.session() as session:
+            plan = "\n".join(
+                row[0] for row in await session.execute(explain, _finish_turn_parameters(turn))
+            )
+        assert "uq_inbox_channel" in plan, plan
+        assert "Rows Removed by Filter" not in plan, plan
     finally:
         await database.dispose()
