@@ -279,7 +279,11 @@ class ConversationService:
                 return outbound
             context, photo_ids, audio = opened
             user_id = context.user_id
-            if self.memory is not None and message.text:
+            if (
+                self.memory is not None
+                and message.text
+                and not self.memory.has_no_memories(context.user_id)
+            ):
                 block = await asyncio.to_thread(
                     self.memory.memory_context, context.user_id, message.text
                 )

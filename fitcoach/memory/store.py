@@ -36,6 +36,7 @@ NEAR_DUPLICATE = 0.9
 MAX_SOURCE_CHARS = 500
 MAX_TEXT_CHARS = 300
 _CACHE_SIZE = 256
+_ABSENT_SIZE = 10_000
 
 
 def utcnow() -> datetime:
@@ -78,6 +79,9 @@ class MemoryService:
         # another replica may delete a person's collection and a cached handle would go stale.
         self.cache_collections = cache_collections
         self._collections: OrderedDict[int, Collection] = OrderedDict()
+        # Likewise only for the sole writer: people looked up and found to have no collection.
+        self._absent: OrderedDict[int, None] = OrderedDict()
+        self._creations = 0  # a lookup that overlapped a creation does not mark anyone absent
         self._lock = threading.Lock()
 
     @classmethod
@@ -101,6 +105,13 @@ class MemoryService:
         """The collection that holds one person's memories under an embedder."""
         return f"{COLLECTION_PREFIX}{slug or self.embedder.slug}_u{int(user_id)}"
 
+    def has_no_memories(self, user_id: int) -> bool:
+        """True when this process, as the only writer, already found no collection for the
+        person: the memory lookup can be skipped without a Chroma call or a thread hop (on a
+        Chroma server another replica may write, so this is never known there)."""
+        with self._lock:
+            return user_id in self._absent
+
     def collection(self, user_id: int, *, create: bool) -> Collection | None:
         """One person's collection (cached), created on first write."""
         with self._lock:
@@ -108,6 +119,7 @@ class MemoryService:
             if cached is not None:
                 self._collections.move_to_end(user_id)
                 return cached
+            creations = self._creations
         name = self.collection_name(user_id)
         ef = cast("Any", self.embedder)
         if create:
@@ -117,10 +129,14 @@ class MemoryService:
                 metadata={"user_id": int(user_id)},
                 configuration={"hnsw": {"space": "cosine"}},
             )
+            with self._lock:
+                self._creations += 1
+                self._absent.pop(user_id, None)
         else:
             try:
                 found = self.client.get_collection(name, embedding_function=ef)
             except (NotFoundError, ValueError):
+                self._mark_absent(user_id, creations)
                 return None
         if self.cache_collections:
             with self._lock:
@@ -128,6 +144,17 @@ class MemoryService:
                 while len(self._collections) > _CACHE_SIZE:
                     self._collections.popitem(last=False)
         return found
+
+    def _mark_absent(self, user_id: int, creations_before_lookup: int) -> None:
+        if not self.cache_collections:
+            return
+        with self._lock:
+            if self._creations != creations_before_lookup:
+                return  # a collection may have been created while the lookup ran
+            self._absent[user_id] = None
+            self._absent.move_to_end(user_id)
+            while len(self._absent) > _ABSENT_SIZE:
+                self._absent.popitem(last=False)
 
     def forget_collection(self, user_id: int) -> None:
         """Drop one person's collection (GDPR delete)."""

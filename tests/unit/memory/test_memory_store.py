@@ -171,3 +171,32 @@ def test_memory_context_has_profile_and_relevant_memories_within_budget(
     assert "Trains in the mornings" in context
     assert build_memory_context(service.for_user(99), "anything") == ""
     assert estimate_tokens(build_memory_context(store, "squat", budget_tokens=60)) <= 60
+
+
+def test_a_person_found_without_memories_is_known_until_the_first_is_stored(
+    service: MemoryService,
+) -> None:
+    assert not service.has_no_memories(7)  # not looked up yet
+    assert service.memory_context(7, "any tips for my knee?") == ""
+    assert service.has_no_memories(7)
+    assert not service.has_no_memories(8)
+    tell(service.for_user(7), "I have a bad left knee")
+    assert not service.has_no_memories(7)
+    assert "knee" in service.memory_context(7, "any tips for my knee?").lower()
+
+
+def test_a_lookup_that_overlaps_a_creation_marks_nobody_absent(service: MemoryService) -> None:
+    # The lookup read "no collection" before another thread created it, and reports after.
+    before = service._creations
+    service.for_user(9).add(Fact("Likes cycling", "preference"), source="I love cycling")
+    service._mark_absent(9, before)
+    assert not service.has_no_memories(9)
+
+
+def test_with_other_writers_nobody_is_known_to_have_no_memories(tmp_path: Path) -> None:
+    # A Chroma server is written by every replica: a collection may appear at any time.
+    shared = MemoryService(
+        make_chroma_client(tmp_path), OfflineEmbeddingFunction(), cache_collections=False
+    )
+    assert shared.memory_context(7, "hello") == ""
+    assert not shared.has_no_memories(7)
