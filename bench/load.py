@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -907,4 +908,6 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    # The load generator and the fake Telegram share the 2 CPUs with the system under test:
+    # on uvloop (as uvicorn runs the replicas and the echo bot) they take ≈ 8 % less of them.
+    uvloop.run(main())
