@@ -67,6 +67,8 @@ async def _postgres(conninfo: str) -> AsyncIterator[BaseCheckpointSaver[str]]:
     from psycopg.rows import dict_row
     from psycopg_pool import AsyncConnectionPool
 
+    from fitcoach.storage.postgres_saver import InlinePostgresSaver
+
     # Replicas starting together must not race on creating the checkpoint tables.
     async with await AsyncConnection.connect(conninfo, autocommit=True) as conn:
         # Poll a try-lock (a blocking lock deadlocked against the DDL of a replica in setup).
@@ -90,7 +92,7 @@ async def _postgres(conninfo: str) -> AsyncIterator[BaseCheckpointSaver[str]]:
     )
     await pool.open()
     try:
-        yield AsyncPostgresSaver(pool)  # type: ignore[arg-type]
+        yield InlinePostgresSaver(pool)  # type: ignore[arg-type]
     finally:
         await pool.close()
 
