@@ -492,3 +492,20 @@ def test_contents_and_config_read_through_field_dicts_give_the_sdks_body(index: 
         "parts": [{"text": "plain reply"}, {"text": ""}],
         "role": "model",
     }
+
+
+def test_the_tools_json_is_put_where_the_sdk_would_write_the_tools() -> None:
+    from fitcoach.agent.gemini import _TOOLS_SLOT, _body_with_tools
+
+    tools = [{"functionDeclarations": [{"name": "log_meal", "description": "Log a meal ☕"}]}]
+    contents = [{"parts": [{"text": "two eggs é"}], "role": "user"}]
+    body = {"contents": contents, "tools": _TOOLS_SLOT, "toolConfig": {"mode": "AUTO"}}
+    expected = {"contents": contents, "tools": tools, "toolConfig": {"mode": "AUTO"}}
+    assert _body_with_tools(dict(body), tools) == json.dumps(expected).encode("utf-8")
+    # A message that carries the slot's own text: the SDK writes the whole body.
+    tricky = [{"parts": [{"text": _TOOLS_SLOT}], "role": "user"}]
+    left = _body_with_tools({**body, "contents": tricky}, tools)
+    assert left == {"contents": tricky, "tools": tools, "toolConfig": {"mode": "AUTO"}}
+    assert left["tools"] is not tools  # the request may change its list, not ours
+    # No slot (no tools, or the body was changed on the way): nothing to do.
+    assert _body_with_tools({"contents": contents}, tools) == {"contents": contents}
