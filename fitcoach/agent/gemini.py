@@ -299,8 +299,20 @@ class _CachedToolsModels(genai_models.AsyncModels):
             path = f"{path}?{urlencode(query_params)}"
         request_dict.pop("config", None)
         http_options = parameter_model.config.http_options if parameter_model.config else None
+        # Both walks return a text-only content as it is: only the others (tool calls,
+        # media) are walked, one by one as the walks treat a list's dicts (the history).
+        contents_form = request_dict.get("contents")
+        if isinstance(contents_form, list):
+            request_dict["contents"] = []
         request_dict = _common.convert_to_dict(request_dict)
         request_dict = _common.encode_unserializable_types(request_dict)
+        if isinstance(contents_form, list):
+            request_dict["contents"] = [
+                content
+                if _is_plain_text(content)
+                else _common.encode_unserializable_types(_common.convert_to_dict(content))
+                for content in contents_form
+            ]
         if config.tools:
             request_dict["tools"] = _TOOLS_SLOT
         # The SDK's async_request, with the tools' JSON written once per tool set.
@@ -425,6 +437,21 @@ def _content_to_request(content: types.Content, body: dict[str, Any], parameters
             converted["role"] = content.role
         return converted
     return genai_models._Content_to_mldev(_content_fields(content), body, parameters)
+
+
+def _is_plain_text(content: Any) -> bool:
+    """True for a content's request form of text parts only (``{"parts": [{"text": …}],
+    "role": …}``), which the SDK's dict conversion and encoding return unchanged."""
+    return (
+        type(content) is dict
+        and content.keys() <= {"parts", "role"}
+        and type(content.get("role", "")) is str
+        and type(content.get("parts")) is list
+        and all(
+            type(part) is dict and part.keys() == {"text"} and type(part["text"]) is str
+            for part in content["parts"]
+        )
+    )
 
 
 def _is_text_only(part: types.Part) -> bool:
