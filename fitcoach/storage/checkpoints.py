@@ -92,7 +92,7 @@ async def _postgres(conninfo: str) -> AsyncIterator[BaseCheckpointSaver[str]]:
     )
     await pool.open()
     try:
-        yield InlinePostgresSaver(pool)  # type: ignore[arg-type]
+        yield InlinePostgresSaver(pool)
     finally:
         await pool.close()
 

@@ -9,10 +9,17 @@ the work it moved, and the work itself holds the interpreter lock in the thread 
 
 :class:`InlinePostgresSaver` does both steps on the loop when they are small and leaves
 everything else to the library: the same rows are written and the same tuples read
-(tests/integration/test_postgres_saver.py compares them with the library's)."""
+(tests/integration/test_postgres_saver.py compares them with the library's).
+
+It also keeps the channel values it wrote or read last, with their encoded form, by (thread,
+namespace, channel, version): the next turn of a conversation, usually on the same worker,
+reads back the value this process wrote, and when the stored bytes are the kept ones,
+decoding them (the whole message history, every turn) is skipped. Whichever replica wrote a
+version, equal bytes decode to an equal value; a deleted thread's values are dropped with it."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -31,6 +38,15 @@ from psycopg.types.json import Jsonb
 INLINE_MAX_MESSAGES = 200
 """Above this many messages in a channel, encoding goes to a thread as the library does."""
 
+KEPT_VALUES = 1_000
+"""Channel values kept in memory (one per conversation seen lately: its message history)."""
+
+ValueKey = tuple[str, str, str, str]
+"""(thread id, checkpoint namespace, channel, version) -> (encoded bytes, value)"""
+
+
+_MISSING = object()
+
 
 def _is_small(values: dict[str, Any]) -> bool:
     for value in values.values():
@@ -44,6 +60,52 @@ def _is_small(values: dict[str, Any]) -> bool:
 class InlinePostgresSaver(AsyncPostgresSaver):
     """``AsyncPostgresSaver`` that reads a checkpoint without pending writes, and writes a
     small one, without a thread hop (the library's own steps otherwise)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._values: OrderedDict[ValueKey, tuple[bytes, Any]] = OrderedDict()
+
+    def _keep(self, key: ValueKey, blob: bytes | None, channel_value: Any) -> None:
+        if blob is None:
+            return
+        if type(channel_value) in (list, dict):
+            channel_value = type(channel_value)(channel_value)  # not the run's own container
+        self._values[key] = (blob, channel_value)
+        self._values.move_to_end(key)
+        while len(self._values) > KEPT_VALUES:
+            self._values.popitem(last=False)
+
+    def _known(self, key: ValueKey, blob: bytes) -> Any:
+        """The kept value of these bytes, as a new list or dict: the caller may change the
+        container, never the kept one (the items are shared, as within one run)."""
+        found = self._values.get(key)
+        if found is None or found[0] != blob:
+            return _MISSING
+        self._values.move_to_end(key)
+        value = found[1]
+        return type(value)(value) if type(value) in (list, dict) else value
+
+    def _decoded_blobs(self, value: DictRow) -> dict[str, Any]:
+        """``_load_blobs`` of the row, each value decoded only if not kept."""
+        versions = value["checkpoint"].get("channel_versions") or {}
+        decoded: dict[str, Any] = {}
+        for raw_channel, raw_type, blob in value["channel_values"] or ():
+            kind = raw_type.decode()
+            if kind == "empty":
+                continue
+            channel = raw_channel.decode()
+            key = (value["thread_id"], value["checkpoint_ns"], channel, str(versions.get(channel)))
+            found = self._known(key, blob)
+            if found is _MISSING:
+                found = self.serde.loads_typed((kind, blob))
+                self._keep(key, blob, found)
+            decoded[channel] = found
+        return decoded
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        for key in [k for k in self._values if k[0] == thread_id]:
+            del self._values[key]
+        await super().adelete_thread(thread_id)
 
     async def _load_checkpoint_tuple(self, value: DictRow) -> CheckpointTuple:
         if value["pending_writes"]:
@@ -61,7 +123,7 @@ class InlinePostgresSaver(AsyncPostgresSaver):
                 **value["checkpoint"],
                 "channel_values": {
                     **(value["checkpoint"].get("channel_values") or {}),
-                    **self._load_blobs(value["channel_values"]),
+                    **self._decoded_blobs(value),
                 },
             },
             value["metadata"],
@@ -108,12 +170,11 @@ class InlinePostgresSaver(AsyncPostgresSaver):
             if channel_value is None or isinstance(channel_value, str | int | float | bool):
                 continue
             blob_values[key] = copy["channel_values"].pop(key)
+        blob_versions = {k: v for k, v in new_versions.items() if k in blob_values}
+        blob_rows = self._dump_blobs(thread_id, checkpoint_ns, blob_values, blob_versions)
         async with self._cursor(pipeline=True) as cur:
-            if blob_versions := {k: v for k, v in new_versions.items() if k in blob_values}:
-                await cur.executemany(
-                    self.UPSERT_CHECKPOINT_BLOBS_SQL,
-                    self._dump_blobs(thread_id, checkpoint_ns, blob_values, blob_versions),
-                )
+            if blob_versions:
+                await cur.executemany(self.UPSERT_CHECKPOINT_BLOBS_SQL, blob_rows)
             await cur.execute(
                 self.UPSERT_CHECKPOINTS_SQL,
                 (
@@ -125,4 +186,7 @@ class InlinePostgresSaver(AsyncPostgresSaver):
                     Jsonb(get_serializable_checkpoint_metadata(config, metadata)),
                 ),
             )
+        for _, _, channel, version, _, blob in blob_rows:
+            if channel in blob_values:
+                self._keep((thread_id, checkpoint_ns, channel, version), blob, blob_values[channel])
         return next_config

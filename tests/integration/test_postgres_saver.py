@@ -53,16 +53,31 @@ def conversation(turns: int) -> list[Any]:
     return messages
 
 
-async def write(saver: AsyncPostgresSaver, thread: str, messages: list[Any]) -> dict[str, Any]:
+async def write(
+    saver: AsyncPostgresSaver,
+    thread: str,
+    messages: list[Any],
+    versions: tuple[str, str] = ("1", "2"),
+) -> dict[str, Any]:
     first = create_checkpoint(empty_checkpoint(), None, 1)
     first["channel_values"] = {"messages": messages[:2], "jump_to": None, "step": 3}
-    first["channel_versions"] = {"messages": "1", "step": "1"}
+    first["channel_versions"] = {"messages": versions[0], "step": "1"}
     config: Any = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
-    config = await saver.aput(config, first, {"source": "loop", "step": 1}, {"messages": "1"})
+    config = await saver.aput(
+        config, first, {"source": "loop", "step": 1}, {"messages": versions[0]}
+    )
     second = create_checkpoint(first, None, 2)
     second["channel_values"] = {"messages": messages, "jump_to": None, "step": 4}
-    second["channel_versions"] = {"messages": "2", "step": "2"}
-    return dict(await saver.aput(config, second, {"source": "loop", "step": 2}, {"messages": "2"}))
+    second["channel_versions"] = {"messages": versions[1], "step": "2"}
+    return dict(
+        await saver.aput(config, second, {"source": "loop", "step": 2}, {"messages": versions[1]})
+    )
+
+
+def next_versions(saver: AsyncPostgresSaver) -> tuple[str, str]:
+    """Two versions as LangGraph makes them (a counter and a random part)."""
+    first = saver.get_next_version(None, None)
+    return first, saver.get_next_version(first, None)
 
 
 async def rows(pool: AsyncConnectionPool, thread: str) -> list[Any]:
@@ -155,9 +170,84 @@ async def test_a_small_checkpoint_is_written_and_read_without_a_thread(
         return await to_thread(func, *args, **kwargs)
 
     monkeypatch.setattr(asyncio, "to_thread", counted)
-    inline = InlinePostgresSaver(pool)  # type: ignore[arg-type]
+    inline = InlinePostgresSaver(pool)
     await write(inline, "small", conversation(3))
     assert await inline.aget_tuple({"configurable": {"thread_id": "small", "checkpoint_ns": ""}})
     assert hops == []
     await write(AsyncPostgresSaver(pool), "library", conversation(3))  # type: ignore[arg-type]
     assert hops == ["_dump_blobs", "_dump_blobs"]
+
+
+async def test_a_value_this_process_wrote_is_read_back_without_decoding(
+    pool: AsyncConnectionPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inline = InlinePostgresSaver(pool)
+    messages = conversation(3)
+    await write(inline, "kept", messages, next_versions(inline))
+    decoded: list[str] = []
+    loads = inline.serde.loads_typed
+
+    def counted(data: Any) -> Any:
+        decoded.append(data[0])
+        return loads(data)
+
+    monkeypatch.setattr(inline.serde, "loads_typed", counted)
+    read: Any = {"configurable": {"thread_id": "kept", "checkpoint_ns": ""}}
+    first = await inline.aget_tuple(read)
+    assert first is not None and first.checkpoint["channel_values"]["messages"] == messages
+    assert decoded == []
+    first.checkpoint["channel_values"]["messages"].append(HumanMessage("changed by a caller"))
+    again = await inline.aget_tuple(read)
+    assert again is not None and again.checkpoint["channel_values"]["messages"] == messages
+    # Another replica's newer version is decoded; the kept value is of an older version.
+    other = InlinePostgresSaver(pool)
+    longer = conversation(4)
+    await write(other, "kept", longer, next_versions(other))
+    newest = await inline.aget_tuple(read)
+    assert newest is not None and newest.checkpoint["channel_values"]["messages"] == longer
+    assert decoded == ["msgpack"]
+    await inline.adelete_thread("kept")
+    assert await inline.aget_tuple(read) is None
+    assert not [key for key in inline._values if key[0] == "kept"]
+
+
+async def test_turns_of_a_graph_read_back_what_a_new_process_reads(
+    pool: AsyncConnectionPool,
+) -> None:
+    from langgraph.graph import START, MessagesState, StateGraph
+
+    def coach(state: MessagesState) -> dict[str, Any]:
+        last = state["messages"][-1]
+        return {"messages": [AIMessage(f"noted: {last.content}")]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("coach", coach)
+    builder.add_edge(START, "coach")
+    graph = builder.compile(checkpointer=InlinePostgresSaver(pool))
+    config: Any = {"configurable": {"thread_id": "graph"}}
+    for n in range(6):
+        result = await graph.ainvoke(
+            {"messages": [HumanMessage(f"ran {n} km", id=f"h{n}")]}, config, durability="exit"
+        )
+    assert [m.content for m in result["messages"]][-2:] == ["ran 5 km", "noted: ran 5 km"]
+    fresh = await AsyncPostgresSaver(pool).aget_tuple(config)  # type: ignore[arg-type]
+    assert fresh is not None
+    assert fresh.checkpoint["channel_values"]["messages"] == result["messages"]
+    assert len(result["messages"]) == 12
+
+
+async def test_a_kept_value_is_used_only_for_the_bytes_it_was_kept_with(
+    pool: AsyncConnectionPool,
+) -> None:
+    inline = InlinePostgresSaver(pool)
+    key = ("t", "", "messages", "00000000000000000000000000000001.0.5")
+    inline._keep(key, b"encoded", ["kept"])
+    assert inline._known(key, b"encoded") == ["kept"]
+    assert inline._known(key, b"other bytes") is not inline._known(key, b"encoded")
+    assert inline._known(key, b"other bytes") is _missing()
+
+
+def _missing() -> object:
+    from fitcoach.storage import postgres_saver
+
+    return postgres_saver._MISSING
