@@ -10,6 +10,7 @@ is sent by the recovery sweep."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import time
@@ -200,7 +201,20 @@ class ConversationService:
     async def work_handed_off(self, poll_s: float = 1.0) -> None:
         """A worker process: drain the conversations web processes hand over (until
         cancelled). Each hand-off reaches one worker; the queue keeps each conversation's
-        order whichever worker takes it."""
+        order whichever worker takes it. An overloaded worker hands conversations back."""
+
+        async def hand_off(key: ConversationKey) -> bool:
+            return await self.coordinator.hand_off(f"{key.channel}\t{key.conversation_id}")
+
+        sharing = asyncio.create_task(self.queue.hand_back_when_overloaded(hand_off))
+        try:
+            await self._take_handed_off(poll_s)
+        finally:
+            sharing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sharing
+
+    async def _take_handed_off(self, poll_s: float) -> None:
         while True:
             item = await self.coordinator.take_hand_off(poll_s)
             if item and "\t" in item:

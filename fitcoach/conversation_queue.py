@@ -40,6 +40,11 @@ DELIVERY_TIMEOUT_S = 120.0
 """A send still waiting after this (platform down, flood wait) is left to the recovery sweep."""
 CHECK_EVERY = 3
 """Polls between database checks that the holder took the waiting message."""
+OVERLOADED_LAG_S = 0.05
+"""Event-loop lag (smoothed) above which a worker hands conversations back to the others."""
+HAND_BACK_EVERY_S = 0.05
+"""At most one conversation handed back per this many seconds (bounded churn when alone)."""
+LAG_PROBE_S = 0.1
 
 
 class LeaseKeeper:
@@ -132,6 +137,41 @@ class ConversationQueue:
         self._kicks: dict[ConversationKey, int] = {}
         self._changed: dict[ConversationKey, asyncio.Event] = {}
         self._slots = asyncio.Semaphore(max_concurrent_turns)
+        # Load sharing between worker processes (see hand_back_when_overloaded).
+        self._hand_back: Callable[[ConversationKey], Awaitable[bool]] | None = None
+        self._handing_back: set[ConversationKey] = set()
+        self._lag = 0.0
+        self._last_hand_back = 0.0
+        self.overloaded_lag_s = OVERLOADED_LAG_S
+        self.hand_back_every_s = HAND_BACK_EVERY_S
+
+    async def hand_back_when_overloaded(
+        self, hand_off: Callable[[ConversationKey], Awaitable[bool]]
+    ) -> None:
+        """Share the load with other workers (until cancelled): a conversation stays with the
+        worker that took it while it has messages, so one worker can end up with more than
+        its share. While this event loop lags behind (CPU-starved), a conversation whose turn
+        just ended is handed back to the shared queue with ``hand_off``, where the worker
+        that is free first takes it, before its next message is claimed."""
+        self._hand_back = hand_off
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                started = loop.time()
+                await asyncio.sleep(LAG_PROBE_S)
+                lag = max(0.0, loop.time() - started - LAG_PROBE_S)
+                self._lag = 0.7 * self._lag + 0.3 * lag
+        finally:
+            self._hand_back = None
+
+    def _should_hand_back(self) -> bool:
+        if self._hand_back is None or self._lag < self.overloaded_lag_s:
+            return False
+        now = asyncio.get_running_loop().time()
+        if now - self._last_hand_back < self.hand_back_every_s:
+            return False
+        self._last_hand_back = now
+        return True
 
     @property
     def stale_before(self) -> timedelta:
@@ -203,6 +243,17 @@ class ConversationQueue:
                 finally:
                     await lease.release()
                     self._notify(key)
+                if key in self._handing_back:
+                    self._handing_back.discard(key)
+                    # Stop being this conversation's drainer first: this process may take
+                    # the hand-off itself, and its kick must then start a new drainer.
+                    if self._drainers.get(key) is asyncio.current_task():
+                        del self._drainers[key]
+                        self._kicks.pop(key, None)
+                    hand_off = self._hand_back
+                    if hand_off is None or not await hand_off(key):
+                        self.kick(key)  # not handed back (Redis failing): drain it here
+                    return
                 if await self.coordinator.take_waiting(key.lock_name):
                     continue  # another worker found the conversation taken and left it to us
                 if self._kicks.get(key, 0) == seen:
@@ -227,6 +278,10 @@ class ConversationQueue:
             while True:
                 if keeper.lost and until is None:
                     await self._record_delivered(sent)
+                    return None
+                if sent is not None and until is None and self._should_hand_back():
+                    await self._record_delivered(sent)
+                    self._handing_back.add(key)
                     return None
                 row = await self._claim_next(key, sent)
                 sent = None

@@ -4,6 +4,7 @@ PostgreSQL) and one real Redis, each with its own worker id, as separate process
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import uuid
@@ -15,8 +16,14 @@ import pytest
 from sqlalchemy import select, update
 
 from fitcoach.channels.base import InboundMessage, OutboundMessage
-from fitcoach.conversation_queue import ConversationQueue
-from fitcoach.coordination import Coordinator, Lease, LocalCoordinator, RedisCoordinator
+from fitcoach.conversation_queue import ConversationKey, ConversationQueue
+from fitcoach.coordination import (
+    WORK_LIST,
+    Coordinator,
+    Lease,
+    LocalCoordinator,
+    RedisCoordinator,
+)
 from fitcoach.storage.database import Database
 from fitcoach.storage.inbox import Inbox
 from fitcoach.storage.migrate import upgrade_database_async
@@ -273,3 +280,114 @@ async def test_a_drain_that_lost_its_lease_stops_after_the_turn_in_progress(
     finally:
         await coordinator.redis.delete(lease_key)
         await coordinator.close()
+
+
+class Worker:
+    """A replica as a worker process: it also takes conversations from the shared queue, and
+    hands conversations back while it counts as overloaded."""
+
+    def __init__(self, replica: Replica, coordinator: Coordinator, overloaded: bool) -> None:
+        self.replica = replica
+        self.coordinator = coordinator
+        if overloaded:  # every turn's end finds the event loop lagging
+            replica.queue.overloaded_lag_s = -1.0
+            replica.queue.hand_back_every_s = 0.0
+        self.handed_back = 0
+
+    async def hand_off(self, key: ConversationKey) -> bool:
+        self.handed_back += 1
+        return await self.coordinator.hand_off(f"{key.channel}\t{key.conversation_id}")
+
+    async def take(self) -> None:
+        while True:
+            item = await self.coordinator.take_hand_off(0.1)
+            if item and "\t" in item:
+                channel, conversation_id = item.split("\t", 1)
+                self.replica.queue.kick(ConversationKey(channel, conversation_id))
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        tasks = [
+            asyncio.create_task(self.take()),
+            asyncio.create_task(self.replica.queue.hand_back_when_overloaded(self.hand_off)),
+        ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def settle(replicas: list[Replica], log: list[str], expected: int) -> None:
+    for _ in range(100):
+        if len(log) >= expected and not any(r.queue.tasks for r in replicas):
+            return
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.redis
+async def test_an_overloaded_worker_hands_conversations_to_the_free_one_in_order(
+    database: Database,
+) -> None:
+    await redis_or_skip()
+    log: list[str] = []
+    coordinators = [RedisCoordinator(REDIS_URL), RedisCoordinator(REDIS_URL)]
+    await coordinators[0].redis.delete(WORK_LIST)
+    busy, free = (Replica(database, c, log) for c in coordinators)
+    workers = [Worker(busy, coordinators[0], True), Worker(free, coordinators[1], False)]
+    async with workers[0].running(), workers[1].running():
+        for n in range(6):
+            for c in range(4):
+                await busy.submit(msg(f"c{c}", n))  # every message reaches the busy worker
+        await settle([busy, free], log, 24)
+    check_order(log, 4, 6)
+    assert len(log) == 24 and busy.overlaps + free.overlaps == 0
+    assert sorted(busy.sent + free.sent) == sorted(log)  # each reply sent once
+    assert workers[0].handed_back > 0 and workers[1].handed_back == 0
+    assert free.sent  # the free worker took conversations over
+    for coordinator in coordinators:
+        await coordinator.close()
+
+
+@pytest.mark.redis
+async def test_a_lone_overloaded_worker_takes_its_conversations_back(database: Database) -> None:
+    # It may take a conversation it handed back before its own drain has ended: a new drain
+    # starts for it, nothing waits for the recovery sweep.
+    await redis_or_skip()
+    log: list[str] = []
+    coordinator = RedisCoordinator(REDIS_URL)
+    await coordinator.redis.delete(WORK_LIST)
+    alone = Replica(database, coordinator, log)
+    worker = Worker(alone, coordinator, True)
+    async with worker.running():
+        for n in range(5):
+            for c in range(3):
+                await alone.submit(msg(f"c{c}", n))
+        await settle([alone], log, 15)
+    check_order(log, 3, 5)
+    assert len(log) == 15 and worker.handed_back > 0
+    await coordinator.close()
+
+
+async def test_an_overloaded_worker_drains_on_when_the_hand_off_fails(
+    database: Database,
+) -> None:
+    log: list[str] = []
+    alone = Replica(database, LocalCoordinator(), log)  # no shared queue: hand_off is refused
+    alone.queue.overloaded_lag_s = -1.0
+    alone.queue.hand_back_every_s = 0.0
+    refused: list[ConversationKey] = []
+
+    async def hand_off(key: ConversationKey) -> bool:
+        refused.append(key)
+        return False
+
+    sharing = asyncio.create_task(alone.queue.hand_back_when_overloaded(hand_off))
+    try:
+        for n in range(4):
+            await alone.submit(msg("c0", n))
+        await settle([alone], log, 4)
+    finally:
+        sharing.cancel()
+    assert log == [f"c0-{n:02d}" for n in range(4)] and refused
