@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -13,6 +14,9 @@ from sqlalchemy import text
 from fitcoach.config import Settings
 from fitcoach.storage import driver
 from fitcoach.storage.database import Database
+
+if TYPE_CHECKING:
+    from psycopg_pool import AsyncConnectionPool
 
 CHECKPOINT_SETUP_LOCK = 7_346_113
 
@@ -64,8 +68,6 @@ def plain_postgres_url(url: str) -> str:
 async def _postgres(conninfo: str) -> AsyncIterator[BaseCheckpointSaver[str]]:
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
     from psycopg import AsyncConnection
-    from psycopg.rows import dict_row
-    from psycopg_pool import AsyncConnectionPool
 
     from fitcoach.storage.postgres_saver import InlinePostgresSaver
 
@@ -83,18 +85,28 @@ async def _postgres(conninfo: str) -> AsyncIterator[BaseCheckpointSaver[str]]:
             await AsyncPostgresSaver(conn).setup()  # type: ignore[arg-type]
         finally:
             await conn.execute("SELECT pg_advisory_unlock(%s)", (CHECKPOINT_SETUP_LOCK,))
-    pool: AsyncConnectionPool = AsyncConnectionPool(
-        conninfo,
-        min_size=1,
-        max_size=10,
-        open=False,
-        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
-    )
-    await pool.open()
+    pool = await open_checkpoint_pool(conninfo)
     try:
         yield InlinePostgresSaver(pool)
     finally:
         await pool.close()
+
+
+async def open_checkpoint_pool(conninfo: str, max_size: int = 10) -> AsyncConnectionPool[Any]:
+    """An open connection pool as the PostgreSQL checkpointer needs it (autocommit, prepared
+    statements, rows as dicts)."""
+    from psycopg.rows import dict_row
+    from psycopg_pool import AsyncConnectionPool
+
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+        conninfo,
+        min_size=1,
+        max_size=max_size,
+        open=False,
+        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+    )
+    await pool.open()
+    return pool
 
 
 def interrupt_probe(

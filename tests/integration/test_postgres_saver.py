@@ -10,10 +10,9 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.checkpoint.base import CheckpointTuple, create_checkpoint, empty_checkpoint
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from fitcoach.storage.checkpoints import plain_postgres_url
+from fitcoach.storage.checkpoints import open_checkpoint_pool, plain_postgres_url
 from fitcoach.storage.postgres_saver import INLINE_MAX_MESSAGES, InlinePostgresSaver
 
 pytestmark = pytest.mark.postgres
@@ -21,16 +20,8 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 async def pool(pg_url: str) -> AsyncIterator[AsyncConnectionPool]:
-    conninfo = plain_postgres_url(pg_url)
-    pool: AsyncConnectionPool = AsyncConnectionPool(
-        conninfo,
-        min_size=1,
-        max_size=4,
-        open=False,
-        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
-    )
-    await pool.open()
-    await AsyncPostgresSaver(pool).setup()  # type: ignore[arg-type]
+    pool = await open_checkpoint_pool(plain_postgres_url(pg_url), max_size=4)
+    await AsyncPostgresSaver(pool).setup()
     try:
         yield pool
     finally:
