@@ -293,13 +293,14 @@ class Worker:
             replica.queue.overloaded_lag_s = -1.0
             replica.queue.hand_back_every_s = 0.0
         self.handed_back = 0
+        self.stopped = False
 
     async def hand_off(self, key: ConversationKey) -> bool:
         self.handed_back += 1
         return await self.coordinator.hand_off(f"{key.channel}\t{key.conversation_id}")
 
     async def take(self) -> None:
-        while True:
+        while not self.stopped:  # stopped by a flag: a cancelled BRPOP may be retried
             item = await self.coordinator.take_hand_off(0.1)
             if item and "\t" in item:
                 channel, conversation_id = item.split("\t", 1)
@@ -307,16 +308,14 @@ class Worker:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        tasks = [
-            asyncio.create_task(self.take()),
-            asyncio.create_task(self.replica.queue.hand_back_when_overloaded(self.hand_off)),
-        ]
+        taking = asyncio.create_task(self.take())
+        sharing = asyncio.create_task(self.replica.queue.hand_back_when_overloaded(self.hand_off))
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            self.stopped = True
+            sharing.cancel()
+            await asyncio.wait_for(asyncio.gather(taking, sharing, return_exceptions=True), 5)
 
 
 async def settle(replicas: list[Replica], log: list[str], expected: int) -> None:
