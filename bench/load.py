@@ -561,6 +561,7 @@ async def scrape_metrics(replicas: list[h.Replica]) -> dict[str, dict[str, float
         "fitcoach_fallbacks_total",
         "fitcoach_messages_total",
         "fitcoach_model_calls_total",
+        "fitcoach_hand_backs_total",
     )
     found: dict[str, dict[str, float]] = {}
     async with aiohttp.ClientSession() as session:

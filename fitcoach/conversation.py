@@ -35,6 +35,7 @@ from fitcoach.agent.coach import AgentReply, AudioClip, CoachAgent
 from fitcoach.agent.context import CoachContext
 from fitcoach.channels.base import Attachment, Button, InboundMessage, OutboundMessage
 from fitcoach.conversation_queue import (
+    SHARE_PROBE_S,
     ConversationKey,
     ConversationQueue,
     Deliver,
@@ -201,12 +202,13 @@ class ConversationService:
     async def work_handed_off(self, poll_s: float = 1.0) -> None:
         """A worker process: drain the conversations web processes hand over (until
         cancelled). Each hand-off reaches one worker; the queue keeps each conversation's
-        order whichever worker takes it. An overloaded worker hands conversations back."""
+        order whichever worker takes it. A worker over its share of the conversations hands
+        some back and takes no new ones meanwhile."""
 
         async def hand_off(key: ConversationKey) -> bool:
             return await self.coordinator.hand_off(f"{key.channel}\t{key.conversation_id}")
 
-        sharing = asyncio.create_task(self.queue.hand_back_when_overloaded(hand_off))
+        sharing = asyncio.create_task(self.queue.share_load(hand_off))
         try:
             await self._take_handed_off(poll_s)
         finally:
@@ -216,6 +218,9 @@ class ConversationService:
 
     async def _take_handed_off(self, poll_s: float) -> None:
         while True:
+            if not self.queue.takes_more():
+                await asyncio.sleep(SHARE_PROBE_S)
+                continue
             item = await self.coordinator.take_hand_off(poll_s)
             if item and "\t" in item:
                 channel, conversation_id = item.split("\t", 1)

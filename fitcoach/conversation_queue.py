@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from fitcoach.channels.base import InboundMessage, OutboundMessage
 from fitcoach.coordination import Coordinator, Lease
-from fitcoach.metrics import ERRORS
+from fitcoach.metrics import ERRORS, HAND_BACKS
 from fitcoach.storage.database import Database
 from fitcoach.storage.inbox import Inbox, NextRow, claim_next
 from fitcoach.storage.models import utcnow
@@ -40,11 +40,16 @@ DELIVERY_TIMEOUT_S = 120.0
 """A send still waiting after this (platform down, flood wait) is left to the recovery sweep."""
 CHECK_EVERY = 3
 """Polls between database checks that the holder took the waiting message."""
-OVERLOADED_LAG_S = 0.05
-"""Event-loop lag (smoothed) above which a worker hands conversations back to the others."""
+SHARE_PROBE_S = 0.1
+"""How often a worker reports its load and reads the others' (load sharing)."""
+LOAD_TTL_S = 1.0
+"""A worker that has not reported for this long counts as stopped."""
+SHARE_SLACK = 0.1
+SHARE_MARGIN = 1.0
+"""A worker holding more than mean × (1 + SHARE_SLACK) + SHARE_MARGIN conversations is over
+its share: it hands conversations back and takes no new ones while another worker lives."""
 HAND_BACK_EVERY_S = 0.05
-"""At most one conversation handed back per this many seconds (bounded churn when alone)."""
-LAG_PROBE_S = 0.1
+"""At most one conversation handed back per this many seconds (bounded churn)."""
 
 
 class LeaseKeeper:
@@ -137,35 +142,50 @@ class ConversationQueue:
         self._kicks: dict[ConversationKey, int] = {}
         self._changed: dict[ConversationKey, asyncio.Event] = {}
         self._slots = asyncio.Semaphore(max_concurrent_turns)
-        # Load sharing between worker processes (see hand_back_when_overloaded).
+        # Load sharing between worker processes (see share_load).
+        self._held: set[ConversationKey] = set()
         self._hand_back: Callable[[ConversationKey], Awaitable[bool]] | None = None
         self._handing_back: set[ConversationKey] = set()
-        self._lag = 0.0
+        self._share_limit: float | None = None
+        self._peers = 0
         self._last_hand_back = 0.0
-        self.overloaded_lag_s = OVERLOADED_LAG_S
+        self.share_margin = SHARE_MARGIN
         self.hand_back_every_s = HAND_BACK_EVERY_S
 
-    async def hand_back_when_overloaded(
-        self, hand_off: Callable[[ConversationKey], Awaitable[bool]]
-    ) -> None:
-        """Share the load with other workers (until cancelled): a conversation stays with the
-        worker that took it while it has messages, so one worker can end up with more than
-        its share. While this event loop lags behind (CPU-starved), a conversation whose turn
-        just ended is handed back to the shared queue with ``hand_off``, where the worker
-        that is free first takes it, before its next message is claimed."""
+    async def share_load(self, hand_off: Callable[[ConversationKey], Awaitable[bool]]) -> None:
+        """Share the load with the other workers (until cancelled). A conversation stays with
+        the worker that took it while it has messages, so a burst can leave one worker with
+        more than its share, and it stays that way. Every worker reports how many
+        conversations it holds; one holding more than its share hands a conversation whose
+        turn just ended back to the shared queue with ``hand_off`` (before its next message
+        is claimed), and takes no new work while another worker lives (``takes_more``), so
+        the others take it."""
         self._hand_back = hand_off
-        loop = asyncio.get_running_loop()
         try:
             while True:
-                started = loop.time()
-                await asyncio.sleep(LAG_PROBE_S)
-                lag = max(0.0, loop.time() - started - LAG_PROBE_S)
-                self._lag = 0.7 * self._lag + 0.3 * lag
+                loads = await self.coordinator.report_load(
+                    self.worker_id, len(self._held), LOAD_TTL_S
+                )
+                if loads:
+                    mean = sum(loads) / len(loads)
+                    self._share_limit = mean * (1 + SHARE_SLACK) + self.share_margin
+                    self._peers = len(loads) - 1
+                else:  # unknown (Redis failing): every worker works on its own
+                    self._share_limit, self._peers = None, 0
+                await asyncio.sleep(SHARE_PROBE_S)
         finally:
             self._hand_back = None
+            self._share_limit, self._peers = None, 0
+
+    def _over_share(self) -> bool:
+        return self._share_limit is not None and len(self._held) > self._share_limit
+
+    def takes_more(self) -> bool:
+        """False while this worker holds more than its share and another worker lives."""
+        return not (self._peers > 0 and self._over_share())
 
     def _should_hand_back(self) -> bool:
-        if self._hand_back is None or self._lag < self.overloaded_lag_s:
+        if self._hand_back is None or not self._over_share():
             return False
         now = asyncio.get_running_loop().time()
         if now - self._last_hand_back < self.hand_back_every_s:
@@ -238,9 +258,11 @@ class ConversationQueue:
                     await self._pause(key, backoff(polls))
                     continue
                 polls = 0
+                self._held.add(key)
                 try:
                     await self._work(key, lease)
                 finally:
+                    self._held.discard(key)
                     await lease.release()
                     self._notify(key)
                 if key in self._handing_back:
@@ -253,6 +275,8 @@ class ConversationQueue:
                     hand_off = self._hand_back
                     if hand_off is None or not await hand_off(key):
                         self.kick(key)  # not handed back (Redis failing): drain it here
+                    else:
+                        HAND_BACKS.inc()
                     return
                 if await self.coordinator.take_waiting(key.lock_name):
                     continue  # another worker found the conversation taken and left it to us

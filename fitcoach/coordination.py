@@ -20,6 +20,8 @@ log = structlog.get_logger(__name__)
 
 WORK_LIST = "fitcoach:work"
 """Conversations handed from web processes to worker processes ("channel\tconversation")."""
+WORKER_LOADS = "fitcoach:worker-loads"
+"""Each worker's current load ("<conversations>:<Redis time in ms>"), for load sharing."""
 
 
 class Lease(Protocol):
@@ -56,6 +58,10 @@ class Coordinator(Protocol):
 
     async def take_hand_off(self, timeout_s: float) -> str | None:
         """The next conversation handed to the workers, waiting up to ``timeout_s``."""
+
+    async def report_load(self, worker_id: str, load: int, ttl_s: float) -> list[int] | None:
+        """Store this worker's load; the loads of every worker that reported within
+        ``ttl_s`` (this one included), or None when they cannot be known (backend failing)."""
 
     async def warm_up(self, connections: int) -> None:
         """Open up to ``connections`` connections now (at start-up), not in the first burst."""
@@ -127,6 +133,10 @@ class LocalCoordinator:
         await asyncio.sleep(timeout_s)
         return None
 
+    async def report_load(self, worker_id: str, load: int, ttl_s: float) -> list[int] | None:
+        """The only worker there is."""
+        return [load]
+
     async def warm_up(self, connections: int) -> None:
         """No connections to open."""
 
@@ -181,6 +191,26 @@ first hit; the count so far. One script call costs less client CPU than an INCR 
 pipeline."""
 
 
+REPORT_LOAD_SCRIPT = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. now)
+local entries = redis.call('HGETALL', KEYS[1])
+local loads = {}
+for i = 1, #entries, 2 do
+  local load, at = string.match(entries[i + 1], '^(%d+):(%d+)$')
+  if at and now - tonumber(at) <= tonumber(ARGV[3]) then
+    table.insert(loads, tonumber(load))
+  else
+    redis.call('HDEL', KEYS[1], entries[i])
+  end
+end
+return loads
+"""
+"""Store worker ARGV[1]'s load ARGV[2] in hash KEYS[1], stamped with Redis's clock (replicas'
+clocks may differ); drop entries older than ARGV[3] ms (stopped workers); the live loads."""
+
+
 class RedisCoordinator:
     """Redis locks (with a lease, so a crashed replica's lock expires) and fixed-window counters."""
 
@@ -191,6 +221,7 @@ class RedisCoordinator:
         self.local = LocalCoordinator()
         # redis-py loads the script again by itself after a Redis restart (NOSCRIPT).
         self._count_hit = self.redis.register_script(COUNT_HIT_SCRIPT)
+        self._report_load = self.redis.register_script(REPORT_LOAD_SCRIPT)
 
     async def try_lock(self, key: str, lease_s: float) -> Lease | None:
         """This process's lease first, then Redis; only the process lease while Redis fails
@@ -258,7 +289,6 @@ class RedisCoordinator:
         ordinary timeout (2 of 150 cancellations in a probe), and the worker's loop then never
         stopped: a cancelled caller gets its CancelledError here, and a conversation taken at
         that moment is put back first in line for another worker."""
-        task = asyncio.current_task()
         try:
             item = await self.redis.brpop([WORK_LIST], timeout=timeout_s)
         except Exception as exc:
@@ -267,14 +297,27 @@ class RedisCoordinator:
             await asyncio.sleep(timeout_s)
             return None
         value = None if item is None else item[1]
-        if task is not None and task.cancelling():
-            if value is not None:
-                with contextlib.suppress(Exception):
-                    await self.redis.rpush(WORK_LIST, value)
-            raise asyncio.CancelledError
+        if _cancelling() and value is not None:
+            with contextlib.suppress(Exception):
+                await self.redis.rpush(WORK_LIST, value)
+        _raise_if_cancelling()
         if value is None:
             return None
         return value.decode() if isinstance(value, bytes) else str(value)
+
+    async def report_load(self, worker_id: str, load: int, ttl_s: float) -> list[int] | None:
+        """One script call: store this worker's load, read the live ones."""
+        try:
+            loads = await self._report_load(
+                keys=[WORKER_LOADS], args=[worker_id, load, max(1, int(ttl_s * 1000))]
+            )
+        except Exception as exc:
+            ERRORS.labels("redis").inc()
+            log.warning("redis_load_report_unavailable", error_type=type(exc).__name__)
+            return None
+        finally:
+            _raise_if_cancelling()
+        return [int(x) for x in loads]
 
     async def warm_up(self, connections: int) -> None:
         """Fill the connection pool and load the rate-limit script; a failure is only logged
@@ -289,6 +332,18 @@ class RedisCoordinator:
     async def close(self) -> None:
         """Close the connection pool."""
         await self.redis.aclose()
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _raise_if_cancelling() -> None:
+    """redis-py can swallow a cancellation that arrives while a command waits (see
+    ``take_hand_off``): a loop that awaits Redis would then never stop."""
+    if _cancelling():
+        raise asyncio.CancelledError
 
 
 def create_coordinator(redis_url: str | None) -> Coordinator:

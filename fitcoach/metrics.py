@@ -23,6 +23,9 @@ MODEL_TOKENS = Counter("fitcoach_model_tokens_total", "Model tokens by kind", ["
 FALLBACKS = Counter("fitcoach_fallbacks_total", "Remote model failures answered offline")
 ERRORS = Counter("fitcoach_errors_total", "Errors by place", ["where"])
 IN_FLIGHT = Gauge("fitcoach_messages_in_flight", "Accepted messages not yet answered")
+HAND_BACKS = Counter(
+    "fitcoach_hand_backs_total", "Conversations a worker over its share handed to the others"
+)
 DUPLICATES = Counter("fitcoach_duplicates_total", "Duplicate deliveries dropped", ["channel"])
 LEASES_EXPIRED = Counter(
     "fitcoach_leases_expired_total",

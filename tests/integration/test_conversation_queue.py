@@ -19,6 +19,7 @@ from fitcoach.channels.base import InboundMessage, OutboundMessage
 from fitcoach.conversation_queue import ConversationKey, ConversationQueue
 from fitcoach.coordination import (
     WORK_LIST,
+    WORKER_LOADS,
     Coordinator,
     Lease,
     LocalCoordinator,
@@ -55,9 +56,15 @@ class Replica:
     """One queue with a runner that records what it ran and answers after a random delay."""
 
     def __init__(
-        self, database: Database, coordinator: Coordinator, log: list[str], lease_s: float = 5
+        self,
+        database: Database,
+        coordinator: Coordinator,
+        log: list[str],
+        lease_s: float = 5,
+        turn_s: tuple[float, float] = (0.0, 0.03),
     ) -> None:
         self.database = database
+        self.turn_s = turn_s
         self.log = log
         self.sent: list[str] = []
         self.inside: set[str] = set()
@@ -76,7 +83,7 @@ class Replica:
         if message.conversation_id in self.inside:
             self.overlaps += 1
         self.inside.add(message.conversation_id)
-        await asyncio.sleep(random.uniform(0, 0.03))
+        await asyncio.sleep(random.uniform(*self.turn_s))
         self.log.append(message.message_id)
         self.inside.discard(message.conversation_id)
         async with self.database.session() as session:
@@ -283,14 +290,16 @@ async def test_a_drain_that_lost_its_lease_stops_after_the_turn_in_progress(
 
 
 class Worker:
-    """A replica as a worker process: it also takes conversations from the shared queue, and
-    hands conversations back while it counts as overloaded."""
+    """A replica as a worker process: it also takes conversations from the shared queue (not
+    while over its share), and hands conversations back while over its share. ``overloaded``
+    True: always over it; False: never; None: as the queue judges from the loads."""
 
-    def __init__(self, replica: Replica, coordinator: Coordinator, overloaded: bool) -> None:
+    def __init__(self, replica: Replica, coordinator: Coordinator, overloaded: bool | None) -> None:
         self.replica = replica
         self.coordinator = coordinator
-        if overloaded:  # every turn's end finds the event loop lagging
-            replica.queue.overloaded_lag_s = -1.0
+        if overloaded is not None:
+            replica.queue.share_margin = -1000.0 if overloaded else 1000.0
+        if overloaded:
             replica.queue.hand_back_every_s = 0.0
         self.handed_back = 0
         self.stopped = False
@@ -301,6 +310,9 @@ class Worker:
 
     async def take(self) -> None:
         while not self.stopped:  # stopped by a flag: a cancelled BRPOP may be retried
+            if not self.replica.queue.takes_more():
+                await asyncio.sleep(0.02)
+                continue
             item = await self.coordinator.take_hand_off(0.1)
             if item and "\t" in item:
                 channel, conversation_id = item.split("\t", 1)
@@ -309,7 +321,7 @@ class Worker:
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         taking = asyncio.create_task(self.take())
-        sharing = asyncio.create_task(self.replica.queue.hand_back_when_overloaded(self.hand_off))
+        sharing = asyncio.create_task(self.replica.queue.share_load(self.hand_off))
         try:
             yield
         finally:
@@ -332,7 +344,7 @@ async def test_an_overloaded_worker_hands_conversations_to_the_free_one_in_order
     await redis_or_skip()
     log: list[str] = []
     coordinators = [RedisCoordinator(REDIS_URL), RedisCoordinator(REDIS_URL)]
-    await coordinators[0].redis.delete(WORK_LIST)
+    await coordinators[0].redis.delete(WORK_LIST, WORKER_LOADS)
     busy, free = (Replica(database, c, log) for c in coordinators)
     workers = [Worker(busy, coordinators[0], True), Worker(free, coordinators[1], False)]
     async with workers[0].running(), workers[1].running():
@@ -350,13 +362,39 @@ async def test_an_overloaded_worker_hands_conversations_to_the_free_one_in_order
 
 
 @pytest.mark.redis
+async def test_a_worker_over_its_share_hands_conversations_to_the_other(
+    database: Database,
+) -> None:
+    # No forcing: every message reaches one worker; the loads they report decide.
+    await redis_or_skip()
+    log: list[str] = []
+    coordinators = [RedisCoordinator(REDIS_URL), RedisCoordinator(REDIS_URL)]
+    await coordinators[0].redis.delete(WORK_LIST, WORKER_LOADS)
+    first, second = (Replica(database, c, log, turn_s=(0.04, 0.06)) for c in coordinators)
+    workers = [Worker(first, coordinators[0], None), Worker(second, coordinators[1], None)]
+    async with workers[0].running(), workers[1].running():
+        await asyncio.sleep(0.3)  # both have reported once
+        for n in range(10):
+            for c in range(8):
+                await first.submit(msg(f"c{c}", n))
+        await settle([first, second], log, 80)
+    check_order(log, 8, 10)
+    assert len(log) == 80 and first.overlaps + second.overlaps == 0
+    assert sorted(first.sent + second.sent) == sorted(log)  # each reply sent once
+    assert workers[0].handed_back > 0 and second.sent  # the second worker took a share
+    for coordinator in coordinators:
+        await coordinator.redis.delete(WORKER_LOADS)
+        await coordinator.close()
+
+
+@pytest.mark.redis
 async def test_a_lone_overloaded_worker_takes_its_conversations_back(database: Database) -> None:
     # It may take a conversation it handed back before its own drain has ended: a new drain
     # starts for it, nothing waits for the recovery sweep.
     await redis_or_skip()
     log: list[str] = []
     coordinator = RedisCoordinator(REDIS_URL)
-    await coordinator.redis.delete(WORK_LIST)
+    await coordinator.redis.delete(WORK_LIST, WORKER_LOADS)
     alone = Replica(database, coordinator, log)
     worker = Worker(alone, coordinator, True)
     async with worker.running():
@@ -374,7 +412,7 @@ async def test_an_overloaded_worker_drains_on_when_the_hand_off_fails(
 ) -> None:
     log: list[str] = []
     alone = Replica(database, LocalCoordinator(), log)  # no shared queue: hand_off is refused
-    alone.queue.overloaded_lag_s = -1.0
+    alone.queue.share_margin = -1000.0  # always over its share
     alone.queue.hand_back_every_s = 0.0
     refused: list[ConversationKey] = []
 
@@ -382,7 +420,7 @@ async def test_an_overloaded_worker_drains_on_when_the_hand_off_fails(
         refused.append(key)
         return False
 
-    sharing = asyncio.create_task(alone.queue.hand_back_when_overloaded(hand_off))
+    sharing = asyncio.create_task(alone.queue.share_load(hand_off))
     try:
         for n in range(4):
             await alone.submit(msg("c0", n))

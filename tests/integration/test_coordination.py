@@ -17,7 +17,12 @@ from fitcoach.bootstrap import Services, open_services
 from fitcoach.channels.base import InboundMessage, OutboundMessage
 from fitcoach.config import get_settings
 from fitcoach.conversation import RATE_LIMITED_REPLY
-from fitcoach.coordination import WORK_LIST, LocalCoordinator, RedisCoordinator
+from fitcoach.coordination import (
+    WORK_LIST,
+    WORKER_LOADS,
+    LocalCoordinator,
+    RedisCoordinator,
+)
 from fitcoach.storage.models import InboxMessage, MealItem, utcnow
 
 REDIS_URL = os.environ.get("FITCOACH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -165,6 +170,30 @@ async def test_a_waiting_mark_is_seen_once_by_any_replica(redis_url: str) -> Non
     assert await local.take_waiting(key) is False
     for c in (one, two):
         await c.close()
+
+
+@pytest.mark.redis
+async def test_workers_see_each_others_loads_until_one_stops_reporting(redis_url: str) -> None:
+    one, two = RedisCoordinator(redis_url), RedisCoordinator(redis_url)
+    try:
+        await one.redis.delete(WORKER_LOADS)
+        assert await one.report_load("w1", 7, 0.3) == [7]
+        assert sorted(await two.report_load("w2", 2, 0.3) or []) == [2, 7]
+        assert sorted(await one.report_load("w1", 5, 0.3) or []) == [2, 5]  # replaced, not added
+        await asyncio.sleep(0.5)  # w2 stopped reporting: gone after its time to live
+        assert await one.report_load("w1", 4, 0.3) == [4]
+        assert await one.redis.hkeys(WORKER_LOADS) == [b"w1"]  # the stale entry was removed
+    finally:
+        await one.redis.delete(WORKER_LOADS)
+        for c in (one, two):
+            await c.close()
+
+
+async def test_loads_are_unknown_while_redis_fails_and_alone_in_process() -> None:
+    broken = RedisCoordinator("redis://127.0.0.1:1/0")
+    assert await broken.report_load("w1", 3, 1.0) is None  # the worker then works on its own
+    await broken.close()
+    assert await LocalCoordinator().report_load("w1", 3, 1.0) == [3]
 
 
 @pytest.mark.redis
