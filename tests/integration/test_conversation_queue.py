@@ -337,54 +337,56 @@ async def settle(replicas: list[Replica], log: list[str], expected: int) -> None
         await asyncio.sleep(0.05)
 
 
-@pytest.mark.redis
-async def test_an_overloaded_worker_hands_conversations_to_the_free_one_in_order(
+async def two_workers(
     database: Database,
-) -> None:
+    overloaded: tuple[bool | None, bool | None],
+    conversations: int,
+    per: int,
+    turn_s: tuple[float, float] = (0.0, 0.03),
+) -> list[Worker]:
+    """Two workers on Redis, every message submitted to the first; checks that each
+    conversation ran in order and each message ran and was answered exactly once."""
     await redis_or_skip()
     log: list[str] = []
     coordinators = [RedisCoordinator(REDIS_URL), RedisCoordinator(REDIS_URL)]
     await coordinators[0].redis.delete(WORK_LIST, WORKER_LOADS)
-    busy, free = (Replica(database, c, log) for c in coordinators)
-    workers = [Worker(busy, coordinators[0], True), Worker(free, coordinators[1], False)]
-    async with workers[0].running(), workers[1].running():
-        for n in range(6):
-            for c in range(4):
-                await busy.submit(msg(f"c{c}", n))  # every message reaches the busy worker
-        await settle([busy, free], log, 24)
-    check_order(log, 4, 6)
-    assert len(log) == 24 and busy.overlaps + free.overlaps == 0
-    assert sorted(busy.sent + free.sent) == sorted(log)  # each reply sent once
-    assert workers[0].handed_back > 0 and workers[1].handed_back == 0
-    assert free.sent  # the free worker took conversations over
-    for coordinator in coordinators:
-        await coordinator.close()
+    replicas = [Replica(database, c, log, turn_s=turn_s) for c in coordinators]
+    workers = [Worker(r, c, o) for r, c, o in zip(replicas, coordinators, overloaded, strict=True)]
+    try:
+        async with workers[0].running(), workers[1].running():
+            await asyncio.sleep(0.3)  # both have reported their loads once
+            for n in range(per):
+                for c in range(conversations):
+                    await replicas[0].submit(msg(f"c{c}", n))
+            await settle(replicas, log, conversations * per)
+    finally:
+        await coordinators[0].redis.delete(WORKER_LOADS)
+        for coordinator in coordinators:
+            await coordinator.close()
+    check_order(log, conversations, per)
+    assert len(log) == conversations * per and sum(r.overlaps for r in replicas) == 0
+    assert sorted(replicas[0].sent + replicas[1].sent) == sorted(log)  # each reply sent once
+    return workers
+
+
+@pytest.mark.redis
+async def test_an_overloaded_worker_hands_conversations_to_the_free_one_in_order(
+    database: Database,
+) -> None:
+    busy, free = await two_workers(database, (True, False), conversations=4, per=6)
+    assert busy.handed_back > 0 and free.handed_back == 0
+    assert free.replica.sent  # the free worker took conversations over
 
 
 @pytest.mark.redis
 async def test_a_worker_over_its_share_hands_conversations_to_the_other(
     database: Database,
 ) -> None:
-    # No forcing: every message reaches one worker; the loads they report decide.
-    await redis_or_skip()
-    log: list[str] = []
-    coordinators = [RedisCoordinator(REDIS_URL), RedisCoordinator(REDIS_URL)]
-    await coordinators[0].redis.delete(WORK_LIST, WORKER_LOADS)
-    first, second = (Replica(database, c, log, turn_s=(0.04, 0.06)) for c in coordinators)
-    workers = [Worker(first, coordinators[0], None), Worker(second, coordinators[1], None)]
-    async with workers[0].running(), workers[1].running():
-        await asyncio.sleep(0.3)  # both have reported once
-        for n in range(10):
-            for c in range(8):
-                await first.submit(msg(f"c{c}", n))
-        await settle([first, second], log, 80)
-    check_order(log, 8, 10)
-    assert len(log) == 80 and first.overlaps + second.overlaps == 0
-    assert sorted(first.sent + second.sent) == sorted(log)  # each reply sent once
-    assert workers[0].handed_back > 0 and second.sent  # the second worker took a share
-    for coordinator in coordinators:
-        await coordinator.redis.delete(WORKER_LOADS)
-        await coordinator.close()
+    # No forcing: the loads the workers report decide.
+    first, second = await two_workers(
+        database, (None, None), conversations=8, per=10, turn_s=(0.04, 0.06)
+    )
+    assert first.handed_back > 0 and second.replica.sent  # the second worker took a share
 
 
 @pytest.mark.redis
