@@ -195,6 +195,7 @@ REPORT_LOAD_SCRIPT = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. now)
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 10)
 local entries = redis.call('HGETALL', KEYS[1])
 local loads = {}
 for i = 1, #entries, 2 do
@@ -208,7 +209,8 @@ end
 return loads
 """
 """Store worker ARGV[1]'s load ARGV[2] in hash KEYS[1], stamped with Redis's clock (replicas'
-clocks may differ); drop entries older than ARGV[3] ms (stopped workers); the live loads."""
+clocks may differ); drop entries older than ARGV[3] ms (stopped workers); the live loads.
+The hash itself goes ten such times after the last report (no workers left)."""
 
 
 class RedisCoordinator:

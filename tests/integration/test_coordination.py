@@ -183,6 +183,7 @@ async def test_workers_see_each_others_loads_until_one_stops_reporting(redis_url
         await asyncio.sleep(0.5)  # w2 stopped reporting: gone after its time to live
         assert await one.report_load("w1", 4, 0.3) == [4]
         assert await one.redis.hkeys(WORKER_LOADS) == [b"w1"]  # the stale entry was removed
+        assert 0 < await one.redis.pttl(WORKER_LOADS) <= 3000  # gone once no worker reports
     finally:
         await one.redis.delete(WORKER_LOADS)
         for c in (one, two):
