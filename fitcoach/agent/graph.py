@@ -18,7 +18,6 @@ from langchain.agents.middleware import (
     AgentMiddleware,
     ModelRequest,
     ModelResponse,
-    SummarizationMiddleware,
 )
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
@@ -43,6 +42,7 @@ from fitcoach.agent.context import CoachContext
 from fitcoach.agent.intents import detect_intent
 from fitcoach.agent.offline_model import OfflineChatModel, _text
 from fitcoach.agent.prompts import CoachPrompt, PromptRenderer
+from fitcoach.agent.summarization import InlineSummarization
 from fitcoach.memory.intents import detect_memory_intent
 
 log = structlog.get_logger(__name__)
@@ -142,7 +142,7 @@ def build_agent_graph(
     if remote:
         # Older turns become a rolling summary (written by the remote model) in the state.
         middleware.append(
-            SummarizationMiddleware(
+            InlineSummarization(
                 model,
                 trigger=("tokens", SUMMARY_TRIGGER_TOKENS),
                 keep=("messages", SUMMARY_KEEP_MESSAGES),
