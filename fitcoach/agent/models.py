@@ -41,6 +41,9 @@ def create_chat_model(settings: Settings) -> BaseChatModel:
 
 def _gemini(settings: Settings, name: str) -> BaseChatModel:
     from fitcoach.agent.gemini import CachedToolsGemini
+    from fitcoach.agent.genai_checks import skip_type_mismatch_warnings
+
+    skip_type_mismatch_warnings()
 
     key = settings.google_api_key.get_secret_value() if settings.google_api_key else ""
     if not key:
