@@ -122,8 +122,6 @@ async def run(conversations: int, turns_each: int, rounds: int, profile: str | N
                 clock.wrap(saver, "aget_tuple", "checkpoint read")
                 clock.wrap(saver, "aput", "checkpoint write")
                 clock.wrap(saver, "aput_writes", "checkpoint write")
-                if agent.may_await_answer is not None:
-                    clock.wrap(agent, "may_await_answer", "interrupt probe")
                 profiler = cProfile.Profile(time.process_time) if profile else None
                 if profiler is not None:
                     profiler.enable()

@@ -27,7 +27,7 @@ from fitcoach.domain.nutrition.foods import get_food_database
 from fitcoach.memory import MemoryExtractor, MemoryService
 from fitcoach.privacy import PrivacyService
 from fitcoach.scheduler.delivery import Deliverer
-from fitcoach.storage.checkpoints import interrupt_probe, open_checkpointer
+from fitcoach.storage.checkpoints import checkpoint_read_ahead, open_checkpointer
 from fitcoach.storage.database import Database
 from fitcoach.storage.migrate import upgrade_database_async
 from fitcoach.storage.models import utcnow
@@ -107,7 +107,7 @@ async def open_services(
                 build_agent_graph(model, tools, prompt, saver, prompts=prompts),
                 transcriber=remote,
                 media_root=media_dir,
-                may_await_answer=interrupt_probe(saver, database),
+                read_ahead=checkpoint_read_ahead(saver),
             )
             log.info(
                 "services_ready",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from langchain_core.language_models import BaseChatModel
@@ -22,6 +23,9 @@ from fitcoach.agent.voice import transcribe
 from fitcoach.channels.base import Attachment
 from fitcoach.domain.safety.screening import screen_message
 from fitcoach.metrics import FALLBACKS, MODEL_CALLS, MODEL_TOKENS, SAFETY_FLAGS, TOOL_CALLS
+
+if TYPE_CHECKING:
+    from fitcoach.storage.checkpoints import ReadAhead
 
 log = structlog.get_logger(__name__)
 
@@ -66,14 +70,15 @@ class CoachAgent:
         graph: Any,
         transcriber: BaseChatModel | None = None,
         media_root: Path | None = None,
-        may_await_answer: Callable[[str], Awaitable[bool]] | None = None,
+        read_ahead: ReadAhead | None = None,
     ) -> None:
         self.graph = graph
         self.transcriber = transcriber
         self.media_root = media_root
-        self.may_await_answer = may_await_answer
-        """A cheap check whether a thread may wait for an answer; without it every turn
-        loads the thread's state to look for a pending confirmation."""
+        self.read_ahead = read_ahead
+        """Reads a thread's checkpoint once for the turn and tells whether the thread may wait
+        for an answer; without it every turn loads the thread's state to look for a pending
+        confirmation."""
 
     async def respond(
         self,
@@ -105,9 +110,27 @@ class CoachAgent:
             SAFETY_FLAGS.labels(",".join(sorted(screen.flags))).inc()
             return AgentReply(text=screen.reply, routes=["safety"], transcript=transcript)
         config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
-        state = None
-        if self.may_await_answer is None or await self.may_await_answer(thread_id):
-            state = await self.graph.aget_state(config)
+        opened = self.read_ahead(thread_id) if self.read_ahead else nullcontext(True)
+        async with opened as may_await_answer:
+            state = await self.graph.aget_state(config) if may_await_answer else None
+            result, turn = await self._run(text, context, config, state, photo_ids)
+        record_metrics(turn)
+        reply = summarize_turn(turn, result.get("__interrupt__") or ())
+        reply = replace(reply, images=images_from_turn(turn, allowed_root=self.media_root))
+        if transcript is not None:
+            reply = replace(reply, text=f"🎙 “{transcript}”\n\n{reply.text}", transcript=transcript)
+        return reply
+
+    async def _run(
+        self,
+        text: str,
+        context: CoachContext,
+        config: dict[str, Any],
+        state: Any,
+        photo_ids: Sequence[str],
+    ) -> tuple[dict[str, Any], list[BaseMessage]]:
+        """Resume a pending confirmation with this answer, or run a new turn; the result and
+        the messages the turn added."""
         if state is not None and state.interrupts and not photo_ids:
             before = len(state.values.get("messages", []))
             result = await self.graph.ainvoke(
@@ -126,12 +149,7 @@ class CoachAgent:
                 durability="exit",
             )
             turn = messages_after(result["messages"], message_id)
-        record_metrics(turn)
-        reply = summarize_turn(turn, result.get("__interrupt__") or ())
-        reply = replace(reply, images=images_from_turn(turn, allowed_root=self.media_root))
-        if transcript is not None:
-            reply = replace(reply, text=f"🎙 “{transcript}”\n\n{reply.text}", transcript=transcript)
-        return reply
+        return result, turn
 
 
 def messages_after(messages: list[BaseMessage], human_id: str) -> list[BaseMessage]:

@@ -3,47 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-from sqlalchemy import text
 
 from fitcoach.config import Settings
-from fitcoach.storage import driver
-from fitcoach.storage.database import Database
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
 CHECKPOINT_SETUP_LOCK = 7_346_113
 
-INTERRUPT_CHANNEL = "__interrupt__"
-"""The channel of the pending writes that record a graph waiting for an answer (part of
-LangGraph's stored format; tests/integration/test_interrupt_probe.py checks it)."""
-
-# A thread can wait for an answer only if its latest checkpoint has an interrupt write.
-# Both lookups go by the tables' primary keys (langgraph-checkpoint-postgres 3.x schema).
-_PENDING_INTERRUPT_TEMPLATE = """
-    SELECT EXISTS (
-        SELECT 1 FROM checkpoint_writes
-        WHERE thread_id = {thread} AND checkpoint_ns = '' AND channel = {channel}
-          AND checkpoint_id = (
-              SELECT max(checkpoint_id) FROM checkpoints
-              WHERE thread_id = {thread} AND checkpoint_ns = ''
-          )
-    ) AS pending
-"""
-# The same query for psycopg (the checkpointer's pool) and for SQLAlchemy (the app's driver).
-_PENDING_INTERRUPT_POSTGRESQL = _PENDING_INTERRUPT_TEMPLATE.format(
-    thread="%(thread)s", channel="%(channel)s"
-)
-_PENDING_INTERRUPT = text(_PENDING_INTERRUPT_TEMPLATE.format(thread=":thread", channel=":channel"))
-
-InterruptProbe = Callable[[str], Awaitable[bool]]
-"""``await probe(thread_id)``: False only when the thread certainly waits for no answer."""
+ReadAhead = Callable[[str], AbstractAsyncContextManager[bool]]
+"""``async with read_ahead(thread_id) as may_await_answer``: the thread's checkpoint read once
+for the turn run inside the block; False only when the thread certainly waits for no answer."""
 
 
 @asynccontextmanager
@@ -109,38 +85,11 @@ async def open_checkpoint_pool(conninfo: str, max_size: int = 10) -> AsyncConnec
     return pool
 
 
-def interrupt_probe(
-    saver: BaseCheckpointSaver[str], database: Database | None = None
-) -> InterruptProbe | None:
-    """For the PostgreSQL checkpointer, a one-row check whether a thread may be waiting for
-    an answer (a confirmation it asked for): the other turns then load the thread's state once
-    (by the run) instead of twice. None for other checkpointers.
+def checkpoint_read_ahead(saver: BaseCheckpointSaver[str]) -> ReadAhead | None:
+    """For the PostgreSQL checkpointer, its read-ahead: a turn reads the thread's checkpoint
+    once, both to see whether the thread waits for an answer (a confirmation it asked for) and
+    for the run; the other turns then load the thread's state once instead of twice. None for
+    other checkpointers (every turn then loads the state to look for a pending answer)."""
+    from fitcoach.storage.postgres_saver import InlinePostgresSaver
 
-    The checkpoints live in the app's database; when that one runs its per-turn statements
-    on the asyncpg driver (:mod:`fitcoach.storage.driver`), so does the probe (about a third
-    of the client CPU of a query through the checkpointer's psycopg pool)."""
-    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-    from psycopg_pool import AsyncConnectionPool
-
-    if not isinstance(saver, AsyncPostgresSaver) or not isinstance(saver.conn, AsyncConnectionPool):
-        return None
-    if database is not None and driver.uses_driver(database):
-        app_database = database
-
-        async def may_await_answer_on_driver(thread_id: str) -> bool:
-            params = {"thread": thread_id, "channel": INTERRUPT_CHANNEL}
-            rows = await driver.fetch(app_database, _PENDING_INTERRUPT, params)
-            return bool(rows and rows[0][0])
-
-        return may_await_answer_on_driver
-    pool = saver.conn  # its connections return rows as dicts (see _postgres)
-
-    async def may_await_answer(thread_id: str) -> bool:
-        async with pool.connection() as conn:
-            cursor = await conn.execute(
-                _PENDING_INTERRUPT_POSTGRESQL, {"thread": thread_id, "channel": INTERRUPT_CHANNEL}
-            )
-            row = await cursor.fetchone()
-        return bool(row and row["pending"])
-
-    return may_await_answer
+    return saver.read_ahead if isinstance(saver, InlinePostgresSaver) else None

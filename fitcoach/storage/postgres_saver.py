@@ -15,14 +15,24 @@ It also keeps the channel values it wrote or read last, with their encoded form,
 namespace, channel, version): the next turn of a conversation, usually on the same worker,
 reads back the value this process wrote, and when the stored bytes are the kept ones,
 decoding them (the whole message history, every turn) is skipped. Whichever replica wrote a
-version, equal bytes decode to an equal value; a deleted thread's values are dropped with it."""
+version, equal bytes decode to an equal value; a deleted thread's values are dropped with it.
+
+A turn first needs to know whether its thread waits for an answer (a pending confirmation):
+:meth:`InlinePostgresSaver.read_ahead` reads the thread's latest checkpoint for that, and the
+run inside the block gets that same tuple for its own first read of the checkpoint instead of
+reading it again. One read per turn, where a separate probe query used to come before it."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph._internal._constants import INTERRUPT
 from langgraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
@@ -46,6 +56,25 @@ ValueKey = tuple[str, str, str, str]
 
 
 _MISSING = object()
+
+
+@dataclass
+class _ReadAhead:
+    thread_id: str
+    checkpoint: CheckpointTuple | None
+    served: bool = False
+
+
+_READ_AHEAD: ContextVar[_ReadAhead | None] = ContextVar("fitcoach_read_ahead", default=None)
+
+
+def _latest_checkpoint_of(config: RunnableConfig) -> str | None:
+    """The thread whose latest top-level checkpoint this read asks for, if it asks for one."""
+    configurable = config.get("configurable") or {}
+    if configurable.get("checkpoint_id") or configurable.get("checkpoint_ns", ""):
+        return None
+    thread_id = configurable.get("thread_id")
+    return str(thread_id) if thread_id is not None else None
 
 
 def _is_small(values: dict[str, Any]) -> bool:
@@ -101,6 +130,33 @@ class InlinePostgresSaver(AsyncPostgresSaver):
                 self._keep(key, blob, found)
             decoded[channel] = found
         return decoded
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        ahead = _READ_AHEAD.get()
+        if (
+            ahead is not None
+            and not ahead.served
+            and _latest_checkpoint_of(config) == ahead.thread_id
+        ):
+            ahead.served = True
+            return ahead.checkpoint
+        return await super().aget_tuple(config)
+
+    @asynccontextmanager
+    async def read_ahead(self, thread_id: str) -> AsyncIterator[bool]:
+        """Read the thread's latest checkpoint now and yield whether it waits for an answer
+        (a pending interrupt); the first read of that checkpoint inside the block, in this
+        task (the run's own), gets the tuple read here."""
+        checkpoint = await self.aget_tuple(
+            {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+        )
+        token = _READ_AHEAD.set(_ReadAhead(thread_id, checkpoint))
+        try:
+            yield checkpoint is not None and any(
+                channel == INTERRUPT for _, channel, _ in checkpoint.pending_writes or ()
+            )
+        finally:
+            _READ_AHEAD.reset(token)
 
     async def adelete_thread(self, thread_id: str) -> None:
         for key in [k for k in self._values if k[0] == thread_id]:
