@@ -22,7 +22,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -33,31 +32,12 @@ COLLECTED = re.compile(r"Collected\s*:\s*([0-9,]+)")
 
 async def inner(conversations: int, turns_each: int) -> None:
     """The counted process: start, warm up, then the measured turns (none in the baseline)."""
-    import _harness as h
-    from agent_turn import turns
-    from model_client import fake_gemini
+    from agent_turn import bench_agent, turns
 
-    from fitcoach.bootstrap import open_services
-    from fitcoach.config import get_settings
-
-    name, url = await h.create_database()
-    try:
-        with fake_gemini() as (_pid, port), tempfile.TemporaryDirectory() as tmp:
-            settings = get_settings(
-                data_dir=Path(tmp) / "var",
-                database_url=url.replace("postgresql://", "postgresql+asyncpg://"),
-                model="google_genai:gemini-2.5-flash",
-                google_api_key="bench",
-                model_base_url=f"http://127.0.0.1:{port}",
-                model_timeout_s=60.0,
-                model_max_retries=0,
-            )
-            async with open_services(settings) as services:
-                await turns(services.agent, 20, 2, offset=1_000_000)  # warm-up
-                if turns_each:
-                    await turns(services.agent, conversations, turns_each, offset=0)
-    finally:
-        await h.drop_database(name)
+    async with bench_agent(model_timeout_s=60.0) as agent:
+        await turns(agent, 20, 2, offset=1_000_000)  # warm-up
+        if turns_each:
+            await turns(agent, conversations, turns_each, offset=0)
 
 
 def counted(conversations: int, turns_each: int) -> subprocess.Popen[str]:

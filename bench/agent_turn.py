@@ -20,6 +20,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +98,9 @@ class Clock:
         setattr(owner, method, timed)
 
 
-async def run(conversations: int, turns_each: int, rounds: int, profile: str | None) -> None:
+@asynccontextmanager
+async def bench_agent(model_timeout_s: float = 30.0) -> AsyncIterator[Any]:
+    """The app's agent on a scratch PostgreSQL database, the fake Gemini in a subprocess."""
     name, url = await h.create_database()
     try:
         with fake_gemini() as (_pid, port), tempfile.TemporaryDirectory() as tmp:
@@ -106,33 +110,37 @@ async def run(conversations: int, turns_each: int, rounds: int, profile: str | N
                 model="google_genai:gemini-2.5-flash",
                 google_api_key="bench",
                 model_base_url=f"http://127.0.0.1:{port}",
-                model_timeout_s=30.0,
+                model_timeout_s=model_timeout_s,
                 model_max_retries=0,
             )
             async with open_services(settings) as services:
-                agent = services.agent
-                await turns(agent, 20, 2, offset=1_000_000)  # warm-up
-                agent_cpu = []
-                for r in range(rounds):
-                    cpu = await turns(agent, conversations, turns_each, offset=r * conversations)
-                    agent_cpu.append(cpu / (conversations * turns_each) * 1000)
-                clock = Clock()
-                saver = agent.graph.checkpointer
-                clock.wrap(CachedToolsGemini, "_agenerate", "model call")
-                clock.wrap(saver, "aget_tuple", "checkpoint read")
-                clock.wrap(saver, "aput", "checkpoint write")
-                clock.wrap(saver, "aput_writes", "checkpoint write")
-                profiler = cProfile.Profile(time.process_time) if profile else None
-                if profiler is not None:
-                    profiler.enable()
-                one_at_a_time = await turns(
-                    agent, conversations, turns_each, offset=10_000_000, together=False
-                )
-                if profiler is not None and profile:
-                    profiler.disable()
-                    profiler.dump_stats(profile)
+                yield services.agent
     finally:
         await h.drop_database(name)
+
+
+async def run(conversations: int, turns_each: int, rounds: int, profile: str | None) -> None:
+    async with bench_agent() as agent:
+        await turns(agent, 20, 2, offset=1_000_000)  # warm-up
+        agent_cpu = []
+        for r in range(rounds):
+            cpu = await turns(agent, conversations, turns_each, offset=r * conversations)
+            agent_cpu.append(cpu / (conversations * turns_each) * 1000)
+        clock = Clock()
+        saver = agent.graph.checkpointer
+        clock.wrap(CachedToolsGemini, "_agenerate", "model call")
+        clock.wrap(saver, "aget_tuple", "checkpoint read")
+        clock.wrap(saver, "aput", "checkpoint write")
+        clock.wrap(saver, "aput_writes", "checkpoint write")
+        profiler = cProfile.Profile(time.process_time) if profile else None
+        if profiler is not None:
+            profiler.enable()
+        one_at_a_time = await turns(
+            agent, conversations, turns_each, offset=10_000_000, together=False
+        )
+        if profiler is not None and profile:
+            profiler.disable()
+            profiler.dump_stats(profile)
     print(
         f"{rounds} rounds of {conversations} conversations × {turns_each} turns "
         f"(PostgreSQL checkpoints, fake Gemini)"

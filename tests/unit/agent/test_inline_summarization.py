@@ -4,16 +4,12 @@ summary fails."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
 from langchain.agents.middleware import SummarizationMiddleware
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
-from langchain_core.runnables import Runnable
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import Field
 
@@ -23,12 +19,13 @@ from fitcoach.agent.context import CoachContext
 from fitcoach.agent.graph import build_agent_graph
 from fitcoach.agent.prompts import coach_prompt
 from fitcoach.agent.summarization import InlineSummarization
+from tests.unit.admin.admin_support import RecordingChatModel
 
 # ~500 tokens a message: the history passes the summary trigger after a few turns.
 LONG_QUESTION = "What do you think about the plan I wrote for this week, step by step? " * 28
 
 
-class ScriptedChatModel(BaseChatModel):
+class ScriptedChatModel(RecordingChatModel):
     """Answers each coach call with a numbered reply and each summary request (a call
     without the coach's system prompt) with a fixed summary, or fails those."""
 
@@ -36,22 +33,7 @@ class ScriptedChatModel(BaseChatModel):
     summaries: int = 0
     fail_summaries: bool = False
 
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
-
-    def bind_tools(
-        self, tools: Sequence[Any], **kwargs: Any
-    ) -> Runnable[LanguageModelInput, AIMessage]:
-        return self
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
         if not any(isinstance(m, SystemMessage) for m in messages):
             self.summaries += 1
             if self.fail_summaries:
