@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph._internal._constants import INTERRUPT
 from langgraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
@@ -56,6 +55,10 @@ ValueKey = tuple[str, str, str, str]
 
 
 _MISSING = object()
+
+INTERRUPT_CHANNEL = "__interrupt__"
+"""The channel of the pending writes that record a graph waiting for an answer (part of
+LangGraph's stored format; tests/integration/test_checkpoint_read_ahead.py checks it)."""
 
 
 @dataclass
@@ -153,7 +156,7 @@ class InlinePostgresSaver(AsyncPostgresSaver):
         token = _READ_AHEAD.set(_ReadAhead(thread_id, checkpoint))
         try:
             yield checkpoint is not None and any(
-                channel == INTERRUPT for _, channel, _ in checkpoint.pending_writes or ()
+                channel == INTERRUPT_CHANNEL for _, channel, _ in checkpoint.pending_writes or ()
             )
         finally:
             _READ_AHEAD.reset(token)

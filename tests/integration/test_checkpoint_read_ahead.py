@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langgraph._internal._constants import INTERRUPT
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
@@ -16,11 +17,15 @@ from psycopg_pool import AsyncConnectionPool
 from fitcoach.bootstrap import open_services
 from fitcoach.channels.base import Attachment
 from fitcoach.storage.checkpoints import plain_postgres_url
-from fitcoach.storage.postgres_saver import InlinePostgresSaver
+from fitcoach.storage.postgres_saver import INTERRUPT_CHANNEL, InlinePostgresSaver
 from tests.e2e.test_gemini_brain import PNG, ask, gemini_settings, meal_items, photo_model
 from tests.fakes.gemini_server import FakeGemini
 
 pytestmark = pytest.mark.postgres
+
+
+def test_the_channel_read_is_langgraphs_interrupt_channel() -> None:
+    assert INTERRUPT_CHANNEL == INTERRUPT
 
 
 @pytest.fixture
