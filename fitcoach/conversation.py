@@ -185,7 +185,8 @@ class ConversationService:
 
         ``deliver`` sends this message's reply when this process runs it; a message run by
         another replica is sent with that replica's registered deliverer. A web process hands
-        ``portable`` messages (answerable from what the inbox stores) to the workers."""
+        ``portable`` messages (answerable from what the inbox stores) to the workers, or, while
+        a worker holds the conversation, leaves them to that worker."""
         if not await self.accept(message):
             return False
         key = ConversationKey.of(message)
@@ -193,7 +194,9 @@ class ConversationService:
             self.role == "web"
             and portable
             and message.channel in self.deliverers
-            and await self.coordinator.hand_off(f"{key.channel}\t{key.conversation_id}")
+            and await self.coordinator.hand_off_or_mark(
+                f"{key.channel}\t{key.conversation_id}", key.lock_name, self.lease_s
+            )
         ):
             return True
         self.queue.enqueue(message, deliver)

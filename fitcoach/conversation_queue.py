@@ -228,6 +228,8 @@ class ConversationQueue:
                 finally:
                     await lease.release()
                     self._notify(key)
+                    if await self.coordinator.take_waiting(key.lock_name):
+                        self.kick(key)  # work left for this holder while it ran
             polls += 1
             if polls % CHECK_EVERY == 0 and await self._finished(message):
                 return None

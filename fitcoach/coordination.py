@@ -56,6 +56,11 @@ class Coordinator(Protocol):
         """Ask one worker process to drain conversation ``key``; False when there is no
         shared queue (or it failed): the caller processes it itself."""
 
+    async def hand_off_or_mark(self, key: str, lock_key: str, lease_s: float) -> bool:
+        """Like ``hand_off``, but while a worker holds lock ``lock_key`` mark the work for it
+        (``mark_waiting``) instead, in one atomic step: the holder takes it after its turn in
+        progress, and no other worker is woken to find the conversation taken."""
+
     async def take_hand_off(self, timeout_s: float) -> str | None:
         """The next conversation handed to the workers, waiting up to ``timeout_s``."""
 
@@ -128,6 +133,10 @@ class LocalCoordinator:
         """No other process to hand work to."""
         return False
 
+    async def hand_off_or_mark(self, key: str, lock_key: str, lease_s: float) -> bool:
+        """No other process to hand work to."""
+        return False
+
     async def take_hand_off(self, timeout_s: float) -> str | None:
         """Nothing is ever handed off in one process."""
         await asyncio.sleep(timeout_s)
@@ -142,6 +151,16 @@ class LocalCoordinator:
 
     async def close(self) -> None:
         """Nothing to release."""
+
+
+def lease_key(key: str) -> str:
+    """The Redis key of lock ``key``."""
+    return f"fitcoach:lease:{key}"
+
+
+def waiting_key(key: str) -> str:
+    """The Redis key of the mark that work waits for the holder of lock ``key``."""
+    return f"fitcoach:waiting:{key}"
 
 
 class RedisLease:
@@ -191,6 +210,19 @@ first hit; the count so far. One script call costs less client CPU than an INCR 
 pipeline."""
 
 
+HAND_OFF_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+  return 0
+end
+redis.call('LPUSH', KEYS[3], ARGV[1])
+return 1
+"""
+"""While lock KEYS[1] is held, mark work waiting for its holder (KEYS[2], expiring with the
+lease, ARGV[2] ms); otherwise push conversation ARGV[1] onto the workers' list KEYS[3]. 1 when
+pushed, 0 when marked. Atomic: the holder cannot release between the check and the mark."""
+
+
 REPORT_LOAD_SCRIPT = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
@@ -224,6 +256,7 @@ class RedisCoordinator:
         # redis-py loads the script again by itself after a Redis restart (NOSCRIPT).
         self._count_hit = self.redis.register_script(COUNT_HIT_SCRIPT)
         self._report_load = self.redis.register_script(REPORT_LOAD_SCRIPT)
+        self._hand_off = self.redis.register_script(HAND_OFF_SCRIPT)
 
     async def try_lock(self, key: str, lease_s: float) -> Lease | None:
         """This process's lease first, then Redis; only the process lease while Redis fails
@@ -231,7 +264,7 @@ class RedisCoordinator:
         local = await self.local.try_lock(key, lease_s)
         if local is None:
             return None
-        lock = self.redis.lock(f"fitcoach:lease:{key}", timeout=lease_s, thread_local=False)
+        lock = self.redis.lock(lease_key(key), timeout=lease_s, thread_local=False)
         try:
             acquired = await lock.acquire(blocking=False)
         except Exception as exc:
@@ -246,7 +279,7 @@ class RedisCoordinator:
     async def mark_waiting(self, key: str, lease_s: float) -> bool:
         """``SET fitcoach:waiting:<key>`` (expires with the lease: a dead holder's mark goes)."""
         try:
-            await self.redis.set(f"fitcoach:waiting:{key}", b"1", px=max(1, int(lease_s * 1000)))
+            await self.redis.set(waiting_key(key), b"1", px=_ms(lease_s))
         except Exception as exc:
             ERRORS.labels("redis").inc()
             log.warning("redis_mark_unavailable", error_type=type(exc).__name__)
@@ -256,7 +289,7 @@ class RedisCoordinator:
     async def take_waiting(self, key: str) -> bool:
         """``GETDEL`` of the mark."""
         try:
-            return await self.redis.getdel(f"fitcoach:waiting:{key}") is not None
+            return await self.redis.getdel(waiting_key(key)) is not None
         except Exception as exc:
             ERRORS.labels("redis").inc()
             log.warning("redis_mark_unavailable", error_type=type(exc).__name__)
@@ -278,6 +311,19 @@ class RedisCoordinator:
         """LPUSH onto the workers' list (each key is taken by exactly one worker)."""
         try:
             await self.redis.lpush(WORK_LIST, key)
+        except Exception as exc:
+            ERRORS.labels("redis").inc()
+            log.warning("redis_hand_off_unavailable", error_type=type(exc).__name__)
+            return False
+        return True
+
+    async def hand_off_or_mark(self, key: str, lock_key: str, lease_s: float) -> bool:
+        """One script call: the mark while the lock is held, else LPUSH."""
+        try:
+            await self._hand_off(
+                keys=[lease_key(lock_key), waiting_key(lock_key), WORK_LIST],
+                args=[key, _ms(lease_s)],
+            )
         except Exception as exc:
             ERRORS.labels("redis").inc()
             log.warning("redis_hand_off_unavailable", error_type=type(exc).__name__)
@@ -310,9 +356,7 @@ class RedisCoordinator:
     async def report_load(self, worker_id: str, load: int, ttl_s: float) -> list[int] | None:
         """One script call: store this worker's load, read the live ones."""
         try:
-            loads = await self._report_load(
-                keys=[WORKER_LOADS], args=[worker_id, load, max(1, int(ttl_s * 1000))]
-            )
+            loads = await self._report_load(keys=[WORKER_LOADS], args=[worker_id, load, _ms(ttl_s)])
         except Exception as exc:
             ERRORS.labels("redis").inc()
             log.warning("redis_load_report_unavailable", error_type=type(exc).__name__)
@@ -326,7 +370,8 @@ class RedisCoordinator:
         (Redis may come up later)."""
         try:
             await asyncio.gather(*(self.redis.ping() for _ in range(connections)))
-            await self.redis.script_load(COUNT_HIT_SCRIPT)
+            for script in (COUNT_HIT_SCRIPT, HAND_OFF_SCRIPT):
+                await self.redis.script_load(script)
         except Exception as exc:
             ERRORS.labels("redis").inc()
             log.warning("redis_warm_up_failed", error_type=type(exc).__name__)
@@ -334,6 +379,10 @@ class RedisCoordinator:
     async def close(self) -> None:
         """Close the connection pool."""
         await self.redis.aclose()
+
+
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
 
 
 def _cancelling() -> bool:

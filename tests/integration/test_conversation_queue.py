@@ -195,6 +195,40 @@ async def test_a_replica_finding_the_conversation_taken_leaves_its_message_to_th
         await c.close()
 
 
+@pytest.mark.redis
+async def test_work_marked_for_a_request_holding_the_conversation_runs_after_it(
+    database: Database,
+) -> None:
+    """A web process leaves a message to whoever holds the conversation; a synchronous
+    request (``run_now``) holding it takes that message too once its own is answered."""
+    await redis_or_skip()
+    log: list[str] = []
+    web = RedisCoordinator(REDIS_URL)
+    holder_coordinator = RedisCoordinator(REDIS_URL)
+    holder = Replica(database, holder_coordinator, log, turn_s=(0.2, 0.2))
+    conversation = f"now-{uuid.uuid4().hex[:8]}"
+    first, second = msg(conversation, 0), msg(conversation, 1)
+    key = ConversationKey.of(first)
+    async with database.session() as session:
+        for message in (first, second):
+            await Inbox(session).accept(
+                message.channel,
+                message.message_id,
+                message.conversation_id,
+                message.model_dump_json(),
+            )
+    answering = asyncio.create_task(holder.queue.run_now(first))
+    await asyncio.sleep(0.1)  # the request is inside its turn, holding the lock
+    assert await web.hand_off_or_mark(f"test\t{conversation}", key.lock_name, 5)
+    replies = await asyncio.wait_for(answering, 2.0)
+    assert replies is not None and replies[0].text == f"re {first.message_id}"
+    await asyncio.wait_for(holder.idle(), 2.0)
+    assert log == [first.message_id, second.message_id]
+    assert holder.sent == [second.message_id]
+    for c in (web, holder_coordinator):
+        await c.close()
+
+
 async def test_without_a_shared_lock_the_inbox_claims_still_keep_order(
     database: Database,
 ) -> None:

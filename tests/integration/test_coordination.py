@@ -173,6 +173,38 @@ async def test_a_waiting_mark_is_seen_once_by_any_replica(redis_url: str) -> Non
 
 
 @pytest.mark.redis
+async def test_a_hand_off_goes_to_the_holder_while_one_holds_the_conversation(
+    redis_url: str,
+) -> None:
+    web, worker = RedisCoordinator(redis_url), RedisCoordinator(redis_url)
+    lock = f"test:held-{uuid.uuid4().hex[:8]}"
+    item = f"test\t{lock}"
+    try:
+        await web.redis.delete(WORK_LIST)
+        lease = await worker.try_lock(lock, 5)
+        assert lease is not None
+        assert await web.hand_off_or_mark(item, lock, 5)
+        assert await web.redis.llen(WORK_LIST) == 0  # no other worker is woken for it
+        await lease.release()
+        assert await worker.take_waiting(lock) is True  # the holder takes it after release
+        assert await worker.take_waiting(lock) is False
+        assert await web.hand_off_or_mark(item, lock, 5)  # nobody holds it: a worker takes it
+        assert await worker.take_hand_off(0.1) == item
+        assert await worker.take_waiting(lock) is False
+        await web.redis.script_flush()  # what a Redis restart does to loaded scripts
+        assert await web.hand_off_or_mark(item, lock, 5)
+        assert await worker.take_hand_off(0.1) == item
+    finally:
+        await web.redis.delete(WORK_LIST)
+        for c in (web, worker):
+            await c.close()
+    broken = RedisCoordinator("redis://127.0.0.1:1/0")
+    assert await broken.hand_off_or_mark(item, lock, 5) is False  # the web runs it itself
+    await broken.close()
+    assert await LocalCoordinator().hand_off_or_mark(item, lock, 5) is False
+
+
+@pytest.mark.redis
 async def test_workers_see_each_others_loads_until_one_stops_reporting(redis_url: str) -> None:
     one, two = RedisCoordinator(redis_url), RedisCoordinator(redis_url)
     try:

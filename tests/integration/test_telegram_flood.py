@@ -73,6 +73,40 @@ async def test_two_replicas_share_one_bot_budget() -> None:
 
 
 @pytest.mark.redis
+async def test_a_high_shared_budget_is_taken_in_blocks_and_never_exceeded() -> None:
+    key = f"fitcoach:test:sends:{uuid.uuid4().hex}"
+    windows = [SharedWindow(REDIS_URL, 300, key) for _ in range(2)]
+    try:
+        await windows[0].redis.ping()
+    except Exception as exc:
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    assert windows[0].block == 3
+    calls = 0
+    take = windows[0]._take_block
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return await take(*args, **kwargs)
+
+    windows[0]._take_block = counted  # type: ignore[method-assign]
+    replicas = [FloodControl(overall_rate=300, shared=window) for window in windows]
+    stamps: list[float] = []
+    try:
+        await asyncio.gather(*(_send(replicas[i % 2], "sendMessage", stamps) for i in range(640)))
+        per_second = Counter(int(t) for t in stamps)
+        assert len(stamps) == 640
+        # Never over the bot's budget; the blocks' unspent sends lapse (at most 2 of each
+        # replica's per second), so 640 sends take three seconds' budgets.
+        assert max(per_second.values()) <= 300 + windows[0].block, per_second
+        assert len(per_second) >= 3, per_second
+        assert calls <= 320 // 3 + 6  # one Redis call per block, not per send
+    finally:
+        for replica in replicas:
+            await replica.shutdown()
+
+
+@pytest.mark.redis
 async def test_a_shared_seconds_count_expires_and_survives_a_script_flush() -> None:
     key = f"fitcoach:test:sends:{uuid.uuid4().hex}"
     window = SharedWindow(REDIS_URL, 100, key)
