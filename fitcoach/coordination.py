@@ -10,11 +10,14 @@ import asyncio
 import contextlib
 import time
 from collections import defaultdict, deque
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
 from fitcoach.metrics import ERRORS, LEASES_EXPIRED
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = structlog.get_logger(__name__)
 
@@ -22,6 +25,25 @@ WORK_LIST = "fitcoach:work"
 """Conversations handed from web processes to worker processes ("channel\tconversation")."""
 WORKER_LOADS = "fitcoach:worker-loads"
 """Each worker's current load ("<conversations>:<Redis time in ms>"), for load sharing."""
+REDIS_MAX_CONNECTIONS = 100
+"""Connections per client (redis-py's default); more concurrent commands wait for one."""
+
+
+def redis_client(url: str, timeout_s: float) -> Redis:
+    """A Redis client whose commands time out after ``timeout_s``, and whose pool waits up to
+    as long for a free connection when all are busy. redis-py's default pool fails the
+    command at once instead (``MaxConnectionsError``): a burst of a few hundred concurrent
+    commands then turned shared locks and counters into per-process ones."""
+    from redis.asyncio import BlockingConnectionPool, Redis
+
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=REDIS_MAX_CONNECTIONS,
+        timeout=timeout_s,
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
+    )
+    return Redis.from_pool(pool)
 
 
 class Lease(Protocol):
@@ -249,9 +271,7 @@ class RedisCoordinator:
     """Redis locks (with a lease, so a crashed replica's lock expires) and fixed-window counters."""
 
     def __init__(self, url: str) -> None:
-        from redis.asyncio import Redis
-
-        self.redis: Redis = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.redis = redis_client(url, timeout_s=2)
         self.local = LocalCoordinator()
         # redis-py loads the script again by itself after a Redis restart (NOSCRIPT).
         self._count_hit = self.redis.register_script(COUNT_HIT_SCRIPT)

@@ -18,10 +18,12 @@ from fitcoach.channels.base import InboundMessage, OutboundMessage
 from fitcoach.config import get_settings
 from fitcoach.conversation import RATE_LIMITED_REPLY
 from fitcoach.coordination import (
+    REDIS_MAX_CONNECTIONS,
     WORK_LIST,
     WORKER_LOADS,
     LocalCoordinator,
     RedisCoordinator,
+    RedisLease,
 )
 from fitcoach.storage.models import InboxMessage, MealItem, utcnow
 
@@ -138,6 +140,32 @@ async def test_a_rate_window_expires_and_survives_a_script_flush(redis_url: str)
         await coordinator.redis.script_flush()  # what a Redis restart does to loaded scripts
         assert [await coordinator.allow(key, 2, day) for _ in range(2)] == [True, False]
         assert int(await coordinator.redis.get(bucket)) == 3
+    finally:
+        for bucket in await coordinator.redis.keys(f"fitcoach:rate:{key}:*"):
+            await coordinator.redis.delete(bucket)
+        await coordinator.close()
+
+
+@pytest.mark.redis
+async def test_a_burst_larger_than_the_connection_pool_waits_for_connections(
+    redis_url: str,
+) -> None:
+    """More concurrent commands than the pool has connections: they wait for one, rather
+    than fail and fall back to this process's own counters and locks."""
+    coordinator = RedisCoordinator(redis_url)
+    key = f"burst-{uuid.uuid4().hex[:8]}"
+    burst = 3 * REDIS_MAX_CONNECTIONS
+    try:
+        allowed = await asyncio.gather(*(coordinator.allow(key, burst, 60) for _ in range(burst)))
+        assert all(allowed)
+        buckets = await coordinator.redis.keys(f"fitcoach:rate:{key}:*")
+        counted = sum([int(await coordinator.redis.get(b)) for b in buckets])
+        assert counted == burst  # every hit reached Redis
+        leases = await asyncio.gather(
+            *(coordinator.try_lock(f"{key}-{n}", 5) for n in range(burst))
+        )
+        assert all(isinstance(lease, RedisLease) for lease in leases)  # none only local
+        await asyncio.gather(*(lease.release() for lease in leases if lease is not None))
     finally:
         for bucket in await coordinator.redis.keys(f"fitcoach:rate:{key}:*"):
             await coordinator.redis.delete(bucket)

@@ -21,6 +21,8 @@ import structlog
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from fitcoach.coordination import redis_client
+
 log = structlog.get_logger(__name__)
 
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
@@ -88,9 +90,7 @@ class SharedWindow:
     replica can leave at most 1 % of a second's budget unused; it never goes over."""
 
     def __init__(self, redis_url: str, rate: int, key: str) -> None:
-        from redis.asyncio import Redis
-
-        self.redis = Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
+        self.redis = redis_client(redis_url, timeout_s=1)
         # redis-py loads the script again by itself after a Redis restart (NOSCRIPT).
         self._take_block = self.redis.register_script(TAKE_BLOCK_SCRIPT)
         self.rate = rate
