@@ -223,13 +223,13 @@ class RedisLease:
 
 
 COUNT_HIT_SCRIPT = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local count = redis.call('INCRBY', KEYS[1], ARGV[1])
+if count == tonumber(ARGV[1]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return count
 """
-"""One hit on a fixed-window counter (KEYS[1]), whose key expires ARGV[1] seconds after the
-first hit; the count so far. One script call costs less client CPU than an INCR + EXPIRE
-pipeline."""
+"""ARGV[1] hits on a fixed-window counter (KEYS[1]), whose key expires ARGV[2] seconds after
+the first hits; the count so far. One script call costs less client CPU than an INCRBY +
+EXPIRE pipeline."""
 
 
 HAND_OFF_SCRIPT = """
@@ -320,7 +320,7 @@ class RedisCoordinator:
         limiter answers when Redis is down."""
         bucket = f"fitcoach:rate:{key}:{int(time.time() // window_s)}"
         try:
-            count = await self._count_hit(keys=[bucket], args=[window_s + 1])
+            count = await self._count_hit(keys=[bucket], args=[1, window_s + 1])
         except Exception as exc:
             ERRORS.labels("redis").inc()
             log.warning("redis_rate_limit_unavailable", error_type=type(exc).__name__)

@@ -21,7 +21,7 @@ import structlog
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from fitcoach.coordination import redis_client
+from fitcoach.coordination import COUNT_HIT_SCRIPT, redis_client
 
 log = structlog.get_logger(__name__)
 
@@ -66,14 +66,6 @@ class SlidingWindow:
                 await asyncio.sleep(self._times[0] + self.period - now)
 
 
-TAKE_BLOCK_SCRIPT = """
-local count = redis.call('INCRBY', KEYS[1], ARGV[1])
-if count == tonumber(ARGV[1]) then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
-return count
-"""
-"""Take ARGV[1] sends from the count KEYS[1] (a second's), whose key expires ARGV[2] seconds
-after the first take; the count so far."""
-
 BLOCK_SHARE = 100
 """A replica takes the shared budget in blocks of 1/BLOCK_SHARE of the rate (one send at a
 time up to 199 a second, Telegram's default 30 included)."""
@@ -92,7 +84,7 @@ class SharedWindow:
     def __init__(self, redis_url: str, rate: int, key: str) -> None:
         self.redis = redis_client(redis_url, timeout_s=1)
         # redis-py loads the script again by itself after a Redis restart (NOSCRIPT).
-        self._take_block = self.redis.register_script(TAKE_BLOCK_SCRIPT)
+        self._take_block = self.redis.register_script(COUNT_HIT_SCRIPT)
         self.rate = rate
         self.key = key
         self.block = max(1, rate // BLOCK_SHARE)
