@@ -272,6 +272,17 @@ def service_cpu_seconds(command: str) -> float:
     return total / ticks
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MiB (NaN once it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def self_cpu_seconds() -> float:
     t = os.times()
     return t.user + t.system

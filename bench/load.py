@@ -50,6 +50,7 @@ import _harness as h
 
 CHAT_BASE = 7_000_000
 SERVICES = ("postgres", "redis-server")  # their CPU is shown beside the app's
+RSS_EVERY_S = 2.0
 QUESTIONS = [
     "any tips for staying motivated this week?",
     "what should I focus on to get better at squats?",
@@ -95,6 +96,8 @@ class RunResult:
     typing_calls: int
     send_calls: int
     ack_when: list[float] = field(default_factory=list)
+    # (replies so far, RSS MiB per process) every RSS_EVERY_S seconds of the run
+    rss: list[tuple[int, dict[str, float]]] = field(default_factory=list)
 
 
 class Load:
@@ -147,6 +150,7 @@ class Load:
         self.started = time.monotonic()
         self.session: aiohttp.ClientSession | None = None
         self.background: set[asyncio.Task[None]] = set()
+        self.rss: list[tuple[int, dict[str, float]]] = []
 
     # replies (called from the fake's thread)
     def on_call(self, method: str, params: dict[str, Any], at: float, ok: bool) -> None:
@@ -321,6 +325,7 @@ class Load:
             convs = [asyncio.create_task(self.conversation(c)) for c in range(self.conversations)]
             fault_task = asyncio.create_task(faults.run(self)) if faults else None
             progress = asyncio.create_task(self._progress())
+            memory = asyncio.create_task(self._sample_rss())
             await asyncio.gather(*convs)
             # wait for the last replies (recovery after a crash can take the lease + a sweep)
             while self.answered() < self.sent_count and time.monotonic() < self.deadline:
@@ -329,6 +334,8 @@ class Load:
                 fault_task.cancel()
             await asyncio.sleep(settle)  # late duplicates would show up here
             progress.cancel()
+            memory.cancel()
+            self._record_rss()
             if self.background:
                 await asyncio.wait(set(self.background), timeout=5)
         end = max(self.reply_times) if self.reply_times else time.monotonic()
@@ -354,7 +361,17 @@ class Load:
             self.typing_calls,
             self.send_calls,
             self.ack_when,
+            self.rss,
         )
+
+    def _record_rss(self) -> None:
+        alive = [t for t in self.processes if t.alive]
+        self.rss.append((len(self.reply_times), {t.name: h.rss_mb(t.proc.pid) for t in alive}))
+
+    async def _sample_rss(self) -> None:
+        while True:
+            self._record_rss()
+            await asyncio.sleep(RSS_EVERY_S)
 
     async def _progress(self) -> None:
         while True:
@@ -702,6 +719,23 @@ def ack_windows(r: RunResult, window: float = 5.0) -> str:
     )
 
 
+def memory_growth(r: RunResult) -> str:
+    """RSS of each process at the start, at half the replies and at the end, and its growth
+    per 10,000 replies over the second half (after warm-up: caches filled, pools open)."""
+    if len(r.rss) < 2:
+        return ""
+    total = r.rss[-1][0]
+    half = min(r.rss, key=lambda sample: abs(sample[0] - total / 2))
+    parts = []
+    for name, end in r.rss[-1][1].items():
+        start = next((s[name] for _, s in r.rss if name in s), float("nan"))
+        middle = half[1].get(name, float("nan"))
+        turns = total - half[0]
+        growth = f"{10_000 * (end - middle) / turns:+.1f}" if turns > 0 else "n/a"
+        parts.append(f"{name} {start:.0f}/{middle:.0f}/{end:.0f} ({growth})")
+    return "; ".join(parts)
+
+
 def print_run(r: RunResult, f: Figures, model_delay: float, extra: dict[str, Any] | None) -> None:
     print(f"\n== {r.name} ==")
     for event in r.events:
@@ -748,6 +782,11 @@ def print_run(r: RunResult, f: Figures, model_delay: float, extra: dict[str, Any
         )
         print(f"  services CPU (all clients, this machine): {shown}")
     print(f"  Telegram calls: sendMessage {r.send_calls}, sendChatAction {r.typing_calls}")
+    if growth := memory_growth(r):
+        print(
+            "  memory (RSS MiB at start/half/end of the replies; growth per 10k replies in the "
+            f"second half): {growth}"
+        )
     if extra:
         print(
             f"  model answers {extra.get('model_calls')}, memory-extraction calls "
