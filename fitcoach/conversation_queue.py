@@ -64,15 +64,22 @@ async def every(period_s: float, action: Callable[[], Awaitable[None]]) -> Async
     """Run ``action`` every ``period_s`` seconds while the block runs, whatever the block
     waits for (the database pool, Telegram's budget, a slot); stopped when it ends."""
 
+    running = True
+
     async def repeat() -> None:
-        while True:
+        # The flag, not only the cancellation, ends the loop: a cancellation that lands while
+        # a client library converts its own timeout can be swallowed, and the loop would then
+        # renew a released lease every period for the rest of the process's life.
+        while running:
             await asyncio.sleep(period_s)
-            await action()
+            if running:
+                await action()
 
     task = asyncio.create_task(repeat())
     try:
         yield
     finally:
+        running = False
         task.cancel()
         # Never wait long here: an action stuck in I/O must not hold the conversation.
         await asyncio.wait({task}, timeout=5)

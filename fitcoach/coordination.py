@@ -194,9 +194,12 @@ class RedisLease:
 
     async def renew(self) -> bool:
         """Reset the Redis expiry; an expired lock nobody took is taken back. False when
-        another worker holds it; True while Redis fails (nothing to compare with)."""
+        another worker holds it or this lease was released; True while Redis fails (nothing
+        to compare with)."""
         from redis.exceptions import LockNotOwnedError
 
+        if self._lock.local.token is None:
+            return False  # released: nothing of ours left in Redis to renew
         try:
             await self._lock.reacquire()
         except LockNotOwnedError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -116,6 +117,53 @@ async def test_a_kept_lease_outlives_its_expiry_whatever_the_holder_waits_for(
     finally:
         await coordinator.redis.delete(f"fitcoach:lease:{key}")
         await coordinator.close()
+
+
+@pytest.mark.redis
+async def test_a_released_lease_is_not_renewed(redis_url: str) -> None:
+    from fitcoach.metrics import ERRORS
+
+    first = RedisCoordinator(redis_url)
+    second = RedisCoordinator(redis_url)
+    key = f"conv-{uuid.uuid4().hex}"
+    try:
+        old = await first.try_lock(key, 5)
+        assert old is not None
+        await old.release()
+        newer = await second.try_lock(key, 5)
+        assert newer is not None
+        holder = await second.redis.get(f"fitcoach:lease:{key}")
+        errors = ERRORS.labels("redis")._value.get()
+        assert not await old.renew()  # a late renewal: not held, and not a Redis error
+        assert ERRORS.labels("redis")._value.get() == errors
+        assert await second.redis.get(f"fitcoach:lease:{key}") == holder
+        assert await newer.renew()
+        await newer.release()
+    finally:
+        await first.redis.delete(f"fitcoach:lease:{key}")
+        await first.close()
+        await second.close()
+
+
+async def test_a_repeating_action_stops_with_its_block_even_if_it_swallows_a_cancel() -> None:
+    from fitcoach.conversation_queue import every
+
+    calls = 0
+
+    async def action() -> None:
+        nonlocal calls
+        calls += 1
+        # like a client library that turns the cancellation into its own timeout:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(0.2)
+
+    started = asyncio.get_running_loop().time()
+    async with every(0.01, action):
+        await asyncio.sleep(0.05)  # the action is in its await when the block ends
+    assert asyncio.get_running_loop().time() - started < 1.0
+    after_block = calls
+    await asyncio.sleep(0.3)
+    assert calls == after_block == 1
 
 
 @pytest.mark.redis
