@@ -69,11 +69,12 @@ async def every(period_s: float, action: Callable[[], Awaitable[None]]) -> Async
     async def repeat() -> None:
         # The flag, not only the cancellation, ends the loop: a cancellation that lands while
         # a client library converts its own timeout can be swallowed, and the loop would then
-        # renew a released lease every period for the rest of the process's life.
-        while running:
+        # run its action (renew a released lease) every period for the rest of the process.
+        while True:
             await asyncio.sleep(period_s)
-            if running:
-                await action()
+            if not running:
+                return
+            await action()
 
     task = asyncio.create_task(repeat())
     try:

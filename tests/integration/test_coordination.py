@@ -121,7 +121,10 @@ async def test_a_kept_lease_outlives_its_expiry_whatever_the_holder_waits_for(
 
 @pytest.mark.redis
 async def test_a_released_lease_is_not_renewed(redis_url: str) -> None:
-    from fitcoach.metrics import ERRORS
+    from prometheus_client import REGISTRY
+
+    def redis_errors() -> float | None:
+        return REGISTRY.get_sample_value("fitcoach_errors_total", {"where": "redis"})
 
     first = RedisCoordinator(redis_url)
     second = RedisCoordinator(redis_url)
@@ -133,9 +136,9 @@ async def test_a_released_lease_is_not_renewed(redis_url: str) -> None:
         newer = await second.try_lock(key, 5)
         assert newer is not None
         holder = await second.redis.get(f"fitcoach:lease:{key}")
-        errors = ERRORS.labels("redis")._value.get()
+        errors = redis_errors()
         assert not await old.renew()  # a late renewal: not held, and not a Redis error
-        assert ERRORS.labels("redis")._value.get() == errors
+        assert redis_errors() == errors
         assert await second.redis.get(f"fitcoach:lease:{key}") == holder
         assert await newer.renew()
         await newer.release()
