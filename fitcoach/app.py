@@ -19,6 +19,7 @@ from fitcoach.scheduler import ProactiveScheduler, SchedulerSettings
 from fitcoach.storage.models import utcnow
 from fitcoach.webhooks import admin, chat_api, health, metrics, web_page
 from fitcoach.webhooks.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from fitcoach.webhooks.outage import answer_outages_with_503
 from fitcoach.webhooks.plugins import ChannelPlugin, default_plugins
 
 
@@ -68,6 +69,7 @@ def create_app(
     app = FastAPI(title="fitcoach", version="0.1.0", lifespan=lifespan)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    answer_outages_with_503(app)
     # Routes are matched in order: the platforms' webhooks, the busiest, come first.
     for plugin in enabled:
         app.include_router(plugin.router)

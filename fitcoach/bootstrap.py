@@ -127,6 +127,7 @@ async def open_services(
                 lease_s=settings.inbox_lease_s,
                 max_concurrent_turns=settings.max_concurrent_turns,
                 role=settings.process_role,
+                outage_wait_s=settings.db_outage_wait_s,
             )
             try:
                 yield Services(

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     renewing it; a crashed replica's work is taken over after this."""
     recovery_sweep_s: float = Field(default=5.0, gt=0)
     """How often each replica looks for messages whose worker died."""
+    db_outage_wait_s: float = Field(default=60.0, ge=0)
+    """How long a turn waits for an unreachable database (a PostgreSQL restart or failover)
+    before it fails: its statements are tried again meanwhile, and the person gets the real
+    answer late instead of an apology."""
     process_role: Literal["all", "web", "worker"] = "all"
     """all: accept and process. web: accept (store, ack) and hand platform messages to workers
     through Redis; worker: process handed-off messages (webhooks' acks then never wait behind

@@ -33,6 +33,7 @@ from fitcoach.admin.personality_store import get_personality
 from fitcoach.admin.prompt_service import missing_facts
 from fitcoach.agent.coach import AgentReply, AudioClip, CoachAgent
 from fitcoach.agent.context import CoachContext
+from fitcoach.agent.tool_replay import tool_journal
 from fitcoach.channels.base import Attachment, Button, InboundMessage, OutboundMessage
 from fitcoach.conversation_queue import (
     SHARE_PROBE_S,
@@ -56,6 +57,7 @@ from fitcoach.storage.inbox import FinishedTurn, Inbox, finish_turn
 from fitcoach.storage.inbox_writer import InboxWriter
 from fitcoach.storage.media import MediaStore
 from fitcoach.storage.models import User, utcnow
+from fitcoach.storage.outage import while_database_down
 from fitcoach.storage.person_lookup import create_person, find_person, find_person_at_turn
 from fitcoach.storage.repositories import UserDirectory
 
@@ -103,6 +105,7 @@ class ConversationService:
         lease_s: float = 30.0,
         max_concurrent_turns: int = 256,
         role: str = "all",
+        outage_wait_s: float = 60.0,
     ) -> None:
         self.database = database
         self.inbox_writer = InboxWriter(database)
@@ -117,6 +120,7 @@ class ConversationService:
         self.worker_id = uuid.uuid4().hex[:12]
         self.lease_s = lease_s
         self.role = role
+        self.outage_wait_s = outage_wait_s
         self.queue = ConversationQueue(
             database,
             self.coordinator,
@@ -124,6 +128,7 @@ class ConversationService:
             worker_id=self.worker_id,
             lease_s=lease_s,
             max_concurrent_turns=max_concurrent_turns,
+            outage_wait_s=outage_wait_s,
         )
         self._tasks: set[asyncio.Future[object]] = set()
 
@@ -189,18 +194,21 @@ class ConversationService:
         a worker holds the conversation, leaves them to that worker."""
         if not await self.accept(message):
             return False
-        key = ConversationKey.of(message)
-        if (
-            self.role == "web"
-            and portable
-            and message.channel in self.deliverers
-            and await self.coordinator.hand_off_or_mark(
-                f"{key.channel}\t{key.conversation_id}", key.lock_name, self.lease_s
-            )
-        ):
+        if portable and await self._handed_to_workers(ConversationKey.of(message)):
             return True
         self.queue.enqueue(message, deliver)
         return True
+
+    async def _handed_to_workers(self, key: ConversationKey) -> bool:
+        """A web process gives the conversation to the workers (or marks it for the one
+        holding it); False elsewhere, or when Redis failed: the caller processes it."""
+        return (
+            self.role == "web"
+            and key.channel in self.deliverers
+            and await self.coordinator.hand_off_or_mark(
+                f"{key.channel}\t{key.conversation_id}", key.lock_name, self.lease_s
+            )
+        )
 
     async def work_handed_off(self, poll_s: float = 1.0) -> None:
         """A worker process: drain the conversations web processes hand over (until
@@ -254,7 +262,10 @@ class ConversationService:
             unsent = await inbox.undelivered(stale_before, list(self.deliverers))
         for key in {ConversationKey(row.channel, row.conversation_id) for row in stale}:
             log.warning("recovering_conversation", channel=key.channel)
-            self.queue.kick(key)
+            # A web process found it, but turns are the workers' job: once kicked here, the
+            # conversation's later messages would be run here too, behind the acks.
+            if not await self._handed_to_workers(key):
+                self.queue.kick(key)
         for row in unsent:
             self._spawn(self._resend(row.channel, row.message_id, row.payload, row.reply))
         return len(stale) + len(unsent)
@@ -289,7 +300,7 @@ class ConversationService:
         status = "done"
         received_at = utcnow()
         try:
-            opened = await self._open_turn(message)
+            opened = await self._open_turn_when_reachable(message)
             if isinstance(opened, tuple) and isinstance(opened[0], AgentReply):
                 reply, status = opened
                 MESSAGES.labels(message.channel, status).inc()
@@ -314,9 +325,16 @@ class ConversationService:
             if not await self.coordinator.allow(person, self.person_limit_per_min, 60):
                 reply, status = AgentReply(text=RATE_LIMITED_REPLY), "rate_limited"
             else:
-                reply = await self.agent.respond(
-                    message.text, context, thread_id, photo_ids=photo_ids, audio=audio
-                )
+                # A run that failed on an unreachable database is run again: its checkpoint
+                # was not written, so the rerun starts from the same state, and tool calls
+                # that completed before the failure are answered from the journal.
+                with tool_journal() as journal:
+                    async for attempt in while_database_down(self.outage_wait_s):
+                        with attempt:
+                            journal.new_attempt()
+                            reply = await self.agent.respond(
+                                message.text, context, thread_id, photo_ids=photo_ids, audio=audio
+                            )
         except Exception:
             ERRORS.labels("agent").inc()
             log.exception("agent_failed", channel=message.channel, user_id=user_id)
@@ -339,6 +357,12 @@ class ConversationService:
             routes=reply.routes,
         )
         return outbound
+
+    async def _open_turn_when_reachable(self, message: InboundMessage) -> Gate | OpenedTurn:
+        async for attempt in while_database_down(self.outage_wait_s):
+            with attempt:
+                return await self._open_turn(message)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _link_gate(self, message: InboundMessage, code: str | None) -> Gate:
         """A ``/link`` message: redeem a code, or hand out one (after the access policy)."""
@@ -516,7 +540,9 @@ class ConversationService:
             received_at=received_at,
         )
         try:
-            await finish_turn(self.database, turn)
+            async for attempt in while_database_down(self.outage_wait_s):
+                with attempt:
+                    await finish_turn(self.database, turn)
         except Exception:
             ERRORS.labels("bookkeeping").inc()
             # The reply still goes out; the bookkeeping failure is logged.

@@ -25,6 +25,7 @@ from fitcoach.metrics import ERRORS, HAND_BACKS
 from fitcoach.storage.database import Database
 from fitcoach.storage.inbox import Inbox, NextRow, claim_next
 from fitcoach.storage.models import utcnow
+from fitcoach.storage.outage import while_database_down
 
 log = structlog.get_logger(__name__)
 
@@ -134,12 +135,14 @@ class ConversationQueue:
         worker_id: str,
         lease_s: float,
         max_concurrent_turns: int,
+        outage_wait_s: float = 60.0,
     ) -> None:
         self.database = database
         self.coordinator = coordinator
         self.run = run
         self.worker_id = worker_id
         self.lease_s = lease_s
+        self.outage_wait_s = outage_wait_s
         self.deliverers: dict[str, Deliver] = {}
         self.turn_started: dict[str, TurnStarted] = {}
         self.tasks: set[asyncio.Task[None]] = set()
@@ -358,15 +361,18 @@ class ConversationQueue:
 
     async def _claim_next(self, key: ConversationKey, sent: int | None = None) -> NextRow | None:
         """Record row ``sent`` as delivered and claim the conversation's next row, in one
-        transaction (one statement on PostgreSQL)."""
-        return await claim_next(
-            self.database,
-            key.channel,
-            key.conversation_id,
-            self.worker_id,
-            utcnow() - self.stale_before,
-            delivered=sent,
-        )
+        transaction (one statement on PostgreSQL); tried again while the database is down."""
+        async for attempt in while_database_down(self.outage_wait_s):
+            with attempt:
+                return await claim_next(
+                    self.database,
+                    key.channel,
+                    key.conversation_id,
+                    self.worker_id,
+                    utcnow() - self.stale_before,
+                    delivered=sent,
+                )
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _run(self, message: InboundMessage) -> list[OutboundMessage]:
         async with self._slots:
@@ -394,9 +400,12 @@ class ConversationQueue:
             yield
 
     async def _record_delivered(self, row_id: int | None) -> None:
-        if row_id is not None:
-            async with self.database.session(single_statement=True) as session:
-                await Inbox(session).mark_row_delivered(row_id)
+        if row_id is None:
+            return
+        async for attempt in while_database_down(self.outage_wait_s):
+            with attempt:
+                async with self.database.session(single_statement=True) as session:
+                    await Inbox(session).mark_row_delivered(row_id)
 
     async def _drop_unreadable(self, channel: str, row: NextRow) -> None:
         log.error("inbox_row_unreadable", channel=channel)

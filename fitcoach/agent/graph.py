@@ -43,6 +43,7 @@ from fitcoach.agent.intents import detect_intent
 from fitcoach.agent.offline_model import OfflineChatModel, _text
 from fitcoach.agent.prompts import CoachPrompt, PromptRenderer
 from fitcoach.agent.summarization import InlineSummarization
+from fitcoach.agent.tool_replay import ReplayToolEffects
 from fitcoach.memory.intents import detect_memory_intent
 
 log = structlog.get_logger(__name__)
@@ -149,6 +150,7 @@ def build_agent_graph(
             )
         )
     middleware.append(CoachRouting(prompt, offline, remote, fast_path=fast_path, prompts=prompts))
+    middleware.append(ReplayToolEffects())
     return create_agent(
         model,
         tools,

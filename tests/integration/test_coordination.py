@@ -448,6 +448,63 @@ async def test_a_web_process_hands_platform_messages_to_a_worker(
 
 
 @pytest.mark.redis
+async def test_a_web_process_hands_recovered_work_to_a_worker(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """The recovery sweep of a web process finds a dead worker's message; a worker runs it
+    (once kicked into the web process's own queue, the conversation's later messages ran
+    there too, behind the acks: half the turns of a run after a PostgreSQL restart)."""
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
+
+    def settings(role: str) -> Any:
+        return get_settings(
+            data_dir=tmp_path / role,
+            database_url=database_url,
+            redis_url=redis_url,
+            model="offline",
+            process_role=role,
+        )
+
+    sent: dict[str, list[str]] = {"web": [], "worker": []}
+
+    def deliverer(role: str) -> Any:
+        async def deliver(inbound: InboundMessage, replies: list[OutboundMessage]) -> None:
+            sent[role].append(replies[0].text)
+
+        return deliver
+
+    async with open_services(settings("web")) as web, open_services(settings("worker")) as worker:
+        await RedisCoordinator(redis_url).redis.delete("fitcoach:work")
+        web.conversation.register_deliverer("test", deliverer("web"))
+        worker.conversation.register_deliverer("test", deliverer("worker"))
+        assert await web.conversation.accept(message("had 2 large eggs", "m-dead"))
+        async with web.database.session() as session:  # a worker claimed it, then died
+            await session.execute(
+                update(InboxMessage)
+                .where(InboxMessage.message_id == "m-dead")
+                .values(
+                    status="processing",
+                    claimed_at=utcnow() - timedelta(minutes=10),
+                    claimed_by="dead-worker",
+                )
+            )
+        assert await web.conversation.recover() == 1
+        taker = asyncio.create_task(worker.conversation.work_handed_off(poll_s=0.2))
+        try:
+            for _ in range(200):
+                if sent["worker"]:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            taker.cancel()
+            await asyncio.gather(taker, return_exceptions=True)
+        await worker.conversation.drain()
+        await web.conversation.drain()
+    assert sent["web"] == [] and len(sent["worker"]) == 1
+    assert "143 kcal" in sent["worker"][0]
+
+
+@pytest.mark.redis
 async def test_a_cancelled_worker_loop_stops(redis_url: str) -> None:
     # A cancelled BRPOP sometimes came back from redis-py as a plain timeout, so a worker's
     # take loop (and the shutdown waiting for it) went on for ever. (A hand-off popped by

@@ -1,0 +1,80 @@
+"""A turn run again after a failure does not repeat the tools' effects.
+
+When a turn fails because the database went away after a tool had written (a meal logged,
+then the checkpoint write refused), the turn is run again from its last checkpoint, and the
+model asks for the same tool calls. Within one turn, :class:`ReplayToolEffects` remembers the
+result of every tool call that completed and, on a later attempt, answers the same call (same
+tool, same arguments, same position among such calls) with that result instead of running
+the tool again: the meal is logged once. Outside a turn opened with :func:`tool_journal`
+nothing is remembered."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
+from typing import Any
+
+from langchain.agents.middleware import AgentMiddleware
+from langchain_core.messages import ToolMessage
+from langgraph.prebuilt.tool_node import ToolCallRequest
+from langgraph.types import Command
+
+
+class ToolJournal:
+    """The completed tool calls of one turn, across its attempts."""
+
+    def __init__(self) -> None:
+        self.results: dict[tuple[str, int], ToolMessage] = {}
+        self._seen: Counter[str] = Counter()
+        self.replayed = 0
+
+    def new_attempt(self) -> None:
+        """Start counting calls afresh (the results stay)."""
+        self._seen.clear()
+
+    def key(self, name: str, args: Any) -> tuple[str, int]:
+        """This call's identity: tool, arguments, and how many such calls came before it."""
+        call = f"{name}:{json.dumps(args, sort_keys=True, default=str)}"
+        self._seen[call] += 1
+        return call, self._seen[call]
+
+
+_JOURNAL: ContextVar[ToolJournal | None] = ContextVar("fitcoach_tool_journal", default=None)
+
+
+@contextlib.contextmanager
+def tool_journal() -> Iterator[ToolJournal]:
+    """Remember tool results for the attempts of one turn run inside this block."""
+    journal = ToolJournal()
+    token = _JOURNAL.set(journal)
+    try:
+        yield journal
+    finally:
+        _JOURNAL.reset(token)
+
+
+class ReplayToolEffects(AgentMiddleware[Any, Any, Any]):
+    """Answers a tool call already completed in an earlier attempt of this turn from the
+    journal; runs (and records) every other."""
+
+    async def awrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
+    ) -> ToolMessage | Command[Any]:
+        journal = _JOURNAL.get()
+        if journal is None:
+            return await handler(request)
+        call = request.tool_call
+        key = journal.key(call["name"], call.get("args"))
+        done = journal.results.get(key)
+        if done is not None:
+            journal.replayed += 1
+            return done.model_copy(update={"tool_call_id": call["id"]})
+        result = await handler(request)
+        if isinstance(result, ToolMessage) and result.status != "error":
+            journal.results[key] = result
+        return result

@@ -1,0 +1,105 @@
+"""Riding out a database outage (a PostgreSQL restart or failover) instead of failing turns.
+
+While PostgreSQL restarts, every statement fails for a few seconds: connections are refused,
+pooled ones are closed by the server, and new ones are told "the database system is shutting
+down" or "starting up". A turn that failed that way has lost nothing (its inbox row is still
+claimed), so the right answer is to wait and try again, not to send the person an apology
+and leave the row for the recovery sweep. :func:`database_unavailable` tells such a failure
+from every other (a bad statement, a model error, a timeout), and :func:`while_database_down`
+retries a block of work while the database is unreachable, up to a time budget."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import psycopg
+import structlog
+from sqlalchemy import exc as sa_exc
+from tenacity import (
+    AsyncRetrying,
+    AttemptManager,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_delay,
+    wait_exponential,
+)
+
+log = structlog.get_logger(__name__)
+
+DATABASE_MODULES = ("asyncpg", "psycopg", "sqlalchemy", "fitcoach.storage")
+"""Code whose connection errors are the database's (not the model's or a platform's)."""
+SERVER_GOING_AWAY = frozenset({"57P01", "57P02", "57P03"})
+"""admin_shutdown, crash_shutdown, cannot_connect_now: the server is stopping or starting."""
+MAX_WAIT_S = 2.0
+"""Longest pause between two attempts while the database is down."""
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        pending += [current.__cause__, current.__context__, getattr(current, "orig", None)]
+
+
+def _raised_in_database_code(error: BaseException) -> bool:
+    frame = error.__traceback__
+    while frame is not None:
+        module = frame.tb_frame.f_globals.get("__name__", "")
+        if isinstance(module, str) and module.startswith(DATABASE_MODULES):
+            return True
+        frame = frame.tb_next
+    return False
+
+
+def _is_connection_failure(error: BaseException) -> bool:
+    sqlstate = getattr(error, "sqlstate", None)
+    if isinstance(error, asyncpg.PostgresError | psycopg.Error):
+        if str(sqlstate)[:2] == "08" or sqlstate in SERVER_GOING_AWAY:
+            return True
+        # psycopg reports a connection it could not open or lost as OperationalError without
+        # a SQLSTATE (the server never answered).
+        return isinstance(error, psycopg.OperationalError) and sqlstate is None
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, asyncpg.InterfaceError) and "closed" in str(error):
+        return True
+    return isinstance(error, ConnectionError) and _raised_in_database_code(error)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True when ``error`` (or what caused it) is the database being unreachable: refused or
+    lost connections, a server shutting down or starting up. False for everything else,
+    including errors the database reported about a statement and query timeouts."""
+    return any(_is_connection_failure(link) for link in _chain(error))
+
+
+def _log_wait(state: RetryCallState) -> None:
+    outcome = state.outcome
+    error = outcome.exception() if outcome is not None else None
+    log.warning(
+        "database_unavailable_waiting",
+        attempt=state.attempt_number,
+        waited_s=round(state.seconds_since_start or 0.0, 2),
+        error=type(error).__name__ if error is not None else None,
+    )
+
+
+async def while_database_down(budget_s: float) -> AsyncIterator[AttemptManager]:
+    """Attempts of a block of work, repeated while it fails because the database is
+    unreachable, for up to ``budget_s`` seconds; any other failure, and the last one, is
+    raised. Use as ``async for attempt in while_database_down(60): with attempt: ...``."""
+    retrying = AsyncRetrying(
+        retry=retry_if_exception(database_unavailable),
+        wait=wait_exponential(multiplier=0.1, max=MAX_WAIT_S),
+        stop=stop_after_delay(budget_s),
+        before_sleep=_log_wait,
+        reraise=True,
+    )
+    async for attempt in retrying:
+        yield attempt

@@ -1,0 +1,246 @@
+"""A PostgreSQL outage (restart, failover) in the middle of the traffic: turns wait for the
+database and answer once, webhooks answer 503. The database sits behind a TCP proxy that
+drops every connection and refuses new ones while "down" (tests/fakes/tcp_proxy.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+import asyncpg
+import httpx
+import psycopg
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event, func, select, text
+from sqlalchemy.orm import Session
+
+from fitcoach.bootstrap import open_services
+from fitcoach.channels.base import InboundMessage, OutboundMessage
+from fitcoach.config import get_settings
+from fitcoach.conversation import FAILURE_REPLY
+from fitcoach.storage.database import Database
+from fitcoach.storage.models import InboxMessage, Meal, MealItem
+from fitcoach.storage.outage import database_unavailable
+from fitcoach.webhooks.outage import answer_outages_with_503
+from tests.fakes.tcp_proxy import CuttableProxy
+
+pytestmark = pytest.mark.postgres
+
+OUTAGE_S = 1.5
+
+
+def _through(url: str, port: int) -> str:
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)
+    auth = host[0] + "@" if len(host) == 2 else ""
+    return urlunsplit(parts._replace(netloc=f"{auth}127.0.0.1:{port}"))
+
+
+@pytest.fixture
+async def proxy(pg_url: str) -> AsyncIterator[CuttableProxy]:
+    upstream = urlsplit(pg_url)
+    opened = CuttableProxy(upstream.hostname or "127.0.0.1", upstream.port or 5432)
+    await opened.start()
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _error_of(work: object) -> BaseException:
+    try:
+        await work  # type: ignore[misc]
+    except BaseException as error:
+        return error
+    raise AssertionError("no error")
+
+
+async def test_outage_errors_are_told_from_other_failures(
+    pg_url: str, proxy: CuttableProxy
+) -> None:
+    port = _closed_port()
+    refused_asyncpg = await _error_of(asyncpg.connect(f"postgresql://postgres@127.0.0.1:{port}/x"))
+    refused_psycopg = await _error_of(
+        psycopg.AsyncConnection.connect(f"postgresql://postgres@127.0.0.1:{port}/x")
+    )
+    database = Database(_through(pg_url, proxy.port), pool_size=1, max_overflow=0)
+    try:
+        async with database.session() as session:
+            await session.execute(text("SELECT 1"))
+        await proxy.cut()
+        dropped = await _error_of(_select_one(database))  # the pooled connection was dropped
+        refused = await _error_of(_select_one(database))  # and a new one is refused
+        await proxy.restore()
+        await _select_one(database)
+        division = await _error_of(_execute(database, "SELECT 1 / 0"))
+        timeout = await _error_of(
+            _execute(database, "SET statement_timeout = 10; SELECT pg_sleep(1)")
+        )
+    finally:
+        await database.dispose()
+    async with aiohttp.ClientSession() as http:  # a model or platform host that is down
+        model_down = await _error_of(http.get(f"http://127.0.0.1:{port}/"))
+    sqlite = Database("sqlite+aiosqlite://")
+    try:
+        missing_table = await _error_of(_execute(sqlite, "SELECT * FROM nowhere"))
+    finally:
+        await sqlite.dispose()
+
+    for outage in (refused_asyncpg, refused_psycopg, dropped, refused):
+        assert database_unavailable(outage), repr(outage)
+    for other in (division, timeout, model_down, missing_table, ValueError("bad input")):
+        assert not database_unavailable(other), repr(other)
+
+
+async def _select_one(database: Database) -> None:
+    await _execute(database, "SELECT 1")
+
+
+async def _execute(database: Database, sql: str) -> None:
+    async with database.session() as session:
+        for statement in sql.split(";"):
+            await session.execute(text(statement))
+
+
+def _message(n: int) -> InboundMessage:
+    texts = ["had 2 large eggs", "how am I doing today?", "had a banana"]
+    return InboundMessage(
+        channel="test",
+        external_user_id="p",
+        conversation_id="p",
+        message_id=f"m{n}",
+        text=texts[n % len(texts)],
+    )
+
+
+class Outage:
+    """Takes the database down once for OUTAGE_S, when ``start`` is first called."""
+
+    def __init__(self, proxy: CuttableProxy) -> None:
+        self.proxy = proxy
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self, *_: object) -> None:
+        if self.task is None:
+            self.task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        await self.proxy.cut()
+        await asyncio.sleep(OUTAGE_S)
+        await self.proxy.restore()
+
+
+async def _run_conversation(
+    pg_url: str, proxy: CuttableProxy, tmp_path: Path, messages: list[InboundMessage], moment: str
+) -> tuple[list[tuple[str, str]], list[str], int, Outage]:
+    """Every message accepted, then processed while the outage starts at ``moment``; the
+    replies sent (message id, text), the inbox statuses, and how many meals were logged."""
+    settings = get_settings(
+        data_dir=tmp_path / "var",
+        model="offline",
+        database_url=_through(pg_url, proxy.port),
+        db_outage_wait_s=30,
+    )
+    outage = Outage(proxy)
+    sent: list[tuple[str, str]] = []
+
+    async def deliver(inbound: InboundMessage, replies: list[OutboundMessage]) -> None:
+        sent.extend((inbound.message_id, r.text) for r in replies)
+        if moment == "reply_sent":
+            outage.start()
+
+    def after_commit(session: Session) -> None:
+        if session.info.pop("meal_written", False):
+            outage.start()  # the tool's write is in; the checkpoint write will fail
+
+    def after_flush(session: Session, _: object) -> None:
+        if any(isinstance(row, Meal) for row in session.new):
+            session.info["meal_written"] = True
+
+    async with open_services(settings) as services:
+        conversation = services.conversation
+        conversation.register_deliverer(
+            "test", deliver, on_start=outage.start if moment == "turn_started" else None
+        )
+        if moment == "meal_committed":
+            event.listen(Session, "after_flush", after_flush)
+            event.listen(Session, "after_commit", after_commit)
+        try:
+            for m in messages:
+                assert await conversation.accept(m)
+            for m in messages:
+                conversation.queue.enqueue(m)
+            async with asyncio.timeout(60):
+                while len(sent) < len(messages):
+                    await asyncio.sleep(0.05)
+            await conversation.drain()
+        finally:
+            if moment == "meal_committed":
+                event.remove(Session, "after_flush", after_flush)
+                event.remove(Session, "after_commit", after_commit)
+        assert outage.task is not None, "the outage never started"
+        await outage.task
+        async with services.database.session() as session:
+            statuses = list((await session.execute(select(InboxMessage.status))).scalars())
+            meals = (await session.execute(select(func.count()).select_from(MealItem))).scalar()
+    return sent, statuses, int(meals or 0), outage
+
+
+@pytest.mark.parametrize("moment", ["turn_started", "reply_sent", "meal_committed"])
+async def test_turns_wait_out_a_database_outage_and_answer_once(
+    pg_url: str, proxy: CuttableProxy, tmp_path: Path, moment: str
+) -> None:
+    """The outage begins as a turn starts (the person lookup fails), right after a reply went
+    out (the next claim fails), or right after a tool logged a meal (the checkpoint write
+    fails and the turn runs again: the tool's call is answered from the turn's journal)."""
+    messages = [_message(n) for n in range(4)]
+    sent, statuses, meals, _ = await _run_conversation(pg_url, proxy, tmp_path, messages, moment)
+    assert [i for i, _ in sent] == [m.message_id for m in messages]  # each once, in order
+    assert FAILURE_REPLY not in [t for _, t in sent]
+    assert "143 kcal" in sent[0][1] and "kcal" in sent[3][1]
+    assert statuses == ["done"] * len(messages)
+    assert meals == 2 + 1  # two eggs, then a banana: each logged once
+
+
+async def test_requests_answer_503_while_the_database_is_down(
+    pg_url: str, proxy: CuttableProxy
+) -> None:
+    database = Database(_through(pg_url, proxy.port))
+    app = FastAPI()
+    answer_outages_with_503(app)
+
+    @app.get("/one")
+    async def one() -> dict[str, int]:
+        await _select_one(database)
+        return {"ok": 1}
+
+    @app.get("/broken")
+    async def broken() -> dict[str, int]:
+        await _execute(database, "SELECT 1 / 0")
+        return {"ok": 1}
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+            assert (await client.get("/one")).status_code == 200
+            await proxy.cut()
+            down = await client.get("/one")
+            assert down.status_code == 503 and down.headers["retry-after"] == "2"
+            assert "try again" in down.json()["detail"]
+            await proxy.restore()
+            assert (await client.get("/one")).status_code == 200
+            assert (await client.get("/broken")).status_code == 500  # not an outage
+    finally:
+        await database.dispose()
