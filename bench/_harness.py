@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -222,6 +223,21 @@ def redis_start() -> None:
         if time.monotonic() > deadline:
             raise RuntimeError("redis did not come back")
         time.sleep(0.05)
+
+
+def postgres_restart(down_s: float) -> bool:
+    """Stop the local PostgreSQL cluster (fast shutdown: sessions are ended), wait
+    ``down_s``, start it again; False where this machine's cluster cannot be driven
+    (no pg_ctlcluster, not root). Other users of the server see the outage too."""
+    versions = sorted(Path("/etc/postgresql").glob("*/main"))
+    if not versions or shutil.which("pg_ctlcluster") is None or os.geteuid() != 0:
+        return False
+    version = versions[-1].parent.name
+    base = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main"]
+    subprocess.run([*base, "stop", "-m", "fast"], check=True, capture_output=True)
+    time.sleep(down_s)
+    subprocess.run([*base, "start"], check=True, capture_output=True)
+    return True
 
 
 def redis_flush_bench_keys() -> None:

@@ -11,7 +11,8 @@ Prints figures; not a test. Everything runs on 127.0.0.1:
 Phases (each with fresh processes and a fresh database):
 1. ``echo``   the baseline, no faults;
 2. ``clean``  fitcoach, no faults: throughput and latency figures;
-3. ``faults`` fitcoach with duplicate deliveries, one replica SIGKILLed, a Redis restart and a
+3. ``faults`` fitcoach with duplicate deliveries, one replica SIGKILLed, a Redis restart, a
+   PostgreSQL restart (``--postgres-down`` seconds stopped; 0 skips it) and a
    burst of model 500s: correctness figures (lost / duplicated / order).
 
 Each conversation is one private chat. It sends its messages in order, each after the previous
@@ -398,6 +399,7 @@ class Faults:
     kill: h.Replica | None
     model_errors: int
     also_kill: list[h.Replica] = field(default_factory=list)  # the rest of a split replica
+    postgres_down_s: float = 0.0
 
     async def _at(self, load: Load, fraction: float) -> None:
         while load.sent_count < fraction * load.total():
@@ -419,6 +421,13 @@ class Faults:
         if self.model_errors:
             load.log(f"model: next {self.model_errors} generate calls answer HTTP 500")
             self.gemini.fail(500, times=self.model_errors)
+        if self.postgres_down_s > 0:
+            await self._at(load, 0.85)
+            load.log(f"postgres: stop (fast), {self.postgres_down_s:g} s down, start")
+            if await asyncio.to_thread(h.postgres_restart, self.postgres_down_s):
+                load.log("postgres: back up")
+            else:
+                load.log("postgres: not restarted (no pg_ctlcluster, or not root)")
 
 
 # ---- phases ---------------------------------------------------------------------------------
@@ -508,7 +517,9 @@ async def run_fitcoach(
             # Kill the last replica: its worker (busy with claimed turns) and its web process.
             victim = (workers or replicas)[-1] if len(replicas) > 1 else None
             rest = [replicas[-1]] if workers and victim is not None else []
-            fault_plan = Faults(gemini, victim, args.model_errors, rest)
+            fault_plan = Faults(
+                gemini, victim, args.model_errors, rest, postgres_down_s=args.postgres_down
+            )
         result = await load.run(fault_plan)
         counts = gemini.counts()
         extra["model_calls"] = counts["generate"]
@@ -864,6 +875,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--no-clean", action="store_true", help="skip the fault-free fitcoach phase")
     p.add_argument("--dup-rate", type=float, default=0.05, help="share of updates sent twice")
     p.add_argument("--model-errors", type=int, default=40, help="model 500s injected")
+    p.add_argument(
+        "--postgres-down",
+        type=float,
+        default=3.0,
+        help="seconds the local PostgreSQL is stopped in the fault phase (0 = no restart)",
+    )
     p.add_argument("--time-limit", type=float, default=600, help="whole run, seconds")
     p.add_argument("--lease", type=float, default=30, help="FITCOACH_INBOX_LEASE_S")
     p.add_argument("--sweep", type=float, default=5, help="FITCOACH_RECOVERY_SWEEP_S")
@@ -927,7 +944,8 @@ async def main() -> None:
             results["clean"] = (r, figures(r, args.model_delay), extra)
         if not args.no_faults:
             print(
-                "\n-- phase faults (fitcoach: duplicates, SIGKILL, Redis restart, model 500s)",
+                "\n-- phase faults (fitcoach: duplicates, SIGKILL, Redis restart, model 500s, "
+                "PostgreSQL restart)",
                 flush=True,
             )
             r, extra = await run_fitcoach(args, work, faults=True, deadline=hard_end)
