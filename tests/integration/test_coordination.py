@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -403,12 +403,8 @@ async def test_work_of_a_dead_replica_is_taken_over_once(services: Services) -> 
     assert row.status == "done" and row.delivered_at is not None
 
 
-@pytest.mark.redis
-async def test_a_web_process_hands_platform_messages_to_a_worker(
-    redis_url: str, tmp_path: Path
-) -> None:
-    """FITCOACH_PROCESS_ROLE=web only stores and acknowledges; a worker process runs the turn
-    and sends the reply (the web process's event loop never waits behind a turn)."""
+def split_settings(tmp_path: Path, redis_url: str) -> Callable[[str], Any]:
+    """Settings of a web or worker process sharing one SQLite file and Redis."""
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
 
     def settings(role: str) -> Any:
@@ -420,7 +416,11 @@ async def test_a_web_process_hands_platform_messages_to_a_worker(
             process_role=role,
         )
 
-    sent: dict[str, list[str]] = {"web": [], "worker": []}
+    return settings
+
+
+def recording_deliverers(sent: dict[str, list[str]]) -> Callable[[str], Any]:
+    """A deliverer per role that records the first reply's text under that role."""
 
     def deliverer(role: str) -> Any:
         async def deliver(inbound: InboundMessage, replies: list[OutboundMessage]) -> None:
@@ -428,21 +428,39 @@ async def test_a_web_process_hands_platform_messages_to_a_worker(
 
         return deliver
 
+    return deliverer
+
+
+async def take_handed_off_until_replied(worker: Services, sent: dict[str, list[str]]) -> None:
+    """Run the worker's hand-off loop until it has sent a reply (10 s at most)."""
+    taker = asyncio.create_task(worker.conversation.work_handed_off(poll_s=0.2))
+    try:
+        for _ in range(200):
+            if sent["worker"]:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        taker.cancel()
+        await asyncio.gather(taker, return_exceptions=True)
+    await worker.conversation.drain()
+
+
+@pytest.mark.redis
+async def test_a_web_process_hands_platform_messages_to_a_worker(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """FITCOACH_PROCESS_ROLE=web only stores and acknowledges; a worker process runs the turn
+    and sends the reply (the web process's event loop never waits behind a turn)."""
+    settings = split_settings(tmp_path, redis_url)
+    sent: dict[str, list[str]] = {"web": [], "worker": []}
+    deliverer = recording_deliverers(sent)
+
     async with open_services(settings("web")) as web, open_services(settings("worker")) as worker:
         await RedisCoordinator(redis_url).redis.delete("fitcoach:work")
         web.conversation.register_deliverer("test", deliverer("web"))
         worker.conversation.register_deliverer("test", deliverer("worker"))
-        taker = asyncio.create_task(worker.conversation.work_handed_off(poll_s=0.2))
-        try:
-            assert await web.conversation.submit(message("had 2 large eggs"), deliverer("web"))
-            for _ in range(200):
-                if sent["worker"]:
-                    break
-                await asyncio.sleep(0.05)
-        finally:
-            taker.cancel()
-            await asyncio.gather(taker, return_exceptions=True)
-        await worker.conversation.drain()
+        assert await web.conversation.submit(message("had 2 large eggs"), deliverer("web"))
+        await take_handed_off_until_replied(worker, sent)
     assert sent["web"] == [] and len(sent["worker"]) == 1
     assert "143 kcal" in sent["worker"][0]
 
@@ -454,24 +472,9 @@ async def test_a_web_process_hands_recovered_work_to_a_worker(
     """The recovery sweep of a web process finds a dead worker's message; a worker runs it
     (once kicked into the web process's own queue, the conversation's later messages ran
     there too, behind the acks: half the turns of a run after a PostgreSQL restart)."""
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
-
-    def settings(role: str) -> Any:
-        return get_settings(
-            data_dir=tmp_path / role,
-            database_url=database_url,
-            redis_url=redis_url,
-            model="offline",
-            process_role=role,
-        )
-
+    settings = split_settings(tmp_path, redis_url)
     sent: dict[str, list[str]] = {"web": [], "worker": []}
-
-    def deliverer(role: str) -> Any:
-        async def deliver(inbound: InboundMessage, replies: list[OutboundMessage]) -> None:
-            sent[role].append(replies[0].text)
-
-        return deliver
+    deliverer = recording_deliverers(sent)
 
     async with open_services(settings("web")) as web, open_services(settings("worker")) as worker:
         await RedisCoordinator(redis_url).redis.delete("fitcoach:work")
@@ -489,16 +492,7 @@ async def test_a_web_process_hands_recovered_work_to_a_worker(
                 )
             )
         assert await web.conversation.recover() == 1
-        taker = asyncio.create_task(worker.conversation.work_handed_off(poll_s=0.2))
-        try:
-            for _ in range(200):
-                if sent["worker"]:
-                    break
-                await asyncio.sleep(0.05)
-        finally:
-            taker.cancel()
-            await asyncio.gather(taker, return_exceptions=True)
-        await worker.conversation.drain()
+        await take_handed_off_until_replied(worker, sent)
         await web.conversation.drain()
     assert sent["web"] == [] and len(sent["worker"]) == 1
     assert "143 kcal" in sent["worker"][0]
