@@ -57,7 +57,7 @@ from fitcoach.storage.inbox import FinishedTurn, Inbox, finish_turn
 from fitcoach.storage.inbox_writer import InboxWriter
 from fitcoach.storage.media import MediaStore
 from fitcoach.storage.models import User, utcnow
-from fitcoach.storage.outage import while_database_down
+from fitcoach.storage.outage import when_reachable
 from fitcoach.storage.person_lookup import create_person, find_person, find_person_at_turn
 from fitcoach.storage.repositories import UserDirectory
 
@@ -300,7 +300,7 @@ class ConversationService:
         status = "done"
         received_at = utcnow()
         try:
-            opened = await self._open_turn_when_reachable(message)
+            opened = await when_reachable(self.outage_wait_s, lambda: self._open_turn(message))
             if isinstance(opened, tuple) and isinstance(opened[0], AgentReply):
                 reply, status = opened
                 MESSAGES.labels(message.channel, status).inc()
@@ -329,12 +329,14 @@ class ConversationService:
                 # was not written, so the rerun starts from the same state, and tool calls
                 # that completed before the failure are answered from the journal.
                 with tool_journal() as journal:
-                    async for attempt in while_database_down(self.outage_wait_s):
-                        with attempt:
-                            journal.new_attempt()
-                            reply = await self.agent.respond(
-                                message.text, context, thread_id, photo_ids=photo_ids, audio=audio
-                            )
+
+                    async def run_agent() -> AgentReply:
+                        journal.new_attempt()
+                        return await self.agent.respond(
+                            message.text, context, thread_id, photo_ids=photo_ids, audio=audio
+                        )
+
+                    reply = await when_reachable(self.outage_wait_s, run_agent)
         except Exception:
             ERRORS.labels("agent").inc()
             log.exception("agent_failed", channel=message.channel, user_id=user_id)
@@ -357,12 +359,6 @@ class ConversationService:
             routes=reply.routes,
         )
         return outbound
-
-    async def _open_turn_when_reachable(self, message: InboundMessage) -> Gate | OpenedTurn:
-        async for attempt in while_database_down(self.outage_wait_s):
-            with attempt:
-                return await self._open_turn(message)
-        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _link_gate(self, message: InboundMessage, code: str | None) -> Gate:
         """A ``/link`` message: redeem a code, or hand out one (after the access policy)."""
@@ -540,9 +536,7 @@ class ConversationService:
             received_at=received_at,
         )
         try:
-            async for attempt in while_database_down(self.outage_wait_s):
-                with attempt:
-                    await finish_turn(self.database, turn)
+            await when_reachable(self.outage_wait_s, lambda: finish_turn(self.database, turn))
         except Exception:
             ERRORS.labels("bookkeeping").inc()
             # The reply still goes out; the bookkeeping failure is logged.

@@ -25,7 +25,7 @@ from fitcoach.metrics import ERRORS, HAND_BACKS
 from fitcoach.storage.database import Database
 from fitcoach.storage.inbox import Inbox, NextRow, claim_next
 from fitcoach.storage.models import utcnow
-from fitcoach.storage.outage import while_database_down
+from fitcoach.storage.outage import when_reachable
 
 log = structlog.get_logger(__name__)
 
@@ -362,17 +362,17 @@ class ConversationQueue:
     async def _claim_next(self, key: ConversationKey, sent: int | None = None) -> NextRow | None:
         """Record row ``sent`` as delivered and claim the conversation's next row, in one
         transaction (one statement on PostgreSQL); tried again while the database is down."""
-        async for attempt in while_database_down(self.outage_wait_s):
-            with attempt:
-                return await claim_next(
-                    self.database,
-                    key.channel,
-                    key.conversation_id,
-                    self.worker_id,
-                    utcnow() - self.stale_before,
-                    delivered=sent,
-                )
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        return await when_reachable(
+            self.outage_wait_s,
+            lambda: claim_next(
+                self.database,
+                key.channel,
+                key.conversation_id,
+                self.worker_id,
+                utcnow() - self.stale_before,
+                delivered=sent,
+            ),
+        )
 
     async def _run(self, message: InboundMessage) -> list[OutboundMessage]:
         async with self._slots:
@@ -402,10 +402,12 @@ class ConversationQueue:
     async def _record_delivered(self, row_id: int | None) -> None:
         if row_id is None:
             return
-        async for attempt in while_database_down(self.outage_wait_s):
-            with attempt:
-                async with self.database.session(single_statement=True) as session:
-                    await Inbox(session).mark_row_delivered(row_id)
+
+        async def mark() -> None:
+            async with self.database.session(single_statement=True) as session:
+                await Inbox(session).mark_row_delivered(row_id)
+
+        await when_reachable(self.outage_wait_s, mark)
 
     async def _drop_unreadable(self, channel: str, row: NextRow) -> None:
         log.error("inbox_row_unreadable", channel=channel)

@@ -5,12 +5,13 @@ pooled ones are closed by the server, and new ones are told "the database system
 down" or "starting up". A turn that failed that way has lost nothing (its inbox row is still
 claimed), so the right answer is to wait and try again, not to send the person an apology
 and leave the row for the recovery sweep. :func:`database_unavailable` tells such a failure
-from every other (a bad statement, a model error, a timeout), and :func:`while_database_down`
+from every other (a bad statement, a model error, a timeout), and :func:`when_reachable`
 retries a block of work while the database is unreachable, up to a time budget."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
 
 import asyncpg
 import psycopg
@@ -18,7 +19,6 @@ import structlog
 from sqlalchemy import exc as sa_exc
 from tenacity import (
     AsyncRetrying,
-    AttemptManager,
     RetryCallState,
     retry_if_exception,
     stop_after_delay,
@@ -26,6 +26,7 @@ from tenacity import (
 )
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 DATABASE_MODULES = ("asyncpg", "psycopg", "sqlalchemy", "fitcoach.storage")
 """Code whose connection errors are the database's (not the model's or a platform's)."""
@@ -90,10 +91,16 @@ def _log_wait(state: RetryCallState) -> None:
     )
 
 
-async def while_database_down(budget_s: float) -> AsyncIterator[AttemptManager]:
-    """Attempts of a block of work, repeated while it fails because the database is
-    unreachable, for up to ``budget_s`` seconds; any other failure, and the last one, is
-    raised. Use as ``async for attempt in while_database_down(60): with attempt: ...``."""
+async def when_reachable(budget_s: float, work: Callable[[], Awaitable[T]]) -> T:
+    """``work()``, run again while it fails because the database is unreachable, for up to
+    ``budget_s`` seconds; any other failure, and the last one, is raised. The first attempt
+    runs without the retry machinery (the usual case costs nothing)."""
+    try:
+        return await work()
+    except Exception as error:
+        if budget_s <= 0 or not database_unavailable(error):
+            raise
+        log.warning("database_unavailable_waiting", attempt=1, error=type(error).__name__)
     retrying = AsyncRetrying(
         retry=retry_if_exception(database_unavailable),
         wait=wait_exponential(multiplier=0.1, max=MAX_WAIT_S),
@@ -101,5 +108,8 @@ async def while_database_down(budget_s: float) -> AsyncIterator[AttemptManager]:
         before_sleep=_log_wait,
         reraise=True,
     )
-    async for attempt in retrying:
-        yield attempt
+
+    async def again() -> T:  # tenacity awaits only what a coroutine function returns
+        return await work()
+
+    return await retrying(again)
