@@ -60,6 +60,7 @@ from fitcoach.storage.models import User, utcnow
 from fitcoach.storage.outage import when_reachable
 from fitcoach.storage.person_lookup import create_person, find_person, find_person_at_turn
 from fitcoach.storage.repositories import UserDirectory
+from fitcoach.storage.tool_effects import purge_tool_effects
 
 log = structlog.get_logger(__name__)
 
@@ -78,6 +79,12 @@ LINKED = "Linked! This chat now shares your history, plans and memory with your 
 LINK_FAILED = (
     "That link code is unknown or has expired. Send /link in your other app for a new one."
 )
+
+TOOL_EFFECT_RETENTION = timedelta(days=2)
+"""How long a writing tool call's result is kept against a rerun of its turn: far beyond
+any lease or outage wait, so a turn interrupted before a weekend-long outage still writes
+once when it is run again."""
+TOOL_EFFECT_PURGE_EVERY_S = 600.0
 
 Gate = tuple[AgentReply, str]
 """A reply given without the agent (linking, access, privacy) and its outcome."""
@@ -131,6 +138,7 @@ class ConversationService:
             outage_wait_s=outage_wait_s,
         )
         self._tasks: set[asyncio.Future[object]] = set()
+        self._next_effect_purge = 0.0
 
     @property
     def deliverers(self) -> dict[str, Deliver]:
@@ -254,7 +262,11 @@ class ConversationService:
 
     async def recover(self) -> int:
         """Take over messages whose worker died (lease expired, or never claimed) and send
-        replies that were stored but never sent; the number of messages found."""
+        replies that were stored but never sent; the number of messages found. Now and then
+        drop the tool effects of long-finished turns."""
+        if time.monotonic() >= self._next_effect_purge:
+            self._next_effect_purge = time.monotonic() + TOOL_EFFECT_PURGE_EVERY_S
+            await purge_tool_effects(self.database, utcnow() - TOOL_EFFECT_RETENTION)
         stale_before = utcnow() - timedelta(seconds=self.lease_s)
         async with self.database.session() as session:
             inbox = Inbox(session)
@@ -328,7 +340,7 @@ class ConversationService:
                 # A run that failed on an unreachable database is run again: its checkpoint
                 # was not written, so the rerun starts from the same state, and tool calls
                 # that completed before the failure are answered from the journal.
-                with tool_journal() as journal:
+                with tool_journal(turn=f"{message.channel}:{message.message_id}") as journal:
 
                     async def run_agent() -> AgentReply:
                         journal.new_attempt()

@@ -6,11 +6,18 @@ model asks for the same tool calls. Within one turn, :class:`ReplayToolEffects` 
 result of every tool call that completed and, on a later attempt, answers the same call (same
 tool, same arguments, same position among such calls) with that result instead of running
 the tool again: the meal is logged once. Outside a turn opened with :func:`tool_journal`
-nothing is remembered."""
+nothing is remembered.
+
+The journal lives in memory, so it cannot help when the database applied a tool's change but
+the connection dropped before the client heard so (the tool never completed), or when the
+replica died mid-turn. For those, each call of a turn that names its message gets an *effect
+key* (:func:`current_effect_key`), the same on every run of that message; writing tools store
+their result under it with their change (:func:`fitcoach.tools.runtime.write_once`)."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
@@ -26,7 +33,9 @@ from langgraph.types import Command
 class ToolJournal:
     """The completed tool calls of one turn, across its attempts."""
 
-    def __init__(self) -> None:
+    def __init__(self, turn: str | None = None) -> None:
+        self.turn = turn
+        """The message this turn answers (channel and message id), when it has one."""
         self.results: dict[tuple[str, int], ToolMessage] = {}
         self._seen: Counter[str] = Counter()
         self.replayed = 0
@@ -41,14 +50,28 @@ class ToolJournal:
         self._seen[call] += 1
         return call, self._seen[call]
 
+    def effect_key(self, key: tuple[str, int]) -> str | None:
+        """The call's key across runs of this turn, in any process; None without a turn."""
+        if self.turn is None:
+            return None
+        call, position = key
+        return hashlib.sha256(f"{self.turn}\0{position}\0{call}".encode()).hexdigest()
+
 
 _JOURNAL: ContextVar[ToolJournal | None] = ContextVar("fitcoach_tool_journal", default=None)
+_EFFECT_KEY: ContextVar[str | None] = ContextVar("fitcoach_tool_effect_key", default=None)
+
+
+def current_effect_key() -> str | None:
+    """The effect key of the tool call running now (None outside a turn with a message)."""
+    return _EFFECT_KEY.get()
 
 
 @contextlib.contextmanager
-def tool_journal() -> Iterator[ToolJournal]:
-    """Remember tool results for the attempts of one turn run inside this block."""
-    journal = ToolJournal()
+def tool_journal(turn: str | None = None) -> Iterator[ToolJournal]:
+    """Remember tool results for the attempts of one turn run inside this block; ``turn``
+    names the message it answers, so its calls get effect keys."""
+    journal = ToolJournal(turn)
     token = _JOURNAL.set(journal)
     try:
         yield journal
@@ -74,7 +97,11 @@ class ReplayToolEffects(AgentMiddleware[Any, Any, Any]):
         if done is not None:
             journal.replayed += 1
             return done.model_copy(update={"tool_call_id": call["id"]})
-        result = await handler(request)
+        token = _EFFECT_KEY.set(journal.effect_key(key))
+        try:
+            result = await handler(request)
+        finally:
+            _EFFECT_KEY.reset(token)
         if isinstance(result, ToolMessage) and result.status != "error":
             journal.results[key] = result
         return result

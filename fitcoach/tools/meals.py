@@ -6,6 +6,7 @@ from typing import Any
 
 from langchain.tools import ToolRuntime
 from langchain_core.tools import BaseTool, tool
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fitcoach.agent.context import CoachContext
 from fitcoach.domain.nutrition.foods import (
@@ -18,7 +19,13 @@ from fitcoach.domain.nutrition.meals import MealItem, MealParse, parse_meal
 from fitcoach.domain.nutrition.portions import resolve_portion
 from fitcoach.domain.safety.limits import check_grams
 from fitcoach.storage.repositories import Journal, MealItemRecord
-from fitcoach.tools.runtime import ToolServices, encode, local_day_bounds, trusted_context
+from fitcoach.tools.runtime import (
+    ToolServices,
+    encode,
+    local_day_bounds,
+    trusted_context,
+    write_once,
+)
 
 MAX_OPTIONS = 4
 
@@ -47,24 +54,26 @@ def make_log_meal(services: ToolServices) -> BaseTool:
         if question is not None:
             return encode("log_meal", "needs_clarification", description=description, **question)
         records = [_record(item) for item in items]
-        async with services.database.session() as session:
+
+        async def log(session: AsyncSession) -> str:
             journal = Journal(session, context.user_id)
             meal = await journal.add_meal(
                 records, source_text=description, meal_type=meal_type or parsed.meal_type
             )
             start, end = local_day_bounds(services.clock(), context.timezone)
             day = await journal.summary(start, end)
-        totals = _totals(records)
-        return encode(
-            "log_meal",
-            "logged",
-            meal_id=meal.id,
-            meal_type=meal.meal_type,
-            items=[_item_view(item) for item in items],
-            totals=totals,
-            day_totals=day.as_dict(),
-            source="USDA SR",
-        )
+            return encode(
+                "log_meal",
+                "logged",
+                meal_id=meal.id,
+                meal_type=meal.meal_type,
+                items=[_item_view(item) for item in items],
+                totals=_totals(records),
+                day_totals=day.as_dict(),
+                source="USDA SR",
+            )
+
+        return await write_once(services.database, context.user_id, log)
 
     return log_meal
 

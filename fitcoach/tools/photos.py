@@ -9,6 +9,7 @@ from typing import Any
 from langchain.tools import ToolRuntime
 from langchain_core.tools import BaseTool, tool
 from langgraph.types import interrupt
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fitcoach.agent.context import CoachContext
 from fitcoach.agent.photos import PhotoAnalysis, analyze_photo
@@ -17,7 +18,7 @@ from fitcoach.domain.nutrition.meals import parse_meal
 from fitcoach.storage.media import MediaStore
 from fitcoach.storage.repositories import Journal, MealItemRecord
 from fitcoach.tools.meals import meal_record
-from fitcoach.tools.runtime import ToolServices, encode, trusted_context
+from fitcoach.tools.runtime import ToolServices, encode, trusted_context, write_once
 
 CONFIRM_KIND = "confirm_photo_meal"
 _YES = re.compile(r"^\s*(y|yes|yep|yeah|ok|okay|sure|correct|confirm|log it|1)\b", re.I)
@@ -152,18 +153,21 @@ async def _decide(
             for m in corrected.items
         ]
         source = f"photo, corrected: {answer}"
-    async with services.database.session() as session:
+
+    async def log(session: AsyncSession) -> str:
         meal = await Journal(session, context.user_id).add_meal(records, source_text=source)
-    return encode(
-        "analyze_food_photo",
-        "logged",
-        meal_id=meal.id,
-        items=[
-            {"name": r.food_name, "ndb": r.ndb_no, "grams": r.grams, "kcal": round(r.kcal)}
-            for r in records
-        ],
-        kcal=round(sum(r.kcal for r in records)),
-    )
+        return encode(
+            "analyze_food_photo",
+            "logged",
+            meal_id=meal.id,
+            items=[
+                {"name": r.food_name, "ndb": r.ndb_no, "grams": r.grams, "kcal": round(r.kcal)}
+                for r in records
+            ],
+            kcal=round(sum(r.kcal for r in records)),
+        )
+
+    return await write_once(services.database, context.user_id, log)
 
 
 def _record(item: dict[str, Any]) -> MealItemRecord:

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from langchain.tools import ToolRuntime
 from langchain_core.tools import BaseTool, tool
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fitcoach.agent.context import CoachContext
 from fitcoach.domain.exercise.catalog import get_exercise_catalog
@@ -24,7 +25,14 @@ from fitcoach.domain.safety.contraindications import normalize_name
 from fitcoach.domain.safety.plan_checks import check_plan
 from fitcoach.storage.plans import PlanStore, StoredPlan
 from fitcoach.storage.repositories import Journal, Profiles
-from fitcoach.tools.runtime import ToolServices, encode, local_day_bounds, trusted_context, zone
+from fitcoach.tools.runtime import (
+    ToolServices,
+    encode,
+    local_day_bounds,
+    trusted_context,
+    write_once,
+    zone,
+)
 
 Goal = Literal["strength", "hypertrophy", "fat_loss", "endurance", "general"]
 Level = Literal["beginner", "intermediate", "expert"]
@@ -90,7 +98,8 @@ def make_get_plan(services: ToolServices) -> BaseTool:
             }.items()
             if v is not None
         }
-        async with services.database.session() as session:
+
+        async def make_plan(session: AsyncSession) -> str:
             user = await Profiles(session, context.user_id).get()
             store = PlanStore(session, context.user_id)
             current = await store.latest()
@@ -128,7 +137,9 @@ def make_get_plan(services: ToolServices) -> BaseTool:
             diff = _profile_diff(current.plan.get("profile", {}) if current else {}, base)
             reason = "new plan" if current is None else "updated: " + (diff or "regenerated")
             stored = await store.add(plan.as_dict(), reason=reason, diff=diff)
-        return encode("get_plan", "created", assumed=assumed, **_plan_view(stored))
+            return encode("get_plan", "created", assumed=assumed, **_plan_view(stored))
+
+        return await write_once(services.database, context.user_id, make_plan)
 
     return get_plan
 
@@ -177,7 +188,8 @@ def make_swap_exercise(services: ToolServices) -> BaseTool:
         has, safe for their injuries). With replace_with (an option's id or name) the plan
         is updated."""
         context = trusted_context(runtime)
-        async with services.database.session() as session:
+
+        async def swap(session: AsyncSession) -> str:
             store = PlanStore(session, context.user_id)
             current = await store.latest()
             if current is None:
@@ -231,15 +243,17 @@ def make_swap_exercise(services: ToolServices) -> BaseTool:
                 diff=f"{target} -> {chosen.id}",
                 kind="swap",
             )
-        return encode(
-            "swap_exercise",
-            "swapped",
-            exercise_id=target,
-            name=original,
-            new_exercise_id=chosen.id,
-            new_name=chosen.name,
-            version=stored.version,
-        )
+            return encode(
+                "swap_exercise",
+                "swapped",
+                exercise_id=target,
+                name=original,
+                new_exercise_id=chosen.id,
+                new_name=chosen.name,
+                version=stored.version,
+            )
+
+        return await write_once(services.database, context.user_id, swap)
 
     return swap_exercise
 
@@ -281,7 +295,8 @@ def make_adjust_plan(services: ToolServices) -> BaseTool:
         """Adapt the plan to the workouts logged since it was made: add load when targets are
         met, trim volume or deload when sets fall short or sessions are missed."""
         context = trusted_context(runtime)
-        async with services.database.session() as session:
+
+        async def adjust(session: AsyncSession) -> str:
             store = PlanStore(session, context.user_id)
             current = await store.latest()
             if current is None:
@@ -315,12 +330,14 @@ def make_adjust_plan(services: ToolServices) -> BaseTool:
                                for c in adaptation.changes),
                 kind="adapted",
             )
-        return encode(
-            "adjust_plan",
-            "adjusted",
-            version=stored.version,
-            changes=[c.as_dict() for c in adaptation.changes],
-        )
+            return encode(
+                "adjust_plan",
+                "adjusted",
+                version=stored.version,
+                changes=[c.as_dict() for c in adaptation.changes],
+            )
+
+        return await write_once(services.database, context.user_id, adjust)
 
     return adjust_plan
 

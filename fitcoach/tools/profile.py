@@ -7,11 +7,19 @@ from typing import Any, Literal
 
 from langchain.tools import ToolRuntime
 from langchain_core.tools import BaseTool, tool
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fitcoach.agent.context import CoachContext
 from fitcoach.domain.safety.limits import check_body_weight, check_height
 from fitcoach.storage.repositories import Journal, Profiles
-from fitcoach.tools.runtime import LB_TO_KG, ToolServices, encode, trusted_context, zone
+from fitcoach.tools.runtime import (
+    LB_TO_KG,
+    ToolServices,
+    encode,
+    trusted_context,
+    write_once,
+    zone,
+)
 
 
 def make_log_body_weight(services: ToolServices) -> BaseTool:
@@ -37,19 +45,22 @@ def make_log_body_weight(services: ToolServices) -> BaseTool:
                 reason="implausible",
                 question=problems[0].message,
             )
-        async with services.database.session() as session:
+
+        async def log(session: AsyncSession) -> str:
             journal = Journal(session, context.user_id)
             previous = (await Profiles(session, context.user_id).get()).weight_kg
             await journal.add_body_weight(weight_kg)
-        change = round(weight_kg - previous, 2) if previous is not None else None
-        return encode(
-            "log_body_weight",
-            "logged",
-            weight_kg=weight_kg,
-            previous_kg=previous,
-            change_kg=change,
-            unit_system=context.unit_system,
-        )
+            change = round(weight_kg - previous, 2) if previous is not None else None
+            return encode(
+                "log_body_weight",
+                "logged",
+                weight_kg=weight_kg,
+                previous_kg=previous,
+                change_kg=change,
+                unit_system=context.unit_system,
+            )
+
+        return await write_once(services.database, context.user_id, log)
 
     return log_body_weight
 

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from langchain.tools import ToolRuntime
 from langchain_core.tools import BaseTool, tool
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fitcoach.agent.context import CoachContext
 from fitcoach.storage.repositories import Journal
@@ -15,6 +16,7 @@ from fitcoach.tools.runtime import (
     local_day_bounds,
     local_week_bounds,
     trusted_context,
+    write_once,
 )
 
 
@@ -54,12 +56,15 @@ def make_undo_last_entry(services: ToolServices) -> BaseTool:
     async def undo_last_entry(runtime: ToolRuntime[CoachContext, Any]) -> str:
         """Remove the person's most recent log entry (meal, workout or weigh-in)."""
         context = trusted_context(runtime)
-        async with services.database.session() as session:
+
+        async def undo(session: AsyncSession) -> str:
             removed = await Journal(session, context.user_id).undo_last()
-        if removed is None:
-            return encode("undo_last_entry", "nothing")
-        return encode(
-            "undo_last_entry", "removed", kind=removed.kind, description=removed.description
-        )
+            if removed is None:
+                return encode("undo_last_entry", "nothing")
+            return encode(
+                "undo_last_entry", "removed", kind=removed.kind, description=removed.description
+            )
+
+        return await write_once(services.database, context.user_id, undo)
 
     return undo_last_entry

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from langchain.tools import ToolRuntime
 from langchain_core.tools import BaseTool, tool
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fitcoach.agent.context import CoachContext
 from fitcoach.scheduler.config import SchedulerSettings
@@ -21,7 +22,7 @@ from fitcoach.scheduler.reminder_rules import (
 )
 from fitcoach.scheduler.store import insert_planned
 from fitcoach.scheduler.timeutil import hhmm, in_quiet, local_now, parse_hhmm
-from fitcoach.tools.runtime import ToolServices, encode, trusted_context
+from fitcoach.tools.runtime import ToolServices, encode, trusted_context, write_once
 
 Topic = Literal["nudges", "meal_reminders", "all"]
 
@@ -63,7 +64,8 @@ def make_set_reminder(services: ToolServices) -> BaseTool:
         once = _once_date(date, local.date(), minutes, local.hour * 60 + local.minute)
         if rule[0] == "once" and once is None:
             return _question("set_reminder", "date", "On which date (YYYY-MM-DD)?")
-        async with services.database.session() as session:
+
+        async def add(session: AsyncSession) -> str:
             prefs = CoachSettings(session, ctx.user_id)
             row = await prefs.get()
             if in_quiet(minutes, row.quiet_start_min, row.quiet_end_min):
@@ -81,7 +83,9 @@ def make_set_reminder(services: ToolServices) -> BaseTool:
             if planned is not None and planned.due_at > services.clock():
                 await insert_planned(session, planned, services.clock())
             view = _view(reminder, local)
-        return encode("set_reminder", "set", reminder=view, timezone=ctx.timezone)
+            return encode("set_reminder", "set", reminder=view, timezone=ctx.timezone)
+
+        return await write_once(services.database, ctx.user_id, add)
 
     return set_reminder
 

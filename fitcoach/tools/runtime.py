@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -12,10 +12,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from langchain.tools import ToolRuntime
 from langchain_core.language_models import BaseChatModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fitcoach.agent.context import CoachContext
+from fitcoach.agent.tool_replay import current_effect_key
 from fitcoach.storage.database import Database
 from fitcoach.storage.models import utcnow
+from fitcoach.storage.tool_effects import claim_tool_effect
 
 LB_TO_KG = 0.45359237
 
@@ -37,6 +40,32 @@ def trusted_context(runtime: ToolRuntime[CoachContext, Any]) -> CoachContext:
     if not isinstance(context, CoachContext):
         raise PermissionError("tools need a trusted CoachContext")
     return context
+
+
+class _AlreadyApplied(Exception):
+    def __init__(self, result: str) -> None:
+        super().__init__("tool call already applied")
+        self.result = result
+
+
+async def write_once(
+    database: Database, user_id: int, work: Callable[[AsyncSession], Awaitable[str]]
+) -> str:
+    """Run a writing tool's ``work`` in one transaction and return its result; when an
+    earlier run of this turn already applied the same call (its COMMIT went through though
+    the caller never heard it, or its replica died), roll this change back and return that
+    run's result instead, so the person's data changes once."""
+    key = current_effect_key()
+    try:
+        async with database.session() as session:
+            result = await work(session)
+            if key is not None:
+                earlier = await claim_tool_effect(session, user_id, key, result)
+                if earlier is not None:
+                    raise _AlreadyApplied(earlier)
+    except _AlreadyApplied as applied:
+        return applied.result
+    return result
 
 
 def zone(name: str) -> ZoneInfo:

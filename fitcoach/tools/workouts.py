@@ -7,6 +7,7 @@ from typing import Any
 
 from langchain.tools import ToolRuntime
 from langchain_core.tools import BaseTool, tool
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fitcoach.agent.context import CoachContext
 from fitcoach.domain.exercise.catalog import get_exercise_catalog
@@ -14,7 +15,7 @@ from fitcoach.domain.exercise.strength import estimate_1rm
 from fitcoach.domain.exercise.workouts import CardioEntry, StrengthEntry, parse_workout
 from fitcoach.domain.safety.limits import Problem, check_cardio, check_strength
 from fitcoach.storage.repositories import Journal, Profiles, WorkoutSetRecord
-from fitcoach.tools.runtime import ToolServices, encode, trusted_context
+from fitcoach.tools.runtime import ToolServices, encode, trusted_context, write_once
 
 DEFAULT_BODY_WEIGHT_KG = 70.0
 CONFIDENT = 0.6
@@ -38,7 +39,8 @@ def make_log_workout(services: ToolServices) -> BaseTool:
         person picked from the options the tool offered.
         """
         context = trusted_context(runtime)
-        async with services.database.session() as session:
+
+        async def log(session: AsyncSession) -> str:
             profile = await Profiles(session, context.user_id).get()
             body_weight = profile.weight_kg or DEFAULT_BODY_WEIGHT_KG
             parsed = parse_workout(
@@ -59,18 +61,18 @@ def make_log_workout(services: ToolServices) -> BaseTool:
             previous_best = await journal.best_sets(strength_ids)
             records = [record for entry in parsed.entries for record in _records(entry)]
             workout = await journal.add_workout(records, source_text=description)
-        entries = [_entry_view(entry) for entry in parsed.entries]
-        prs = _personal_records(parsed.entries, previous_best)
-        return encode(
-            "log_workout",
-            "logged",
-            workout_id=workout.id,
-            entries=entries,
-            personal_records=prs,
-            body_weight_kg=body_weight,
-            body_weight_assumed=profile.weight_kg is None,
-            unit_system=profile.unit_system,
-        )
+            return encode(
+                "log_workout",
+                "logged",
+                workout_id=workout.id,
+                entries=[_entry_view(entry) for entry in parsed.entries],
+                personal_records=_personal_records(parsed.entries, previous_best),
+                body_weight_kg=body_weight,
+                body_weight_assumed=profile.weight_kg is None,
+                unit_system=profile.unit_system,
+            )
+
+        return await write_once(services.database, context.user_id, log)
 
     return log_workout
 

@@ -1,12 +1,17 @@
 """A TCP proxy that can take its upstream "down": a stand-in for a PostgreSQL restart.
 
 ``cut()`` closes every open connection (the server "terminated abnormally") and stops
-listening (new connections are refused); ``restore()`` listens again on the same port."""
+listening (new connections are refused); ``restore()`` listens again on the same port.
+``lose_commit_reply(port)`` drops one client's connection just as the server answers its
+next COMMIT: the transaction is committed, but the client never hears so."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+
+# PostgreSQL's CommandComplete message for COMMIT: 'C', its length (4 + 7), the tag.
+COMMIT_COMPLETE = b"C\x00\x00\x00\x0bCOMMIT\x00"
 
 
 class CuttableProxy:
@@ -19,6 +24,8 @@ class CuttableProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self.connections = 0
+        self._lose_commit_of: set[int] = set()
+        self.commits_lost = 0
 
     async def start(self) -> None:
         """Listen (on a free port the first time, on the same port after a cut)."""
@@ -44,6 +51,11 @@ class CuttableProxy:
     async def close(self) -> None:
         await self.cut()
 
+    def lose_commit_reply(self, client_port: int) -> None:
+        """Drop the connection from ``client_port`` instead of forwarding its next COMMIT's
+        answer (the server has committed by then)."""
+        self._lose_commit_of.add(client_port)
+
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         try:
@@ -52,9 +64,10 @@ class CuttableProxy:
             writer.transport.abort()
             return
         self._writers |= {writer, up_writer}
+        client_port = int(writer.get_extra_info("peername")[1])
         pumps = [
             asyncio.create_task(self._pump(reader, up_writer)),
-            asyncio.create_task(self._pump(up_reader, writer)),
+            asyncio.create_task(self._pump(up_reader, writer, client_port)),
         ]
         self._tasks.update(pumps)
         try:
@@ -68,9 +81,14 @@ class CuttableProxy:
                 self._writers.discard(w)
                 w.transport.abort()
 
-    @staticmethod
-    async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    async def _pump(
+        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, client: int = 0
+    ) -> None:
         with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
             while data := await source.read(65536):
+                if client in self._lose_commit_of and COMMIT_COMPLETE in data:
+                    self._lose_commit_of.discard(client)
+                    self.commits_lost += 1
+                    return  # the caller aborts both sides
                 sink.write(data)
                 await sink.drain()

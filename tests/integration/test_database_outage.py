@@ -166,15 +166,21 @@ async def _run_conversation(
             outage.start()  # the tool's write is in; the checkpoint write will fail
 
     def after_flush(session: Session, _: object) -> None:
-        if any(isinstance(row, Meal) for row in session.new):
+        if not any(isinstance(row, Meal) for row in session.new):
+            return
+        if moment == "meal_committed":
             session.info["meal_written"] = True
+        elif not proxy.commits_lost:
+            # PostgreSQL will commit the meal, but the connection drops before the client
+            # hears so: the tool fails with a lost connection, and the turn runs again.
+            proxy.lose_commit_reply(_client_port(session))
 
     async with open_services(settings) as services:
         conversation = services.conversation
         conversation.register_deliverer(
             "test", deliver, on_start=outage.start if moment == "turn_started" else None
         )
-        if moment == "meal_committed":
+        if moment in ("meal_committed", "commit_unheard"):
             event.listen(Session, "after_flush", after_flush)
             event.listen(Session, "after_commit", after_commit)
         try:
@@ -187,24 +193,39 @@ async def _run_conversation(
                     await asyncio.sleep(0.05)
             await conversation.drain()
         finally:
-            if moment == "meal_committed":
+            if moment in ("meal_committed", "commit_unheard"):
                 event.remove(Session, "after_flush", after_flush)
                 event.remove(Session, "after_commit", after_commit)
-        assert outage.task is not None, "the outage never started"
-        await outage.task
+        if moment == "commit_unheard":
+            assert proxy.commits_lost == 1
+        else:
+            assert outage.task is not None, "the outage never started"
+            await outage.task
         async with services.database.session() as session:
             statuses = list((await session.execute(select(InboxMessage.status))).scalars())
             meals = (await session.execute(select(func.count()).select_from(MealItem))).scalar()
     return sent, statuses, int(meals or 0), outage
 
 
-@pytest.mark.parametrize("moment", ["turn_started", "reply_sent", "meal_committed"])
+def _client_port(session: Session) -> int:
+    """The local port of the session's connection to the proxy (asyncpg's socket)."""
+    adapted = session.connection().connection.dbapi_connection
+    transport = adapted._connection._transport  # type: ignore[union-attr]
+    return int(transport.get_extra_info("sockname")[1])
+
+
+@pytest.mark.parametrize(
+    "moment", ["turn_started", "reply_sent", "meal_committed", "commit_unheard"]
+)
 async def test_turns_wait_out_a_database_outage_and_answer_once(
     pg_url: str, proxy: CuttableProxy, tmp_path: Path, moment: str
 ) -> None:
     """The outage begins as a turn starts (the person lookup fails), right after a reply went
-    out (the next claim fails), or right after a tool logged a meal (the checkpoint write
-    fails and the turn runs again: the tool's call is answered from the turn's journal)."""
+    out (the next claim fails), right after a tool logged a meal (the checkpoint write
+    fails and the turn runs again: the tool's call is answered from the turn's journal), or
+    as the tool's COMMIT went through unheard (the tool failed; when the turn runs again the
+    tool finds its effect key taken, rolls its second meal back and answers the first's
+    result)."""
     messages = [_message(n) for n in range(4)]
     sent, statuses, meals, _ = await _run_conversation(pg_url, proxy, tmp_path, messages, moment)
     assert [i for i, _ in sent] == [m.message_id for m in messages]  # each once, in order
