@@ -44,6 +44,7 @@ from fitcoach.conversation_queue import (
 )
 from fitcoach.coordination import Coordinator, LocalCoordinator
 from fitcoach.memory import MemoryExtractor, MemoryService
+from fitcoach.memory.outage import memory_outage
 from fitcoach.metrics import DUPLICATES, ERRORS, IN_FLIGHT, MESSAGE_LATENCY, MESSAGES
 from fitcoach.privacy import (
     CANCELLED,
@@ -85,6 +86,15 @@ TOOL_EFFECT_RETENTION = timedelta(days=2)
 any lease or outage wait, so a turn interrupted before a weekend-long outage still writes
 once when it is run again."""
 TOOL_EFFECT_PURGE_EVERY_S = 600.0
+
+DELETE_POSTPONED = (
+    "I couldn't delete your data just now: part of my storage (memories) is unreachable, so "
+    "I deleted nothing rather than half of it. Please send /delete again in a few minutes."
+)
+EXPORT_POSTPONED = (
+    "I couldn't put your export together just now: part of my storage (memories) is "
+    "unreachable. Please send /export again in a few minutes."
+)
 
 Gate = tuple[AgentReply, str]
 """A reply given without the agent (linking, access, privacy) and its outcome."""
@@ -329,9 +339,7 @@ class ConversationService:
                 and message.text
                 and not self.memory.has_no_memories(context.user_id)
             ):
-                block = await asyncio.to_thread(
-                    self.memory.memory_context, context.user_id, message.text
-                )
+                block = await self._memory_block(context.user_id, message.text)
                 context = dataclasses.replace(context, memory_context=block)
             person = f"person:{message.channel}:{message.external_user_id}"
             if not await self.coordinator.allow(person, self.person_limit_per_min, 60):
@@ -371,6 +379,17 @@ class ConversationService:
             routes=reply.routes,
         )
         return outbound
+
+    async def _memory_block(self, user_id: int, text: str) -> str:
+        """What the coach remembers that bears on this message; nothing while the memory
+        store is unreachable (the turn goes on without it)."""
+        assert self.memory is not None
+        try:
+            return await asyncio.to_thread(self.memory.memory_context, user_id, text)
+        except Exception as error:
+            if not memory_outage(error, "turn"):
+                raise
+            return ""
 
     async def _link_gate(self, message: InboundMessage, code: str | None) -> Gate:
         """A ``/link`` message: redeem a code, or hand out one (after the access policy)."""
@@ -424,7 +443,12 @@ class ConversationService:
             return None
         command = parse_privacy_command(message.text)
         if command in ("confirm_delete", "confirm_button") and pending:
-            report = await self.privacy.delete(user.id)
+            try:
+                report = await self.privacy.delete(user.id)
+            except Exception as error:
+                if not memory_outage(error, "delete"):
+                    raise
+                return AgentReply(text=DELETE_POSTPONED), "delete_postponed"
             log.info(
                 "person_deleted",
                 rows=sum(report.rows.values()),
@@ -437,7 +461,12 @@ class ConversationService:
             await self.privacy.request_deletion(user.id)
             return AgentReply(text=DELETE_QUESTION, options=["yes, delete everything"]), "done"
         if command == "export":
-            files = await self.privacy.export(user.id)
+            try:
+                files = await self.privacy.export(user.id)
+            except Exception as error:
+                if not memory_outage(error, "export"):
+                    raise
+                return AgentReply(text=EXPORT_POSTPONED), "export_postponed"
             text = (
                 "Here is everything I hold about you: the full export (JSON) and your log "
                 "(CSV): " + ", ".join(p.name for p in files)

@@ -140,8 +140,12 @@ class PrivacyService:
         return _aware(pending.expires_at) >= utcnow()
 
     async def delete(self, user_id: int) -> DeletionReport:
-        """Erase the person: rows, memories, checkpoints and files."""
+        """Erase the person: memories, rows, checkpoints and files. The memories go first:
+        while the memory store is unreachable this fails before anything is deleted, so the
+        person can ask again rather than be left half erased."""
         report = DeletionReport()
+        if self.memory is not None:
+            report.memories = await asyncio.to_thread(self.memory.for_user(user_id).delete_all)
         async with self.database.session() as session:
             threads = await _threads(session, user_id)
             unattributed, inbox_files = await _inbox_of_person(session, user_id)
@@ -161,8 +165,6 @@ class PrivacyService:
                     report.rows[table.name] = int(getattr(result, "rowcount", 0) or 0)
             result = await session.execute(delete(User).where(User.id == user_id))
             report.rows["users"] = int(getattr(result, "rowcount", 0) or 0)
-        if self.memory is not None:
-            report.memories = await asyncio.to_thread(self.memory.for_user(user_id).delete_all)
         report.files += _remove_files(inbox_files, self.data_dir)
         for folder in (
             self.data_dir / "media" / str(user_id),

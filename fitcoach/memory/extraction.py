@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from fitcoach.memory.intents import detect_memory_intent
 from fitcoach.memory.models import Category, Change, Fact
+from fitcoach.memory.outage import memory_outage
 from fitcoach.memory.rules import extract_with_rules
 from fitcoach.memory.store import MemoryService
 
@@ -158,6 +159,7 @@ class MemoryExtractor:
             return await asyncio.to_thread(
                 lambda: [store.add(f, source=message, origin=origin) for f in facts]
             )
-        except Exception:
-            log.exception("memory_extraction_failed", user_id=user_id)
+        except Exception as error:
+            if not memory_outage(error, "extraction"):
+                log.exception("memory_extraction_failed", user_id=user_id)
             return []

@@ -28,6 +28,7 @@ from chromadb.errors import NotFoundError
 
 from fitcoach.memory.embeddings import MemoryEmbedder, make_embedder
 from fitcoach.memory.models import CATEGORIES, Category, Change, Constraints, Fact, Memory
+from fitcoach.memory.outage import MemoryUnavailable, memory_unavailable
 from fitcoach.memory.text import tokens
 
 COLLECTION_PREFIX = "fc_mem_"
@@ -66,13 +67,17 @@ class MemoryService:
 
     def __init__(
         self,
-        client: ClientAPI,
+        client: ClientAPI | Callable[[], ClientAPI],
         embedder: MemoryEmbedder,
         *,
         clock: Callable[[], datetime] = utcnow,
         cache_collections: bool = True,
     ) -> None:
-        self.client = client
+        """``client``: a Chroma client, or how to connect one on first use (a Chroma server
+        that is down when the process starts then costs memory, not the start)."""
+        self._client = client if isinstance(client, ClientAPI) else None
+        self._connect = None if isinstance(client, ClientAPI) else client
+        self._connect_lock = threading.Lock()
         self.embedder = embedder
         self.clock = clock
         # Only safe when this process is the only writer (embedded mode): with a Chroma server,
@@ -93,9 +98,39 @@ class MemoryService:
             api_key=key or None,
             base_url=settings.model_base_url,
         )
-        client = make_chroma_client(settings.data_dir, settings.chroma_url)
         kwargs.setdefault("cache_collections", not settings.chroma_url)
-        return cls(client, embedder, **kwargs)
+        if settings.chroma_url:
+            return cls(
+                lambda: make_chroma_client(settings.data_dir, settings.chroma_url),
+                embedder,
+                **kwargs,
+            )
+        return cls(make_chroma_client(settings.data_dir), embedder, **kwargs)
+
+    @property
+    def client(self) -> ClientAPI:
+        """The Chroma client, connected on first use; :class:`MemoryUnavailable` while the
+        server cannot be reached."""
+        if self._client is not None:
+            return self._client
+        with self._connect_lock:
+            if self._client is None:
+                assert self._connect is not None
+                try:
+                    self._client = self._connect()
+                except ValueError as error:  # chromadb: "Could not connect to a Chroma server"
+                    raise MemoryUnavailable(str(error)) from error
+            return self._client
+
+    def reachable(self) -> bool:
+        """True when the memory store answers (always, embedded)."""
+        try:
+            self.client.heartbeat()
+        except Exception as error:
+            if memory_unavailable(error):
+                return False
+            raise
+        return True
 
     def for_user(self, user_id: int) -> MemoryStore:
         """The store of one person."""

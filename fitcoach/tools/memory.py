@@ -5,6 +5,7 @@ Like every tool, they read the person only from the trusted context: no user id 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from langchain.tools import ToolRuntime
@@ -12,6 +13,7 @@ from langchain_core.tools import BaseTool, tool
 
 from fitcoach.agent.context import CoachContext
 from fitcoach.memory.models import CATEGORIES, Category, Change, Fact, Memory
+from fitcoach.memory.outage import UNAVAILABLE_TEXT, memory_outage
 from fitcoach.memory.rules import clauses, extract_with_rules, third_person
 from fitcoach.memory.store import MemoryService, MemoryStore
 from fitcoach.memory.text import tokens
@@ -52,6 +54,17 @@ def guess_category(text: str) -> Category:
 
 def _store(memory: MemoryService, runtime: ToolRuntime[CoachContext, Any]) -> MemoryStore:
     return memory.for_user(trusted_context(runtime).user_id)
+
+
+async def _with_memory(tool_name: str, work: Callable[[], str]) -> str:
+    """A memory tool's work, off the event loop; while the memory store is unreachable the
+    tool answers so (and the turn goes on)."""
+    try:
+        return await asyncio.to_thread(work)
+    except Exception as error:
+        if not memory_outage(error, tool_name):
+            raise
+        return encode(tool_name, "error", message=UNAVAILABLE_TEXT)
 
 
 def remember_text(store: MemoryStore, text: str, category: str | None = None) -> list[Change]:
@@ -102,8 +115,12 @@ def make_remember(memory: MemoryService) -> BaseTool:
                 reason="empty",
                 question="What would you like me to remember?",
             )
-        changes = await asyncio.to_thread(remember_text, store, text, category)
-        return encode("remember", "saved", changes=[c.view() for c in changes])
+
+        def save() -> str:
+            changes = remember_text(store, text, category)
+            return encode("remember", "saved", changes=[c.view() for c in changes])
+
+        return await _with_memory("remember", save)
 
     return remember
 
@@ -118,18 +135,21 @@ def make_forget_memory(memory: MemoryService) -> BaseTool:
         """Forget something the person asked you to forget (e.g. "that I hate running").
         everything=True deletes ALL of their memories: only when they clearly ask for it."""
         store = _store(memory, runtime)
-        if everything:
-            count = await asyncio.to_thread(store.delete_all)
-            return encode("forget_memory", "forgot_everything", count=count)
-        deleted = await asyncio.to_thread(forget_matching, store, what)
-        if not deleted:
-            return encode("forget_memory", "not_found", what=what)
-        return encode(
-            "forget_memory",
-            "forgotten",
-            what=what,
-            forgotten=[{"text": m.text, "category": m.category} for m in deleted],
-        )
+
+        def forget() -> str:
+            if everything:
+                return encode("forget_memory", "forgot_everything", count=store.delete_all())
+            deleted = forget_matching(store, what)
+            if not deleted:
+                return encode("forget_memory", "not_found", what=what)
+            return encode(
+                "forget_memory",
+                "forgotten",
+                what=what,
+                forgotten=[{"text": m.text, "category": m.category} for m in deleted],
+            )
+
+        return await _with_memory("forget_memory", forget)
 
     return forget_memory
 
@@ -144,21 +164,26 @@ def make_recall_memories(memory: MemoryService) -> BaseTool:
         """List what you remember about the person, grouped by category (optionally one
         category). Use it when they ask what you know or remember about them."""
         store = _store(memory, runtime)
-        grouped = await asyncio.to_thread(store.by_category)
-        if category:
-            grouped = {k: v for k, v in grouped.items() if k == category}
-        return encode(
-            "recall_memories",
-            "listed",
-            category=category,
-            count=sum(len(v) for v in grouped.values()),
-            categories={
-                name: [
-                    {"text": m.text, "updated_at": m.updated_at.date().isoformat()} for m in items
-                ]
-                for name, items in grouped.items()
-            },
-        )
+
+        def recall() -> str:
+            grouped = store.by_category()
+            if category:
+                grouped = {k: v for k, v in grouped.items() if k == category}
+            return encode(
+                "recall_memories",
+                "listed",
+                category=category,
+                count=sum(len(v) for v in grouped.values()),
+                categories={
+                    name: [
+                        {"text": m.text, "updated_at": m.updated_at.date().isoformat()}
+                        for m in items
+                    ]
+                    for name, items in grouped.items()
+                },
+            )
+
+        return await _with_memory("recall_memories", recall)
 
     return recall_memories
 

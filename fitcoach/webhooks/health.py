@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
@@ -13,16 +15,21 @@ router = APIRouter(tags=["health"])
 @router.get("/health")
 @router.get("/health/ready")
 async def ready(services: ServicesDep) -> JSONResponse:
-    """Ready when the database answers."""
+    """Ready when the database answers. The memory store is reported too, but a replica
+    whose memory is down still serves (turns go on without memories): "degraded"."""
     database_ok = await services.database.ping()
-    status = 200 if database_ok else 503
+    memory_ok = await asyncio.to_thread(services.memory.reachable)
+    status = ("ok" if memory_ok else "degraded") if database_ok else "unavailable"
     return JSONResponse(
         {
-            "status": "ok" if database_ok else "unavailable",
-            "checks": {"database": "ok" if database_ok else "down"},
+            "status": status,
+            "checks": {
+                "database": "ok" if database_ok else "down",
+                "memory": "ok" if memory_ok else "down",
+            },
             "model": services.settings.resolved_model,
         },
-        status_code=status,
+        status_code=200 if database_ok else 503,
     )
 
 

@@ -3,12 +3,6 @@ compose stack: FITCOACH_CHROMA_URL switches the store to the HTTP client."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,49 +11,21 @@ import pytest
 from fitcoach.config import get_settings
 from fitcoach.memory import MemoryService
 from fitcoach.memory.models import Fact
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.fakes.chroma_server import ChromaServer, chroma_command
 
 
 @pytest.fixture
 def chroma_url(tmp_path: Path) -> Iterator[str]:
-    executable = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    if not Path(executable).exists():
+    executable = chroma_command()
+    if executable is None:
         pytest.skip("the chroma server command is not installed")
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            executable,
-            "run",
-            "--path",
-            str(tmp_path / "server"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    server = ChromaServer(tmp_path / "server", executable)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.skip("the chroma server did not start")
-                time.sleep(0.3)
-        yield url
+        if not server.start():
+            pytest.skip("the chroma server did not start")
+        yield server.url
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        server.stop()
 
 
 def test_memories_through_the_chroma_server_stay_per_person(

@@ -1,0 +1,129 @@
+"""The Chroma server down (not started yet, or killed mid-run): the coach keeps answering.
+Turns go on without the memory block, the memory tools say the memory is unreachable, a
+deletion waits rather than erase half a person, readiness reports "degraded", and all of it
+recovers when the server is back. A real `chroma run` server, stopped and started again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from fitcoach.app import create_app
+from fitcoach.bootstrap import Services
+from fitcoach.channels.base import InboundMessage
+from fitcoach.config import Settings, get_settings
+from fitcoach.conversation import DELETE_POSTPONED, FAILURE_REPLY
+from fitcoach.memory.outage import UNAVAILABLE_TEXT
+from fitcoach.privacy import DELETED
+from fitcoach.storage.models import Meal, User
+from tests.fakes.chroma_server import ChromaServer, chroma_command
+
+
+@pytest.fixture
+def chroma(tmp_path: Path) -> Iterator[ChromaServer]:
+    executable = chroma_command()
+    if executable is None:
+        pytest.skip("the chroma server command is not installed")
+    server = ChromaServer(tmp_path / "chroma", executable)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _settings(tmp_path: Path, chroma: ChromaServer) -> Settings:
+    return get_settings(
+        data_dir=tmp_path / "var",
+        model="offline",
+        chroma_url=chroma.url,
+        embedder="offline",
+        gc_freeze=False,
+    )
+
+
+class Chat:
+    """One person talking to the app's conversation service."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.sent = 0
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.client.app.state.services  # type: ignore[attr-defined]
+        return services
+
+    def say(self, text: str) -> str:
+        self.sent += 1
+        message = InboundMessage(
+            channel="test",
+            external_user_id="ann",
+            conversation_id="ann",
+            message_id=f"m{self.sent}",
+            text=text,
+        )
+        replies = self.client.portal.call(  # type: ignore[union-attr]
+            self.services.conversation.handle, message
+        )
+        assert len(replies) == 1
+        assert replies[0].text != FAILURE_REPLY
+        return replies[0].text
+
+    def ready(self) -> tuple[int, dict[str, object]]:
+        response = self.client.get("/health/ready")
+        return response.status_code, response.json()
+
+    def count(self, model: type[Meal] | type[User]) -> int:
+        async def count() -> int:
+            async with self.services.database.session() as session:
+                return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+        return int(self.client.portal.call(count))  # type: ignore[union-attr]
+
+
+def test_the_coach_starts_and_answers_while_the_memory_server_is_down(
+    tmp_path: Path, chroma: ChromaServer
+) -> None:
+    with TestClient(create_app(_settings(tmp_path, chroma))) as client:
+        chat = Chat(client)
+        status, body = chat.ready()
+        assert status == 200 and body["status"] == "degraded"
+        assert body["checks"] == {"database": "ok", "memory": "down"}
+
+        assert "143 kcal" in chat.say("had 2 large eggs")
+        assert chat.say("remember that I have a bad knee") == UNAVAILABLE_TEXT
+
+        assert chroma.start()
+        assert chat.ready()[1]["status"] == "ok"
+        assert "bad knee" in chat.say("remember that I have a bad knee")
+        assert "bad knee" in chat.say("what do you remember about me?")
+        assert chat.count(Meal) == 1
+
+
+def test_a_memory_server_lost_mid_run_costs_memories_not_replies(
+    tmp_path: Path, chroma: ChromaServer
+) -> None:
+    assert chroma.start()
+    with TestClient(create_app(_settings(tmp_path, chroma))) as client:
+        chat = Chat(client)
+        assert "bad knee" in chat.say("remember that I have a bad knee")
+
+        chroma.stop()
+        assert "143 kcal" in chat.say("had 2 large eggs")
+        assert "143 kcal" in chat.say("how am I doing today?")
+        assert chat.say("what do you remember about me?") == UNAVAILABLE_TEXT
+        assert chat.ready()[1]["checks"] == {"database": "ok", "memory": "down"}
+        chat.say("/delete")
+        assert chat.say("yes, delete everything") == DELETE_POSTPONED
+        assert chat.count(User) == 1 and chat.count(Meal) == 1  # nothing half deleted
+
+        assert chroma.start()
+        assert "bad knee" in chat.say("what do you remember about me?")
+        chat.say("/delete")
+        assert chat.say("yes, delete everything") == DELETED
+        assert chat.count(Meal) == 0
+        assert "bad knee" not in chat.say("what do you remember about me?")
