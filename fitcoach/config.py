@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     webhooks it takes at once. Opened during the first burst instead, they cost its acks
     ≈ 30 ms more (bench/ack.py, 40 updates 20 at a time on a new process)."""
     chroma_url: str | None = None
+    memory_timeout_s: float = Field(default=5.0, gt=0)
+    """Longest wait for one request to the Chroma server (chromadb's own default is none: a
+    hung server would hold a turn forever); past it the turn goes on without memories."""
 
     model: str = "auto"
     model_base_url: str | None = None

@@ -21,6 +21,8 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 import chromadb
+import httpx
+import structlog
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
@@ -30,6 +32,8 @@ from fitcoach.memory.embeddings import MemoryEmbedder, make_embedder
 from fitcoach.memory.models import CATEGORIES, Category, Change, Constraints, Fact, Memory
 from fitcoach.memory.outage import MemoryUnavailable, memory_unavailable
 from fitcoach.memory.text import tokens
+
+log = structlog.get_logger(__name__)
 
 COLLECTION_PREFIX = "fc_mem_"
 NEAR_DUPLICATE = 0.9
@@ -45,21 +49,42 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_chroma_client(data_dir: Path, chroma_url: str | None = None) -> ClientAPI:
+def make_chroma_client(
+    data_dir: Path, chroma_url: str | None = None, timeout_s: float = 5.0
+) -> ClientAPI:
     """The Chroma server client when a URL is set, else embedded storage under data_dir/chroma.
 
-    Embedded mode allows one process per directory; several replicas need the server."""
+    Embedded mode allows one process per directory; several replicas need the server. A
+    server's requests are bounded by ``timeout_s``; one that does not answer its heartbeat
+    within it raises :class:`MemoryUnavailable` (the client's own start-up calls would wait
+    forever)."""
     settings = ChromaSettings(anonymized_telemetry=False)
     if chroma_url:
         parts = urlsplit(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
         ssl = parts.scheme == "https"
         port = parts.port or (443 if ssl else 8000)
-        return chromadb.HttpClient(
+        base = f"{'https' if ssl else 'http'}://{parts.hostname or 'localhost'}:{port}"
+        try:
+            httpx.get(f"{base}/api/v2/heartbeat", timeout=timeout_s).raise_for_status()
+        except httpx.HTTPError as error:
+            raise MemoryUnavailable(f"Chroma server at {base}: {error!r}") from error
+        client = chromadb.HttpClient(
             host=parts.hostname or "localhost", port=port, ssl=ssl, settings=settings
         )
+        bound_requests(client, timeout_s)
+        return client
     path = data_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+def bound_requests(client: ClientAPI, timeout_s: float) -> None:
+    """Give chromadb's HTTP session a timeout (it has none: ``httpx.Client(timeout=None)``)."""
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 2.0))
+    else:  # a chromadb release that keeps its session elsewhere: requests stay unbounded
+        log.warning("chroma_timeout_not_set", client=type(client).__name__)
 
 
 class MemoryService:
@@ -101,7 +126,9 @@ class MemoryService:
         kwargs.setdefault("cache_collections", not settings.chroma_url)
         if settings.chroma_url:
             return cls(
-                lambda: make_chroma_client(settings.data_dir, settings.chroma_url),
+                lambda: make_chroma_client(
+                    settings.data_dir, settings.chroma_url, settings.memory_timeout_s
+                ),
                 embedder,
                 **kwargs,
             )

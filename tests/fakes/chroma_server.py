@@ -4,7 +4,9 @@ back, as in the compose stack."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -65,6 +67,17 @@ class ChromaServer:
     def stop(self) -> None:
         """Kill the server (as a crash would); its port refuses connections afterwards."""
         if self._process is not None:
+            os.kill(self._process.pid, signal.SIGCONT)  # a paused one too
             self._process.kill()
             self._process.wait(timeout=20)
             self._process = None
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections are still accepted, nothing answers."""
+        assert self._process is not None
+        os.kill(self._process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused server go on."""
+        assert self._process is not None
+        os.kill(self._process.pid, signal.SIGCONT)

@@ -5,9 +5,11 @@ recovers when the server is back. A real `chroma run` server, stopped and starte
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -21,6 +23,8 @@ from fitcoach.memory.outage import UNAVAILABLE_TEXT
 from fitcoach.privacy import DELETED
 from fitcoach.storage.models import Meal, User
 from tests.fakes.chroma_server import ChromaServer, chroma_command
+
+TIMEOUT_S = 1.0
 
 
 @pytest.fixture
@@ -41,6 +45,7 @@ def _settings(tmp_path: Path, chroma: ChromaServer) -> Settings:
         model="offline",
         chroma_url=chroma.url,
         embedder="offline",
+        memory_timeout_s=TIMEOUT_S,
         gc_freeze=False,
     )
 
@@ -127,3 +132,25 @@ def test_a_memory_server_lost_mid_run_costs_memories_not_replies(
         assert chat.say("yes, delete everything") == DELETED
         assert chat.count(Meal) == 0
         assert "bad knee" not in chat.say("what do you remember about me?")
+
+
+def test_a_hung_memory_server_delays_a_reply_by_its_timeout_not_forever(
+    tmp_path: Path, chroma: ChromaServer
+) -> None:
+    assert chroma.start()
+    with TestClient(create_app(_settings(tmp_path, chroma))) as client:
+        chat = Chat(client)
+        assert "bad knee" in chat.say("remember that I have a bad knee")
+        session = chat.services.memory.client._server._session  # type: ignore[attr-defined]
+        assert isinstance(session, httpx.Client) and session.timeout.read == TIMEOUT_S
+
+        chroma.pause()  # accepts connections, answers nothing
+        try:
+            started = time.monotonic()
+            assert "143 kcal" in chat.say("had 2 large eggs")
+            assert chat.say("what do you remember about me?") == UNAVAILABLE_TEXT
+            waited = time.monotonic() - started
+        finally:
+            chroma.resume()
+        assert waited < 20 * TIMEOUT_S  # chromadb's own client would still be waiting
+        assert "bad knee" in chat.say("what do you remember about me?")
