@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.util import greenlet_spawn
 
 from fitcoach.storage.database import Database
+from fitcoach.storage.outage import database_unavailable
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +83,18 @@ async def fetch(
     """Run one statement on a pooled connection's driver, in autocommit mode; its rows.
 
     A pooled connection the server closed meanwhile (a restart) is discarded before use, as
-    is a connection that fails for any reason but an error PostgreSQL reported on it."""
+    is a connection that fails for any reason but an error PostgreSQL reported about the
+    statement (one saying the server is going away discards it too)."""
     prepared = compile_for_driver(statement, database.engine.dialect)
     pooled, driver = await _open_connection(database)
     try:
         return await driver.fetch(prepared.sql, *prepared.arguments(params))
     except BaseException as error:
-        if driver.is_closed() or not isinstance(error, asyncpg.PostgresError):
+        if (
+            driver.is_closed()
+            or not isinstance(error, asyncpg.PostgresError)
+            or database_unavailable(error)
+        ):
             await greenlet_spawn(pooled.invalidate)
         raise
     finally:

@@ -70,6 +70,11 @@ def _is_connection_failure(error: BaseException) -> bool:
         return True
     if isinstance(error, asyncpg.InterfaceError) and "closed" in str(error):
         return True
+    if isinstance(error, asyncpg.InternalClientError):
+        # The driver lost step with the server: a shutting-down server tells its idle
+        # connections FATAL before it closes them, and a connection taken from the pool in
+        # between fails this way (the statement never left). A new connection works.
+        return True
     return isinstance(error, ConnectionError) and _raised_in_database_code(error)
 
 

@@ -25,8 +25,12 @@ RETRY_AFTER_S = 2
 _CANDIDATES: tuple[type[Exception], ...] = (
     OSError,
     sa_exc.DBAPIError,
+    # What the asyncpg adapter raises unwrapped when the pool cannot open a connection
+    # (the statements run straight on the driver take connections that way).
+    sa_exc.EmulatedDBAPIException,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
     psycopg.Error,
 )
 

@@ -12,6 +12,8 @@ import contextlib
 
 # PostgreSQL's CommandComplete message for COMMIT: 'C', its length (4 + 7), the tag.
 COMMIT_COMPLETE = b"C\x00\x00\x00\x0bCOMMIT\x00"
+# The 8-byte SSLRequest a client may send before its start-up message.
+SSL_REQUEST = b"\x00\x00\x00\x08\x04\xd2\x16\x2f"
 
 
 class CuttableProxy:
@@ -26,6 +28,8 @@ class CuttableProxy:
         self.connections = 0
         self._lose_commit_of: set[int] = set()
         self.commits_lost = 0
+        self._clients: set[asyncio.StreamWriter] = set()
+        self._answer_new: bytes | None = None
 
     async def start(self) -> None:
         """Listen (on a free port the first time, on the same port after a cut)."""
@@ -45,11 +49,27 @@ class CuttableProxy:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def restore(self) -> None:
-        """Accept connections again."""
+        """Accept (and forward) connections again."""
+        if self._answer_new is not None:
+            await self.cut()
+            self._answer_new = None
         await self.start()
 
     async def close(self) -> None:
         await self.cut()
+
+    async def shut_down_with(self, message: bytes) -> None:
+        """Drop the open connections and answer every new one with ``message`` (a server
+        that is shutting down says so, then closes), until :meth:`restore`."""
+        await self.cut()
+        self._answer_new = message
+        await self.start()
+
+    def tell_clients(self, message: bytes) -> None:
+        """Send ``message`` to every connected client as if the server had (the connections
+        stay open)."""
+        for client in self._clients:
+            client.write(message)
 
     def lose_commit_reply(self, client_port: int) -> None:
         """Drop the connection from ``client_port`` instead of forwarding its next COMMIT's
@@ -58,12 +78,22 @@ class CuttableProxy:
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        if self._answer_new is not None:
+            with contextlib.suppress(ConnectionError):
+                if await reader.read(65536) == SSL_REQUEST:
+                    writer.write(b"N")  # no TLS; then comes the start-up message
+                    await reader.read(65536)
+                writer.write(self._answer_new)
+                await writer.drain()
+            writer.transport.abort()
+            return
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.upstream)
         except OSError:
             writer.transport.abort()
             return
         self._writers |= {writer, up_writer}
+        self._clients.add(writer)
         client_port = int(writer.get_extra_info("peername")[1])
         pumps = [
             asyncio.create_task(self._pump(reader, up_writer)),
@@ -77,6 +107,7 @@ class CuttableProxy:
             for pump in pumps:
                 pump.cancel()
             self._tasks.difference_update(pumps)
+            self._clients.discard(writer)
             for w in (writer, up_writer):
                 self._writers.discard(w)
                 w.transport.abort()

@@ -5,7 +5,8 @@ drops every connection and refuses new ones while "down" (tests/fakes/tcp_proxy.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import struct
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -15,16 +16,17 @@ import httpx
 import psycopg
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, literal, select, text
 from sqlalchemy.orm import Session
 
 from fitcoach.bootstrap import open_services
 from fitcoach.channels.base import InboundMessage, OutboundMessage
 from fitcoach.config import get_settings
 from fitcoach.conversation import FAILURE_REPLY
+from fitcoach.storage import driver
 from fitcoach.storage.database import Database
 from fitcoach.storage.models import InboxMessage, Meal, MealItem
-from fitcoach.storage.outage import database_unavailable
+from fitcoach.storage.outage import database_unavailable, when_reachable
 from fitcoach.webhooks.outage import answer_outages_with_503
 from tests.fakes.tcp_proxy import CuttableProxy
 
@@ -247,6 +249,11 @@ async def test_requests_answer_503_while_the_database_is_down(
         await _select_one(database)
         return {"ok": 1}
 
+    @app.get("/driver")  # the hot statements take their connection from the pool directly
+    async def on_the_driver() -> dict[str, int]:
+        await driver.fetch(database, select(literal(1)), {})
+        return {"ok": 1}
+
     @app.get("/broken")
     async def broken() -> dict[str, int]:
         await _execute(database, "SELECT 1 / 0")
@@ -260,8 +267,56 @@ async def test_requests_answer_503_while_the_database_is_down(
             down = await client.get("/one")
             assert down.status_code == 503 and down.headers["retry-after"] == "2"
             assert "try again" in down.json()["detail"]
+            await proxy.shut_down_with(SHUTTING_DOWN)  # listening, but refusing with FATAL
+            assert (await client.get("/one")).status_code == 503
+            assert (await client.get("/driver")).status_code == 503
             await proxy.restore()
             assert (await client.get("/one")).status_code == 200
             assert (await client.get("/broken")).status_code == 500  # not an outage
+    finally:
+        await database.dispose()
+
+
+def _fatal(sqlstate: str, message: str) -> bytes:
+    """A FATAL ErrorResponse as PostgreSQL sends it."""
+    fields = b"SFATAL\0VFATAL\0C" + sqlstate.encode() + b"\0M" + message.encode() + b"\0\0"
+    return b"E" + struct.pack("!i", len(fields) + 4) + fields
+
+
+ADMIN_SHUTDOWN = _fatal("57P01", "terminating connection due to administrator command")
+SHUTTING_DOWN = _fatal("57P03", "the database system is shutting down")
+
+
+@pytest.mark.parametrize("path", ["driver", "session"])
+async def test_an_idle_connection_told_fatal_by_a_stopping_server_is_replaced(
+    pg_url: str, proxy: CuttableProxy, path: str
+) -> None:
+    """A fast shutdown tells every idle connection FATAL 57P01, then closes it. A statement
+    that takes such a connection from the pool in between fails in the driver ("another
+    operation is in progress"): that counts as the database going away, so the turn tries
+    again, on a new connection."""
+    database = Database(_through(pg_url, proxy.port), pool_size=1, max_overflow=0)
+
+    async def on_the_driver() -> None:
+        await driver.fetch(database, select(literal(1)), {})
+
+    statement: Callable[[], Awaitable[None]] = on_the_driver if path == "driver" else (
+        lambda: _select_one(database)
+    )
+    failures: list[BaseException] = []
+
+    async def work() -> None:
+        try:
+            await statement()
+        except Exception as error:
+            failures.append(error)
+            raise
+
+    try:
+        await work()  # the pool's one connection, now idle
+        proxy.tell_clients(ADMIN_SHUTDOWN)
+        await asyncio.sleep(0.1)
+        await when_reachable(10, work)
+        assert len(failures) == 1 and "another operation" in str(failures[0])
     finally:
         await database.dispose()
