@@ -128,6 +128,7 @@ async def open_services(
                 max_concurrent_turns=settings.max_concurrent_turns,
                 role=settings.process_role,
                 outage_wait_s=settings.db_outage_wait_s,
+                accept_timeout_s=settings.accept_timeout_s,
             )
             try:
                 yield Services(

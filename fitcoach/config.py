@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     renewing it; a crashed replica's work is taken over after this."""
     recovery_sweep_s: float = Field(default=5.0, gt=0)
     """How often each replica looks for messages whose worker died."""
+    accept_timeout_s: float = Field(default=5.0, gt=0)
+    """Longest wait for the inbox to confirm an inbound message before its webhook answers
+    503 (a hung or partitioned database): the platform delivers it again, and a write that
+    lands late is still processed (the recovery sweep picks it up)."""
     db_outage_wait_s: float = Field(default=60.0, ge=0)
     """How long a turn waits for an unreachable database (a PostgreSQL restart or failover)
     before it fails: its statements are tried again meanwhile, and the person gets the real

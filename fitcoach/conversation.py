@@ -123,9 +123,10 @@ class ConversationService:
         max_concurrent_turns: int = 256,
         role: str = "all",
         outage_wait_s: float = 60.0,
+        accept_timeout_s: float = 5.0,
     ) -> None:
         self.database = database
-        self.inbox_writer = InboxWriter(database)
+        self.inbox_writer = InboxWriter(database, accept_timeout_s=accept_timeout_s)
         self.agent = agent
         self.media_dir = media_dir
         self.coordinator = coordinator or LocalCoordinator()

@@ -108,11 +108,16 @@ def _insert_arrays_returning() -> ClauseElement:
 _INSERT_ARRAYS = _insert_arrays_returning()
 
 
+class StorageTimeout(ConnectionError):
+    """The inbox did not confirm a message in time: the database is hung or unreachable."""
+
+
 class InboxWriter:
     """Stores accepted messages in batches; ``accept`` answers for one message."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, accept_timeout_s: float = 5.0) -> None:
         self.database = database
+        self.accept_timeout_s = accept_timeout_s
         self.dialect = database.engine.dialect.name
         self._batched = self.dialect in ("postgresql", "sqlite")
         self._statement = _insert_new_returning(self.dialect) if self._batched else None
@@ -123,7 +128,20 @@ class InboxWriter:
     async def accept(
         self, channel: str, message_id: str, conversation_id: str, payload: str
     ) -> bool:
-        """Store a new message (committed when this returns); False for one seen before."""
+        """Store a new message (committed when this returns); False for one seen before.
+        :class:`StorageTimeout` when the database has not confirmed it within the accept
+        timeout (the write goes on; a message stored late is processed all the same)."""
+        try:
+            async with asyncio.timeout(self.accept_timeout_s):
+                return await self._accept(channel, message_id, conversation_id, payload)
+        except TimeoutError:
+            raise StorageTimeout(
+                f"the inbox did not confirm the message within {self.accept_timeout_s:g} s"
+            ) from None
+
+    async def _accept(
+        self, channel: str, message_id: str, conversation_id: str, payload: str
+    ) -> bool:
         if not self._batched:  # no ON CONFLICT … RETURNING: one transaction per message
             async with self.database.session() as session:
                 return await Inbox(session).accept(channel, message_id, conversation_id, payload)
@@ -131,8 +149,8 @@ class InboxWriter:
         self._queue.append(pending)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_queued())
-        # The batch's outcome stays with the batch: a caller that gives up (client gone)
-        # does not cancel the writing of the others.
+        # The batch's outcome stays with the batch: a caller that gives up (client gone,
+        # timeout) does not cancel the writing of the others.
         return await asyncio.shield(pending.accepted)
 
     async def warm_up(self) -> None:

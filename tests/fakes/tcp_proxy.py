@@ -30,6 +30,8 @@ class CuttableProxy:
         self.commits_lost = 0
         self._clients: set[asyncio.StreamWriter] = set()
         self._answer_new: bytes | None = None
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     async def start(self) -> None:
         """Listen (on a free port the first time, on the same port after a cut)."""
@@ -64,6 +66,15 @@ class CuttableProxy:
         await self.cut()
         self._answer_new = message
         await self.start()
+
+    def freeze(self) -> None:
+        """Stop forwarding in both directions, connections left open: a hung server or a
+        network partition (nothing is refused, nothing answers)."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        """Forward again, what was held first."""
+        self._flowing.set()
 
     def tell_clients(self, message: bytes) -> None:
         """Send ``message`` to every connected client as if the server had (the connections
@@ -117,6 +128,7 @@ class CuttableProxy:
     ) -> None:
         with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
             while data := await source.read(65536):
+                await self._flowing.wait()
                 if client in self._lose_commit_of and COMMIT_COMPLETE in data:
                     self._lose_commit_of.discard(client)
                     self.commits_lost += 1

@@ -320,3 +320,43 @@ async def test_an_idle_connection_told_fatal_by_a_stopping_server_is_replaced(
         assert len(failures) == 1 and "another operation" in str(failures[0])
     finally:
         await database.dispose()
+
+
+async def test_a_webhook_gives_up_on_a_hung_database_and_the_message_is_answered_later(
+    pg_url: str, proxy: CuttableProxy, tmp_path: Path
+) -> None:
+    """While the database hangs (nothing refused, nothing answered) an inbound message is not
+    acknowledged: after the accept timeout its webhook fails as an outage (503, the platform
+    delivers it again). The write goes through once the database answers; the recovery sweep
+    runs the message, and the platform's redelivery is a duplicate: one reply."""
+    settings = get_settings(
+        data_dir=tmp_path / "var",
+        model="offline",
+        database_url=_through(pg_url, proxy.port),
+        accept_timeout_s=0.5,
+        inbox_lease_s=1.5,
+        gc_freeze=False,
+    )
+    sent: list[tuple[str, str]] = []
+
+    async def deliver(inbound: InboundMessage, replies: list[OutboundMessage]) -> None:
+        sent.extend((inbound.message_id, r.text) for r in replies)
+
+    async with open_services(settings) as services:
+        conversation = services.conversation
+        conversation.register_deliverer("test", deliver)
+        message = _message(0)
+        proxy.freeze()
+        try:
+            error = await _error_of(asyncio.wait_for(conversation.submit(message, deliver), 10))
+        finally:
+            proxy.thaw()
+        assert database_unavailable(error), repr(error)
+        async with asyncio.timeout(30):
+            while not sent:
+                await asyncio.sleep(1.6)  # past the lease: the stored message is stale
+                await conversation.recover()
+        assert not await conversation.submit(message, deliver)  # the redelivery
+        await conversation.drain()
+    assert [i for i, _ in sent] == [message.message_id]
+    assert "143 kcal" in sent[0][1]
