@@ -60,14 +60,16 @@ _CLAIM_NEXT_POSTGRESQL = text(
 
 
 # The end of a turn as one PostgreSQL round trip: the inbox row records the outcome and, only
-# if that row was found, the message and the reply go into the person's message log: together
-# or not at all (a turn re-run after a crash logs its message once).
+# if that row was found unfinished, the message and the reply go into the person's message
+# log: together or not at all (a turn re-run after a crash logs its message once, and so does
+# a statement run again because its answer was lost with the connection).
 _FINISH_TURN_POSTGRESQL = text(
     """
     WITH finished AS (
         UPDATE inbox SET status = :status, reply = :reply, user_id = :user_id,
                          processed_at = :now, attempts = attempts + 1
         WHERE channel = :channel AND message_id = :message_id
+          AND status IN ('received', 'processing')
         RETURNING id
     )
     INSERT INTO message_log
@@ -163,6 +165,7 @@ def _finish_statement() -> Executable:
         .where(
             InboxMessage.channel == bindparam("key_channel"),
             InboxMessage.message_id == bindparam("key_message_id"),
+            InboxMessage.status.in_(("received", "processing")),
         )
         .values(
             status=bindparam("new_status"),
@@ -258,7 +261,7 @@ class Inbox:
         self, channel: str, message_id: str, *, user_id: int | None, status: str, reply: str
     ) -> bool:
         """Record the outcome and the reply of a processed message; False when the inbox has
-        no such message."""
+        no such message, or it is finished already (a retried finish changes nothing)."""
         result = await self.session.execute(
             _finish_statement(),
             {

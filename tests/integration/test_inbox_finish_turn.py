@@ -133,3 +133,18 @@ async def test_nothing_is_logged_for_a_message_the_inbox_does_not_hold(
     await _finish(database, gone, on_its_own)
     assert await _log(database) == []
     assert (await _inbox_row(database)).status == "received"
+
+
+@pytest.mark.parametrize("replies", [("Keep going!",), ("first", "second")])
+async def test_a_finish_run_again_logs_nothing_more(
+    database: Database, on_its_own: bool, replies: tuple[str, ...]
+) -> None:
+    """The statement went through but its answer was lost with the connection: the outage
+    retry runs it again, and the exchange stays logged once."""
+    user_id = await _accepted_with_person(database)
+    turn = _turn(user_id, *replies)
+    await _finish(database, turn, on_its_own)
+    await _finish(database, dataclasses.replace(turn, status="failed"), on_its_own)
+    assert [m.text for m in await _log(database)] == ["any tips?", *replies]
+    row = await _inbox_row(database)
+    assert (row.status, row.attempts) == ("done", 1)
