@@ -44,7 +44,7 @@ from fitcoach.conversation_queue import (
 )
 from fitcoach.coordination import Coordinator, LocalCoordinator
 from fitcoach.memory import MemoryExtractor, MemoryService
-from fitcoach.memory.outage import memory_outage
+from fitcoach.memory.outage import or_if_memory_down
 from fitcoach.metrics import DUPLICATES, ERRORS, IN_FLIGHT, MESSAGE_LATENCY, MESSAGES
 from fitcoach.privacy import (
     CANCELLED,
@@ -385,12 +385,8 @@ class ConversationService:
         """What the coach remembers that bears on this message; nothing while the memory
         store is unreachable (the turn goes on without it)."""
         assert self.memory is not None
-        try:
-            return await asyncio.to_thread(self.memory.memory_context, user_id, text)
-        except Exception as error:
-            if not memory_outage(error, "turn"):
-                raise
-            return ""
+        lookup = asyncio.to_thread(self.memory.memory_context, user_id, text)
+        return await or_if_memory_down(lookup, "turn", "")
 
     async def _link_gate(self, message: InboundMessage, code: str | None) -> Gate:
         """A ``/link`` message: redeem a code, or hand out one (after the access policy)."""
@@ -444,38 +440,38 @@ class ConversationService:
             return None
         command = parse_privacy_command(message.text)
         if command in ("confirm_delete", "confirm_button") and pending:
-            try:
-                report = await self.privacy.delete(user.id)
-            except Exception as error:
-                if not memory_outage(error, "delete"):
-                    raise
-                return AgentReply(text=DELETE_POSTPONED), "delete_postponed"
-            log.info(
-                "person_deleted",
-                rows=sum(report.rows.values()),
-                memories=report.memories,
-                threads=report.threads,
-                files=report.files,
-            )
-            return AgentReply(text=DELETED), "deleted"
+            postponed = AgentReply(text=DELETE_POSTPONED), "delete_postponed"
+            return await or_if_memory_down(self._delete(self.privacy, user.id), "delete", postponed)
         if command == "delete":
             await self.privacy.request_deletion(user.id)
             return AgentReply(text=DELETE_QUESTION, options=["yes, delete everything"]), "done"
         if command == "export":
-            try:
-                files = await self.privacy.export(user.id)
-            except Exception as error:
-                if not memory_outage(error, "export"):
-                    raise
-                return AgentReply(text=EXPORT_POSTPONED), "export_postponed"
-            text = (
-                "Here is everything I hold about you: the full export (JSON) and your log "
-                "(CSV): " + ", ".join(p.name for p in files)
-            )
-            return AgentReply(text=text, files=files), "done"
+            postponed = AgentReply(text=EXPORT_POSTPONED), "export_postponed"
+            return await or_if_memory_down(self._export(self.privacy, user.id), "export", postponed)
         if pending:
             return AgentReply(text=CANCELLED), "done"
         return None
+
+    @staticmethod
+    async def _delete(privacy: PrivacyService, user_id: int) -> Gate:
+        report = await privacy.delete(user_id)
+        log.info(
+            "person_deleted",
+            rows=sum(report.rows.values()),
+            memories=report.memories,
+            threads=report.threads,
+            files=report.files,
+        )
+        return AgentReply(text=DELETED), "deleted"
+
+    @staticmethod
+    async def _export(privacy: PrivacyService, user_id: int) -> Gate:
+        files = await privacy.export(user_id)
+        text = (
+            "Here is everything I hold about you: the full export (JSON) and your log "
+            "(CSV): " + ", ".join(p.name for p in files)
+        )
+        return AgentReply(text=text, files=files), "done"
 
     def _spawn(self, work: Awaitable[object]) -> None:
         task = asyncio.ensure_future(work)

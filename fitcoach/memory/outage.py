@@ -7,14 +7,17 @@ memory as down without taking the replica out of service."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable
+from typing import TypeVar
 
 import httpx
 import structlog
 
+from fitcoach.errors import error_chain
 from fitcoach.metrics import ERRORS
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 
 class MemoryUnavailable(ConnectionError):
@@ -28,22 +31,10 @@ UNAVAILABLE_TEXT = (
 """What a memory tool answers while the memory store is unreachable."""
 
 
-def _chain(error: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    pending: list[BaseException | None] = [error]
-    while pending:
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        pending += [current.__cause__, current.__context__]
-
-
 def memory_unavailable(error: BaseException) -> bool:
     """True when ``error`` says the memory store could not be reached or answered with a
     server error (refused, reset, timed out, 5xx from the server or a proxy before it)."""
-    for cause in _chain(error):
+    for cause in error_chain(error):
         if isinstance(cause, MemoryUnavailable | httpx.TransportError):
             return True
         if isinstance(cause, httpx.HTTPStatusError) and cause.response.status_code >= 500:
@@ -58,3 +49,14 @@ def memory_outage(error: BaseException, where: str) -> bool:
     ERRORS.labels("memory").inc()
     log.warning("memory_unavailable", where=where, error=type(error).__name__)
     return True
+
+
+async def or_if_memory_down(work: Awaitable[T], where: str, fallback: T) -> T:
+    """What ``work`` gives, or ``fallback`` when it failed because the memory store is
+    unreachable (counted and logged); any other failure is raised."""
+    try:
+        return await work
+    except Exception as error:
+        if not memory_outage(error, where):
+            raise
+        return fallback

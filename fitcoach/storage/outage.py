@@ -10,7 +10,7 @@ retries a block of work while the database is unreachable, up to a time budget."
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import asyncpg
@@ -25,6 +25,8 @@ from tenacity import (
     wait_exponential,
 )
 
+from fitcoach.errors import error_chain
+
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
@@ -34,18 +36,6 @@ SERVER_GOING_AWAY = frozenset({"57P01", "57P02", "57P03"})
 """admin_shutdown, crash_shutdown, cannot_connect_now: the server is stopping or starting."""
 MAX_WAIT_S = 2.0
 """Longest pause between two attempts while the database is down."""
-
-
-def _chain(error: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    pending: list[BaseException | None] = [error]
-    while pending:
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        pending += [current.__cause__, current.__context__, getattr(current, "orig", None)]
 
 
 def _raised_in_database_code(error: BaseException) -> bool:
@@ -82,7 +72,7 @@ def database_unavailable(error: BaseException) -> bool:
     """True when ``error`` (or what caused it) is the database being unreachable: refused or
     lost connections, a server shutting down or starting up. False for everything else,
     including errors the database reported about a statement and query timeouts."""
-    return any(_is_connection_failure(link) for link in _chain(error))
+    return any(_is_connection_failure(link) for link in error_chain(error))
 
 
 def _log_wait(state: RetryCallState) -> None:

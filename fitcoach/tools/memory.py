@@ -13,7 +13,7 @@ from langchain_core.tools import BaseTool, tool
 
 from fitcoach.agent.context import CoachContext
 from fitcoach.memory.models import CATEGORIES, Category, Change, Fact, Memory
-from fitcoach.memory.outage import UNAVAILABLE_TEXT, memory_outage
+from fitcoach.memory.outage import UNAVAILABLE_TEXT, or_if_memory_down
 from fitcoach.memory.rules import clauses, extract_with_rules, third_person
 from fitcoach.memory.store import MemoryService, MemoryStore
 from fitcoach.memory.text import tokens
@@ -59,12 +59,8 @@ def _store(memory: MemoryService, runtime: ToolRuntime[CoachContext, Any]) -> Me
 async def _with_memory(tool_name: str, work: Callable[[], str]) -> str:
     """A memory tool's work, off the event loop; while the memory store is unreachable the
     tool answers so (and the turn goes on)."""
-    try:
-        return await asyncio.to_thread(work)
-    except Exception as error:
-        if not memory_outage(error, tool_name):
-            raise
-        return encode(tool_name, "error", message=UNAVAILABLE_TEXT)
+    unavailable = encode(tool_name, "error", message=UNAVAILABLE_TEXT)
+    return await or_if_memory_down(asyncio.to_thread(work), tool_name, unavailable)
 
 
 def remember_text(store: MemoryStore, text: str, category: str | None = None) -> list[Change]:

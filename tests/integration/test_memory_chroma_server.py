@@ -3,7 +3,6 @@ compose stack: FITCOACH_CHROMA_URL switches the store to the HTTP client."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,21 +10,14 @@ import pytest
 from fitcoach.config import get_settings
 from fitcoach.memory import MemoryService
 from fitcoach.memory.models import Fact
-from tests.fakes.chroma_server import ChromaServer, chroma_command
+from tests.fakes.chroma_server import ChromaServer
 
 
 @pytest.fixture
-def chroma_url(tmp_path: Path) -> Iterator[str]:
-    executable = chroma_command()
-    if executable is None:
-        pytest.skip("the chroma server command is not installed")
-    server = ChromaServer(tmp_path / "server", executable)
-    try:
-        if not server.start():
-            pytest.skip("the chroma server did not start")
-        yield server.url
-    finally:
-        server.stop()
+def chroma_url(chroma: ChromaServer) -> str:
+    if not chroma.start():
+        pytest.skip("the chroma server did not start")
+    return chroma.url
 
 
 def test_memories_through_the_chroma_server_stay_per_person(

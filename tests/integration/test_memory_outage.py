@@ -5,12 +5,12 @@ recovers when the server is back. A real `chroma run` server, stopped and starte
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -22,21 +22,9 @@ from fitcoach.conversation import DELETE_POSTPONED, FAILURE_REPLY
 from fitcoach.memory.outage import UNAVAILABLE_TEXT
 from fitcoach.privacy import DELETED
 from fitcoach.storage.models import Meal, User
-from tests.fakes.chroma_server import ChromaServer, chroma_command
+from tests.fakes.chroma_server import ChromaServer
 
 TIMEOUT_S = 1.0
-
-
-@pytest.fixture
-def chroma(tmp_path: Path) -> Iterator[ChromaServer]:
-    executable = chroma_command()
-    if executable is None:
-        pytest.skip("the chroma server command is not installed")
-    server = ChromaServer(tmp_path / "chroma", executable)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _settings(tmp_path: Path, chroma: ChromaServer) -> Settings:
@@ -90,6 +78,16 @@ class Chat:
         return int(self.client.portal.call(count))  # type: ignore[union-attr]
 
 
+@contextlib.contextmanager
+def _remembering(tmp_path: Path, chroma: ChromaServer) -> Iterator[Chat]:
+    """The app with the Chroma server up, and a person it remembers something about."""
+    assert chroma.start()
+    with TestClient(create_app(_settings(tmp_path, chroma))) as client:
+        chat = Chat(client)
+        assert "bad knee" in chat.say("remember that I have a bad knee")
+        yield chat
+
+
 def test_the_coach_starts_and_answers_while_the_memory_server_is_down(
     tmp_path: Path, chroma: ChromaServer
 ) -> None:
@@ -112,10 +110,7 @@ def test_the_coach_starts_and_answers_while_the_memory_server_is_down(
 def test_a_memory_server_lost_mid_run_costs_memories_not_replies(
     tmp_path: Path, chroma: ChromaServer
 ) -> None:
-    assert chroma.start()
-    with TestClient(create_app(_settings(tmp_path, chroma))) as client:
-        chat = Chat(client)
-        assert "bad knee" in chat.say("remember that I have a bad knee")
+    with _remembering(tmp_path, chroma) as chat:
 
         chroma.stop()
         assert "143 kcal" in chat.say("had 2 large eggs")
@@ -137,10 +132,7 @@ def test_a_memory_server_lost_mid_run_costs_memories_not_replies(
 def test_a_hung_memory_server_delays_a_reply_by_its_timeout_not_forever(
     tmp_path: Path, chroma: ChromaServer
 ) -> None:
-    assert chroma.start()
-    with TestClient(create_app(_settings(tmp_path, chroma))) as client:
-        chat = Chat(client)
-        assert "bad knee" in chat.say("remember that I have a bad knee")
+    with _remembering(tmp_path, chroma) as chat:
         session = chat.services.memory.client._server._session  # type: ignore[attr-defined]
         assert isinstance(session, httpx.Client) and session.timeout.read == TIMEOUT_S
 

@@ -4,6 +4,7 @@ effect key with their change, and a rerun of the same message gets that result b
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,11 +15,17 @@ from fitcoach.agent.context import CoachContext
 from fitcoach.agent.tool_replay import tool_journal
 from fitcoach.bootstrap import Services, open_services
 from fitcoach.channels.base import InboundMessage
-from fitcoach.config import get_settings
+from fitcoach.config import Settings, get_settings
 from fitcoach.conversation import context_for
 from fitcoach.storage.models import Meal, User, utcnow
 from fitcoach.storage.repositories import UserDirectory
 from fitcoach.storage.tool_effects import ToolEffect, claim_tool_effect, purge_tool_effects
+
+
+def _settings(engine_url: str, tmp_path: Path) -> Settings:
+    return get_settings(
+        data_dir=tmp_path / "var", model="offline", database_url=engine_url, gc_freeze=False
+    )
 
 
 async def _person(services: Services, who: str) -> CoachContext:
@@ -46,10 +53,7 @@ async def _meals(services: Services, user_id: int) -> int:
 
 
 async def test_a_message_run_again_changes_the_data_once(engine_url: str, tmp_path: Path) -> None:
-    settings = get_settings(
-        data_dir=tmp_path / "var", model="offline", database_url=engine_url, gc_freeze=False
-    )
-    async with open_services(settings) as services:
+    async with open_services(_settings(engine_url, tmp_path)) as services:
         ann = await _person(services, "ann")
         first = await _run(services, ann, "had 2 large eggs", "test:m1", "t1")
         again = await _run(services, ann, "had 2 large eggs", "test:m1", "t2")
@@ -74,50 +78,48 @@ async def test_a_message_run_again_changes_the_data_once(engine_url: str, tmp_pa
         assert effects == 3
 
 
-async def test_an_effect_key_never_answers_for_another_person(
+@pytest.fixture
+async def two_people(
     engine_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[Services, CoachContext, CoachContext]]:
+    async with open_services(_settings(engine_url, tmp_path)) as services:
+        yield services, await _person(services, "ann"), await _person(services, "bob")
+
+
+async def test_an_effect_key_never_answers_for_another_person(
+    two_people: tuple[Services, CoachContext, CoachContext],
 ) -> None:
-    settings = get_settings(
-        data_dir=tmp_path / "var", model="offline", database_url=engine_url, gc_freeze=False
-    )
-    async with open_services(settings) as services:
-        ann = await _person(services, "ann")
-        bob = await _person(services, "bob")
+    services, ann, bob = two_people
+    async with services.database.session() as session:
+        assert await claim_tool_effect(session, ann.user_id, "k" * 64, "ann's meal") is None
+    async with services.database.session() as session:
+        assert await claim_tool_effect(session, ann.user_id, "k" * 64, "x") == "ann's meal"
+    with pytest.raises(PermissionError):
         async with services.database.session() as session:
-            assert await claim_tool_effect(session, ann.user_id, "k" * 64, "ann's meal") is None
-        async with services.database.session() as session:
-            assert await claim_tool_effect(session, ann.user_id, "k" * 64, "x") == "ann's meal"
-        with pytest.raises(PermissionError):
-            async with services.database.session() as session:
-                await claim_tool_effect(session, bob.user_id, "k" * 64, "bob's")
+            await claim_tool_effect(session, bob.user_id, "k" * 64, "bob's")
 
 
 async def test_old_effects_are_purged_and_a_deleted_person_leaves_none(
-    engine_url: str, tmp_path: Path
+    two_people: tuple[Services, CoachContext, CoachContext],
 ) -> None:
-    settings = get_settings(
-        data_dir=tmp_path / "var", model="offline", database_url=engine_url, gc_freeze=False
-    )
-    async with open_services(settings) as services:
-        ann = await _person(services, "ann")
-        bob = await _person(services, "bob")
-        async with services.database.session() as session:
-            session.add(
-                ToolEffect(
-                    key="old" + "0" * 61,
-                    user_id=ann.user_id,
-                    result="{}",
-                    created_at=utcnow() - timedelta(days=3),
-                )
+    services, ann, bob = two_people
+    async with services.database.session() as session:
+        session.add(
+            ToolEffect(
+                key="old" + "0" * 61,
+                user_id=ann.user_id,
+                result="{}",
+                created_at=utcnow() - timedelta(days=3),
             )
-            for user_id, key in ((ann.user_id, "a" * 64), (bob.user_id, "b" * 64)):
-                session.add(ToolEffect(key=key, user_id=user_id, result="{}"))
-        assert await purge_tool_effects(services.database, utcnow() - timedelta(days=2)) == 1
-        privacy = services.conversation.privacy
-        assert privacy is not None
-        report = await privacy.delete(ann.user_id)
-        assert report.rows["tool_effects"] == 1
-        async with services.database.session() as session:
-            left = list(await session.scalars(select(ToolEffect.user_id)))
-            assert await session.get(User, ann.user_id) is None
-        assert left == [bob.user_id]
+        )
+        for user_id, key in ((ann.user_id, "a" * 64), (bob.user_id, "b" * 64)):
+            session.add(ToolEffect(key=key, user_id=user_id, result="{}"))
+    assert await purge_tool_effects(services.database, utcnow() - timedelta(days=2)) == 1
+    privacy = services.conversation.privacy
+    assert privacy is not None
+    report = await privacy.delete(ann.user_id)
+    assert report.rows["tool_effects"] == 1
+    async with services.database.session() as session:
+        left = list(await session.scalars(select(ToolEffect.user_id)))
+        assert await session.get(User, ann.user_id) is None
+    assert left == [bob.user_id]
