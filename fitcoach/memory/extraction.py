@@ -14,16 +14,20 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable
 from pydantic import BaseModel, Field
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from fitcoach.memory.intents import detect_memory_intent
 from fitcoach.memory.models import Category, Change, Fact
-from fitcoach.memory.outage import memory_outage
+from fitcoach.memory.outage import memory_outage, memory_unavailable
 from fitcoach.memory.rules import extract_with_rules
 from fitcoach.memory.store import MemoryService
 
 log = structlog.get_logger(__name__)
 
 MIN_CONFIDENCE = 0.6
+MEMORY_RETRY_S = 60.0
+"""How long facts from a message wait for an unreachable memory store (after the reply)."""
+
 ConstraintKind = Literal["injury", "diet", "allergy", "dislike", "condition"]
 
 EXTRACTION_PROMPT = """You maintain the long-term memory of a fitness coach.
@@ -135,11 +139,22 @@ async def extract_facts(message: str, model: BaseChatModel | None = None) -> lis
 
 
 class MemoryExtractor:
-    """Runs after each turn: extracts facts from the person's message and stores them."""
+    """Runs after each turn: extracts facts from the person's message and stores them.
 
-    def __init__(self, service: MemoryService, model: BaseChatModel | None = None) -> None:
+    The facts are stored in the background, after the reply; while the memory store is
+    unreachable they are tried again for up to ``retry_s`` seconds (a Chroma restart loses
+    nothing); storing a fact twice changes nothing."""
+
+    def __init__(
+        self,
+        service: MemoryService,
+        model: BaseChatModel | None = None,
+        *,
+        retry_s: float = MEMORY_RETRY_S,
+    ) -> None:
         self.service = service
         self.model = model
+        self.retry_s = retry_s
 
     async def after_turn(
         self, user_id: int, message: str, *, use_model: bool = True
@@ -156,10 +171,20 @@ class MemoryExtractor:
                 return []
             store = self.service.for_user(user_id)
             origin = "model" if self.model is not None and ask_model else "rule"
-            return await asyncio.to_thread(
-                lambda: [store.add(f, source=message, origin=origin) for f in facts]
+
+            async def save() -> list[Change]:
+                return await asyncio.to_thread(
+                    lambda: [store.add(f, source=message, origin=origin) for f in facts]
+                )
+
+            retrying = AsyncRetrying(
+                retry=retry_if_exception(lambda e: memory_outage(e, "extraction")),
+                wait=wait_exponential(multiplier=0.5, max=5),
+                stop=stop_after_delay(self.retry_s),
+                reraise=True,
             )
+            return await retrying(save)
         except Exception as error:
-            if not memory_outage(error, "extraction"):
+            if not memory_unavailable(error):
                 log.exception("memory_extraction_failed", user_id=user_id)
             return []
