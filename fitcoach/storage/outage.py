@@ -19,7 +19,6 @@ import structlog
 from sqlalchemy import exc as sa_exc
 from tenacity import (
     AsyncRetrying,
-    RetryCallState,
     retry_if_exception,
     stop_after_delay,
     wait_exponential,
@@ -75,17 +74,6 @@ def database_unavailable(error: BaseException) -> bool:
     return any(_is_connection_failure(link) for link in error_chain(error))
 
 
-def _log_wait(state: RetryCallState) -> None:
-    outcome = state.outcome
-    error = outcome.exception() if outcome is not None else None
-    log.warning(
-        "database_unavailable_waiting",
-        attempt=state.attempt_number,
-        waited_s=round(state.seconds_since_start or 0.0, 2),
-        error=type(error).__name__ if error is not None else None,
-    )
-
-
 async def when_reachable(budget_s: float, work: Callable[[], Awaitable[T]]) -> T:
     """``work()``, run again while it fails because the database is unreachable, for up to
     ``budget_s`` seconds; any other failure, and the last one, is raised. The first attempt
@@ -100,11 +88,18 @@ async def when_reachable(budget_s: float, work: Callable[[], Awaitable[T]]) -> T
         retry=retry_if_exception(database_unavailable),
         wait=wait_exponential(multiplier=0.1, max=MAX_WAIT_S),
         stop=stop_after_delay(budget_s),
-        before_sleep=_log_wait,
         reraise=True,
     )
 
     async def again() -> T:  # tenacity awaits only what a coroutine function returns
         return await work()
 
-    return await retrying(again)
+    # One line when the wait starts and one when it ends (not one per attempt: a restart
+    # of a few seconds under load would log thousands).
+    result: T = await retrying(again)
+    log.info(
+        "database_reachable_again",
+        attempts=retrying.statistics.get("attempt_number", 0) + 1,
+        waited_s=round(retrying.statistics.get("delay_since_first_attempt", 0.0), 2),
+    )
+    return result
