@@ -30,7 +30,7 @@ from chromadb.errors import NotFoundError
 
 from fitcoach.memory.embeddings import MemoryEmbedder, make_embedder
 from fitcoach.memory.models import CATEGORIES, Category, Change, Constraints, Fact, Memory
-from fitcoach.memory.outage import MemoryUnavailable, memory_unavailable
+from fitcoach.memory.outage import MEMORY_HEALTH, MemoryUnavailable, memory_unavailable
 from fitcoach.memory.text import tokens
 
 log = structlog.get_logger(__name__)
@@ -137,7 +137,12 @@ class MemoryService:
     @property
     def client(self) -> ClientAPI:
         """The Chroma client, connected on first use; :class:`MemoryUnavailable` while the
-        server cannot be reached."""
+        server cannot be reached, and right after it could not (a cool-down)."""
+        if self._connect is not None:  # a server (embedded, there is nothing to reach)
+            MEMORY_HEALTH.check()
+        return self._connected()
+
+    def _connected(self) -> ClientAPI:
         if self._client is not None:
             return self._client
         with self._connect_lock:
@@ -150,13 +155,15 @@ class MemoryService:
             return self._client
 
     def reachable(self) -> bool:
-        """True when the memory store answers (always, embedded)."""
+        """True when the memory store answers (always, embedded). A probe: it asks even
+        while the memory cools down after an outage, and ends the cool-down if it answers."""
         try:
-            self.client.heartbeat()
+            self._connected().heartbeat()
         except Exception as error:
             if memory_unavailable(error):
                 return False
             raise
+        MEMORY_HEALTH.reset()
         return True
 
     def for_user(self, user_id: int) -> MemoryStore:
