@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from fitcoach.app import create_app
 from fitcoach.bootstrap import Services, open_services
 from fitcoach.config import Settings, get_settings
+from fitcoach.memory.outage import MEMORY_HEALTH
 from fitcoach.storage.database import Database
 from fitcoach.storage.migrate import upgrade_database_async
 
@@ -33,6 +34,12 @@ for _var in (
 POSTGRES_ADMIN_URL = os.environ.get(
     "FITCOACH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
+
+
+@pytest.fixture(autouse=True)
+def _memory_not_cooling_down() -> None:
+    """Each test starts with the memory store's health unknown (it is process-wide)."""
+    MEMORY_HEALTH.reset()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
