@@ -49,6 +49,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _harness as h
 
+from tests.fakes.chroma_server import ChromaServer, chroma_command
+
 CHAT_BASE = 7_000_000
 SERVICES = ("postgres", "redis-server")  # their CPU is shown beside the app's
 RSS_EVERY_S = 2.0
@@ -400,6 +402,8 @@ class Faults:
     model_errors: int
     also_kill: list[h.Replica] = field(default_factory=list)  # the rest of a split replica
     postgres_down_s: float = 0.0
+    chroma: ChromaServer | None = None
+    chroma_down_s: float = 0.0
 
     async def _at(self, load: Load, fraction: float) -> None:
         while load.sent_count < fraction * load.total():
@@ -417,6 +421,13 @@ class Faults:
         await asyncio.sleep(2.0)
         await asyncio.to_thread(h.redis_start)
         load.log("redis: back up")
+        if self.chroma is not None and self.chroma_down_s > 0:
+            await self._at(load, 0.6)
+            load.log(f"chroma: SIGKILL, {self.chroma_down_s:g} s down, start")
+            self.chroma.stop()
+            await asyncio.sleep(self.chroma_down_s)
+            up = await asyncio.to_thread(self.chroma.start)
+            load.log("chroma: back up" if up else "chroma: did not start again")
         await self._at(load, 0.7)
         if self.model_errors:
             load.log(f"model: next {self.model_errors} generate calls answer HTTP 500")
@@ -481,7 +492,15 @@ async def run_fitcoach(
     workers: list[h.Replica] = []
     extra: dict[str, Any] = {"db": db_name}
     roles = [("web", replicas), ("worker", workers)] if args.split else [("all", replicas)]
+    chroma = None
+    if args.chroma_server:
+        command = chroma_command()
+        if command is None:
+            raise SystemExit("--chroma-server: chromadb's `chroma` command is not installed")
+        chroma = ChromaServer(work / f"{name}-chroma", command)
     try:
+        if chroma is not None and not await asyncio.to_thread(chroma.start):
+            raise SystemExit("--chroma-server: the Chroma server did not start")
         for i in range(args.replicas):
             for role, group in roles:
                 port = h.free_port()
@@ -489,6 +508,8 @@ async def run_fitcoach(
                 data_dir = work / f"{name}-{label}"
                 env = fitcoach_env(args, db_url, telegram.url, gemini.base_url, data_dir)
                 env["FITCOACH_PROCESS_ROLE"] = role
+                if chroma is not None:
+                    env["FITCOACH_CHROMA_URL"] = chroma.url
                 if role == "worker":
                     env["FITCOACH_WORKER_NICE"] = str(args.worker_nice)
                 if role == "web" and args.web_pool:
@@ -518,7 +539,13 @@ async def run_fitcoach(
             victim = (workers or replicas)[-1] if len(replicas) > 1 else None
             rest = [replicas[-1]] if workers and victim is not None else []
             fault_plan = Faults(
-                gemini, victim, args.model_errors, rest, postgres_down_s=args.postgres_down
+                gemini,
+                victim,
+                args.model_errors,
+                rest,
+                postgres_down_s=args.postgres_down,
+                chroma=chroma,
+                chroma_down_s=args.chroma_down,
             )
         result = await load.run(fault_plan)
         counts = gemini.counts()
@@ -533,6 +560,8 @@ async def run_fitcoach(
             r.stop()
         telegram.close()
         gemini.close()
+        if chroma is not None:
+            chroma.stop()
         h.redis_start()
         await h.drop_database(db_name)
 
@@ -880,6 +909,17 @@ def parse_args() -> argparse.Namespace:
         type=float,
         default=3.0,
         help="seconds the local PostgreSQL is stopped in the fault phase (0 = no restart)",
+    )
+    p.add_argument(
+        "--chroma-server",
+        action="store_true",
+        help="memories on a Chroma server (`chroma run`, as in compose) instead of embedded",
+    )
+    p.add_argument(
+        "--chroma-down",
+        type=float,
+        default=3.0,
+        help="with --chroma-server: seconds the Chroma server is killed in the fault phase",
     )
     p.add_argument("--time-limit", type=float, default=600, help="whole run, seconds")
     p.add_argument("--lease", type=float, default=30, help="FITCOACH_INBOX_LEASE_S")
