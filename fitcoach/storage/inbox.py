@@ -62,14 +62,16 @@ _CLAIM_NEXT_POSTGRESQL = text(
 # The end of a turn as one PostgreSQL round trip: the inbox row records the outcome and, only
 # if that row was found unfinished, the message and the reply go into the person's message
 # log: together or not at all (a turn re-run after a crash logs its message once, and so does
-# a statement run again because its answer was lost with the connection).
+# a statement run again because its answer was lost with the connection). "Unfinished" is
+# said as `processed_at IS NULL` (only a finish sets it), not by the status: a status
+# condition matches the partial index of open rows, which the planner then walks for the
+# whole channel instead of using the (channel, message_id) key.
 _FINISH_TURN_POSTGRESQL = text(
     """
     WITH finished AS (
         UPDATE inbox SET status = :status, reply = :reply, user_id = :user_id,
                          processed_at = :now, attempts = attempts + 1
-        WHERE channel = :channel AND message_id = :message_id
-          AND status IN ('received', 'processing')
+        WHERE channel = :channel AND message_id = :message_id AND processed_at IS NULL
         RETURNING id
     )
     INSERT INTO message_log
@@ -165,7 +167,7 @@ def _finish_statement() -> Executable:
         .where(
             InboxMessage.channel == bindparam("key_channel"),
             InboxMessage.message_id == bindparam("key_message_id"),
-            InboxMessage.status.in_(("received", "processing")),
+            InboxMessage.processed_at.is_(None),  # unfinished (see _FINISH_TURN_POSTGRESQL)
         )
         .values(
             status=bindparam("new_status"),
