@@ -15,7 +15,7 @@ import dataclasses
 import json
 import time
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -184,10 +184,18 @@ class ConversationService:
             log.info("duplicate_dropped", channel=message.channel)
         return accepted
 
-    async def handle(self, message: InboundMessage) -> list[OutboundMessage]:
+    async def handle(
+        self,
+        message: InboundMessage,
+        on_stored: Callable[[], Awaitable[object]] | None = None,
+    ) -> list[OutboundMessage]:
         """Accept and process now (after any older message of the conversation); the caller
-        sends the reply. A duplicate gets the stored reply again (idempotent)."""
-        if not await self.accept(message):
+        sends the reply. A duplicate gets the stored reply again (idempotent). ``on_stored``
+        runs once the message is in the inbox (a client's acknowledgement)."""
+        new = await self.accept(message)
+        if on_stored is not None:
+            await on_stored()
+        if not new:
             return await self._stored_replies(message)
         try:
             replies = await self.queue.run_now(message)

@@ -28,6 +28,7 @@ from fitcoach.storage import driver
 from fitcoach.storage.database import Database
 from fitcoach.storage.inbox import Inbox, new_row
 from fitcoach.storage.models import InboxMessage
+from fitcoach.storage.outage import DatabaseUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -108,10 +109,6 @@ def _insert_arrays_returning() -> ClauseElement:
 _INSERT_ARRAYS = _insert_arrays_returning()
 
 
-class StorageTimeout(ConnectionError):
-    """The inbox did not confirm a message in time: the database is hung or unreachable."""
-
-
 class InboxWriter:
     """Stores accepted messages in batches; ``accept`` answers for one message."""
 
@@ -129,13 +126,13 @@ class InboxWriter:
         self, channel: str, message_id: str, conversation_id: str, payload: str
     ) -> bool:
         """Store a new message (committed when this returns); False for one seen before.
-        :class:`StorageTimeout` when the database has not confirmed it within the accept
+        :class:`DatabaseUnavailable` when the database has not confirmed it within the accept
         timeout (the write goes on; a message stored late is processed all the same)."""
         try:
             async with asyncio.timeout(self.accept_timeout_s):
                 return await self._accept(channel, message_id, conversation_id, payload)
         except TimeoutError:
-            raise StorageTimeout(
+            raise DatabaseUnavailable(
                 f"the inbox did not confirm the message within {self.accept_timeout_s:g} s"
             ) from None
 

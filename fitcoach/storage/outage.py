@@ -37,6 +37,10 @@ MAX_WAIT_S = 2.0
 """Longest pause between two attempts while the database is down."""
 
 
+class DatabaseUnavailable(ConnectionError):
+    """Raised by fitcoach itself when the database did not answer in time (a hung server)."""
+
+
 def _raised_in_database_code(error: BaseException) -> bool:
     frame = error.__traceback__
     while frame is not None:
@@ -48,6 +52,8 @@ def _raised_in_database_code(error: BaseException) -> bool:
 
 
 def _is_connection_failure(error: BaseException) -> bool:
+    if isinstance(error, DatabaseUnavailable):
+        return True
     sqlstate = getattr(error, "sqlstate", None)
     if isinstance(error, asyncpg.PostgresError | psycopg.Error):
         if str(sqlstate)[:2] == "08" or sqlstate in SERVER_GOING_AWAY:

@@ -21,6 +21,7 @@ from fitcoach.storage.outage import database_unavailable
 log = structlog.get_logger(__name__)
 
 RETRY_AFTER_S = 2
+UNAVAILABLE_MESSAGE = "storage is briefly unavailable; nothing was accepted, try again"
 # Every type a driver raises for a lost or refused connection; the handler checks the rest.
 _CANDIDATES: tuple[type[Exception], ...] = (
     OSError,
@@ -41,7 +42,7 @@ async def _unavailable(request: HTTPConnection, error: Exception) -> Response:
     ERRORS.labels("database").inc()
     log.warning("database_unavailable", route=request.url.path, error=type(error).__name__)
     return JSONResponse(
-        {"detail": "storage is briefly unavailable; nothing was accepted, try again"},
+        {"detail": UNAVAILABLE_MESSAGE},
         status_code=503,
         headers={"Retry-After": str(RETRY_AFTER_S)},
     )

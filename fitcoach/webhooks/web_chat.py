@@ -6,6 +6,7 @@ The protocol is documented in docs/channels/web.md and :mod:`fitcoach.channels.w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from typing import Annotated, Any
@@ -41,7 +42,9 @@ from fitcoach.channels.web.photos import (
     store_photo,
 )
 from fitcoach.channels.web.settings import WebChatConfig, web_config
+from fitcoach.storage.outage import database_unavailable
 from fitcoach.webhooks.deps import ServicesDep
+from fitcoach.webhooks.outage import RETRY_AFTER_S, UNAVAILABLE_MESSAGE
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["web chat"], route_class=WebRoute)
@@ -326,10 +329,23 @@ async def answer(
             await websocket.send_json(protocol.error(code, exc.detail, ref))
             return
     inbound = identity.inbound(message.text, ref, images)
-    await websocket.send_json({"type": "ack", "id": ref})
+
+    async def acknowledge() -> None:  # once the message is stored, as the protocol says
+        # A client gone meanwhile still gets its answer (from the history): run the turn.
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+            await websocket.send_json({"type": "ack", "id": ref})
+
     try:
-        replies = await services.conversation.handle(inbound)
-    except Exception:
+        replies = await services.conversation.handle(inbound, on_stored=acknowledge)
+    except Exception as error:
+        if database_unavailable(error):
+            # Nothing was stored: the widget sends the same message (same id) again.
+            log.warning("web_socket_turn_deferred", reason="database_unavailable")
+            frame = protocol.error(
+                "unavailable", UNAVAILABLE_MESSAGE, ref, retry_after_s=RETRY_AFTER_S
+            )
+            await websocket.send_json(frame)
+            return
         log.exception("web_socket_turn_failed")
         await websocket.send_json(protocol.error("server_error", "please try again", ref))
         return

@@ -28,6 +28,7 @@ from fitcoach.app import create_app
 from fitcoach.channels.base import Button, InboundMessage, OutboundMessage
 from fitcoach.channels.web.tokens import sign_user_token
 from fitcoach.config import get_settings
+from fitcoach.storage.outage import DatabaseUnavailable
 
 CHROMIUM = os.environ.get("FITCOACH_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -238,7 +239,9 @@ def test_quick_reply_buttons_send_their_value(
 ) -> None:
     seen: list[str] = []
 
-    async def handle(message: InboundMessage) -> list[OutboundMessage]:
+    async def handle(message: InboundMessage, on_stored: Any = None) -> list[OutboundMessage]:
+        if on_stored is not None:
+            await on_stored()
         seen.append(message.text)
         if message.text == "2":
             return [OutboundMessage(text="You picked the medium one.")]
@@ -486,3 +489,39 @@ def test_reload_while_the_coach_is_answering(
     finally:
         release.set()  # never leave a turn hanging in the server
         context.close()
+
+
+def test_a_message_the_server_could_not_store_is_sent_again(
+    live_server: LiveServer, browser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the database restarts, nothing is stored and the socket says so with a pause to
+    wait: the widget sends the same message again (same id), and the person sees the answer,
+    not an error."""
+    writer = live_server.app.state.services.conversation.inbox_writer
+    store = writer.accept
+    refused: list[str] = []
+
+    async def restarting(channel: str, message_id: str, *args: Any) -> bool:
+        if len(refused) < 2:
+            refused.append(message_id)
+            raise DatabaseUnavailable("the database is restarting")
+        return bool(await store(channel, message_id, *args))
+
+    monkeypatch.setattr(writer, "accept", restarting)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    frames = record_frames(page)
+    page.goto(live_server.url)
+    box = open_widget(page)
+    box.fill("had a banana")
+    box.press("Enter")
+    conversation = page.get_by_role("log", name="Conversation")
+    expect(conversation).to_contain_text("kcal", timeout=30_000)
+    expect(page.locator("[data-fitcoach-widget] .fc-coach[aria-busy]")).to_have_count(0)
+    errors = [f for f in frames if f["type"] == "error"]
+    assert [e["code"] for e in errors] == ["unavailable", "unavailable"]
+    assert len(set(refused)) == 1 and refused[0].endswith(errors[0]["in_reply_to"])  # one message
+    expect(page.locator("[data-fitcoach-widget] .fc-error")).to_have_count(0)
+    assert len([f for f in frames if f["type"] == "end"]) == 1
+    assert len([f for f in frames if f["type"] == "ack"]) == 1  # once stored, not before
+    context.close()

@@ -27,7 +27,9 @@ from fitcoach.channels.web.tokens import (
 )
 from fitcoach.config import Settings
 from fitcoach.storage.models import Meal, Media
+from fitcoach.storage.outage import DatabaseUnavailable
 from fitcoach.webhooks import web_chat
+from fitcoach.webhooks.outage import RETRY_AFTER_S, UNAVAILABLE_MESSAGE
 
 SECRET = "host-shared-secret-for-tests"
 SITE = "https://shop.example.com"
@@ -290,9 +292,9 @@ def test_photo_is_stored_and_passed_as_an_image_attachment(
     original = conversation.handle
     seen: list[InboundMessage] = []
 
-    async def spy(message: InboundMessage) -> list[OutboundMessage]:
+    async def spy(message: InboundMessage, on_stored: Any = None) -> list[OutboundMessage]:
         seen.append(message)
-        return list(await original(message))
+        return list(await original(message, on_stored))
 
     monkeypatch.setattr(conversation, "handle", spy)
     body = {"text": "lunch", "image": {"data": base64.b64encode(PNG).decode(), "mime_type": "x"}}
@@ -350,6 +352,38 @@ def test_photo_over_the_socket(client: TestClient, settings: Settings) -> None:
 
 
 # ---------- the socket protocol ----------
+
+
+def test_a_message_the_database_could_not_store_is_not_acknowledged(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No ``ack`` before the message is stored: while the database is away the socket says
+    "unavailable" with the pause after which the same message may be sent again."""
+    writer = client.app.state.services.conversation.inbox_writer  # type: ignore[attr-defined]
+    store = writer.accept
+    down = [True]
+
+    async def maybe(*args: Any) -> bool:
+        if down[0]:
+            raise DatabaseUnavailable("the database is restarting")
+        return bool(await store(*args))
+
+    monkeypatch.setattr(writer, "accept", maybe)
+    with client.websocket_connect("/ws/chat") as ws:
+        hello(ws)
+        ws.send_json({"type": "message", "id": "m-1", "text": MEAL})
+        refused = ws.receive_json()
+        down[0] = False
+        frames = converse(ws, MEAL, "m-1")  # the widget sends it again, same id
+    assert refused == {
+        "type": "error",
+        "code": "unavailable",
+        "message": UNAVAILABLE_MESSAGE,
+        "in_reply_to": "m-1",
+        "retry_after_s": RETRY_AFTER_S,
+    }
+    assert frames[0] == {"type": "ack", "id": "m-1"}
+    assert "143 kcal" in frames[-1]["text"]
 
 
 def test_socket_streams_a_reply_in_chunks(client: TestClient) -> None:
@@ -434,7 +468,9 @@ def test_socket_reports_bad_frames_and_stays_open(client: TestClient) -> None:
 def test_socket_sends_quick_replies_and_rate_limits(
     client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def handle(message: InboundMessage) -> list[OutboundMessage]:
+    async def handle(message: InboundMessage, on_stored: Any = None) -> list[OutboundMessage]:
+        if on_stored is not None:
+            await on_stored()
         options = [Button(label="1. Small", value="1"), Button(label="2. Large", value="2")]
         return [OutboundMessage(text="Which size?", buttons=options)]
 

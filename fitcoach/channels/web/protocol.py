@@ -65,11 +65,16 @@ def ready(session_id: str, identity: str, max_photo_bytes: int) -> dict[str, Any
     }
 
 
-def error(code: str, message: str, in_reply_to: str | None = None) -> dict[str, Any]:
-    """A recoverable problem (the socket stays open unless a close follows)."""
+def error(
+    code: str, message: str, in_reply_to: str | None = None, *, retry_after_s: float | None = None
+) -> dict[str, Any]:
+    """A recoverable problem (the socket stays open unless a close follows); with
+    ``retry_after_s`` the client sends the same message again after that long."""
     frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
     if in_reply_to is not None:
         frame["in_reply_to"] = in_reply_to
+    if retry_after_s is not None:
+        frame["retry_after_s"] = retry_after_s
     return frame
 
 

@@ -27,6 +27,8 @@
   var TITLE = script.getAttribute("data-title") || "fitcoach";
   var MAX_SIDE = 1600;
   var MAX_ATTEMPTS_BEFORE_FALLBACK = 3;
+  var MAX_RETRIES = 10; // sends of one message the server could not store (≈ 20 s)
+  var RETRY_AFTER_S = 2; // the HTTP fallback's pause after a 503
 
   var state = {
     ws: null,
@@ -36,6 +38,7 @@
     attempts: 0,
     maxPhoto: 1500000,
     pending: {}, // client message id -> frame, until its reply ends
+    retries: {}, // client message id -> times sent again because the server could not store it
     replies: {}, // reply id -> { bubble, inReplyTo }
     historyLoaded: false,
     historyPolls: 0, // re-reads of the history while a past message is still being answered
@@ -350,6 +353,9 @@
         scrollDown();
         break;
       case "error":
+        // The server could not store the message (its storage restarts): nothing was
+        // accepted, so the same message (same id) goes again after the pause it asks for.
+        if (frame.retry_after_s && retryLater(frame.in_reply_to, frame.retry_after_s)) break;
         if (frame.in_reply_to) finish(frame.in_reply_to);
         showTyping(Object.keys(state.pending).length > 0);
         addBubble("coach", frame.message || "Something went wrong.", "fc-error");
@@ -359,7 +365,17 @@
     }
   }
 
+  function retryLater(id, seconds) {
+    if (!id || !state.pending[id]) return false;
+    state.retries[id] = (state.retries[id] || 0) + 1;
+    if (state.retries[id] > MAX_RETRIES) return false;
+    showTyping(true);
+    setTimeout(function () { if (state.pending[id]) transmit(state.pending[id]); }, seconds * 1000);
+    return true;
+  }
+
   function finish(id) {
+    delete state.retries[id];
     delete state.pending[id];
     if (Object.keys(state.pending).length === 0) showTyping(false);
   }
@@ -384,9 +400,12 @@
     if (!frame.text && !frame.image) return;
     fetch(ORIGIN + path, { method: "POST", headers: headers(), body: JSON.stringify(body) })
       .then(function (response) {
-        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+        return response.json().then(function (data) {
+          return { ok: response.ok, status: response.status, data: data };
+        });
       })
       .then(function (result) {
+        if (result.status === 503 && retryLater(frame.id, RETRY_AFTER_S)) return;
         finish(frame.id);
         if (!result.ok) {
           var detail = result.data && result.data.detail;
