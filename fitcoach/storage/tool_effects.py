@@ -41,9 +41,7 @@ class ToolEffect(Base):
 @cache
 def _insert_if_new(dialect: str) -> Executable:
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(cast(Table, ToolEffect.__table__)).on_conflict_do_nothing(
-        index_elements=["key"]
-    )
+    return insert(cast(Table, ToolEffect.__table__)).on_conflict_do_nothing(index_elements=["key"])
 
 
 async def claim_tool_effect(
@@ -69,8 +67,5 @@ async def claim_tool_effect(
 async def purge_tool_effects(database: Database, older_than: datetime) -> int:
     """Drop the effects recorded before ``older_than`` (their turns are long finished)."""
     async with database.session(single_statement=True) as session:
-        result = await session.execute(
-            delete(ToolEffect).where(ToolEffect.created_at < older_than)
-        )
+        result = await session.execute(delete(ToolEffect).where(ToolEffect.created_at < older_than))
     return int(getattr(result, "rowcount", 0) or 0)
-

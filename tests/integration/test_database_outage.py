@@ -300,8 +300,8 @@ async def test_an_idle_connection_told_fatal_by_a_stopping_server_is_replaced(
     async def on_the_driver() -> None:
         await driver.fetch(database, select(literal(1)), {})
 
-    statement: Callable[[], Awaitable[None]] = on_the_driver if path == "driver" else (
-        lambda: _select_one(database)
+    statement: Callable[[], Awaitable[None]] = (
+        on_the_driver if path == "driver" else (lambda: _select_one(database))
     )
     failures: list[BaseException] = []
 

@@ -149,7 +149,6 @@ def test_a_memory_server_lost_mid_run_costs_memories_not_replies(
     tmp_path: Path, chroma: ChromaServer
 ) -> None:
     with _remembering(tmp_path, chroma) as chat:
-
         chroma.stop()
         assert "143 kcal" in chat.say("had 2 large eggs")
         assert "143 kcal" in chat.say("how am I doing today?")
