@@ -31,6 +31,7 @@ from fitcoach.storage.checkpoints import checkpoint_read_ahead, open_checkpointe
 from fitcoach.storage.database import Database
 from fitcoach.storage.migrate import upgrade_database_async
 from fitcoach.storage.models import utcnow
+from fitcoach.storage.outage import when_reachable
 from fitcoach.tools import ToolServices, build_tools
 from fitcoach.tools.memory import build_memory_tools
 
@@ -77,7 +78,9 @@ async def open_services(
     """Migrate the database, open the checkpointer and build the agent; close all on exit."""
     settings.ensure_data_dir()
     url = settings.resolved_database_url
-    await upgrade_database_async(url)
+    # A replica started while PostgreSQL is not up yet (or restarting) waits for it, as a
+    # turn does, instead of exiting and being restarted in a loop.
+    await when_reachable(settings.db_outage_wait_s, lambda: upgrade_database_async(url))
     database = Database(
         url,
         pool_size=settings.db_pool_size,

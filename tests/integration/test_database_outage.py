@@ -360,3 +360,28 @@ async def test_a_webhook_gives_up_on_a_hung_database_and_the_message_is_answered
         await conversation.drain()
     assert [i for i, _ in sent] == [message.message_id]
     assert "143 kcal" in sent[0][1]
+
+
+async def test_a_replica_started_while_the_database_is_down_waits_for_it(
+    pg_url: str, proxy: CuttableProxy, tmp_path: Path
+) -> None:
+    """The migration at start-up is the first statement: it waits for the database like a
+    turn does, so a replica that starts before PostgreSQL (or during its restart) comes up
+    when PostgreSQL does, instead of exiting."""
+    settings = get_settings(
+        data_dir=tmp_path / "var",
+        model="offline",
+        database_url=_through(pg_url, proxy.port),
+        db_outage_wait_s=30,
+        gc_freeze=False,
+    )
+    await proxy.cut()
+    restore = asyncio.get_running_loop().call_later(
+        1.5, lambda: asyncio.ensure_future(proxy.restore())
+    )
+    try:
+        async with asyncio.timeout(60), open_services(settings) as services:
+            replies = await services.conversation.handle(_message(0))
+    finally:
+        restore.cancel()
+    assert "143 kcal" in replies[0].text
