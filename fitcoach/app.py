@@ -17,7 +17,7 @@ from fitcoach.gc_tuning import freeze_long_lived, set_thresholds, watch_collecti
 from fitcoach.proactive import ChannelDeliverer
 from fitcoach.scheduler import ProactiveScheduler, SchedulerSettings
 from fitcoach.storage.models import utcnow
-from fitcoach.storage.outage import database_unavailable
+from fitcoach.storage.outage import log_job_failure
 from fitcoach.webhooks import admin, chat_api, health, metrics, web_page
 from fitcoach.webhooks.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from fitcoach.webhooks.outage import answer_outages_with_503
@@ -106,8 +106,5 @@ async def _recovery_loop(services: Services) -> None:
         try:
             await services.conversation.recover()
         except Exception as error:
-            if database_unavailable(error):  # the next sweep will do; no traceback
-                log.warning("recovery_sweep_skipped", reason="database_unavailable")
-            else:
-                log.exception("recovery_sweep_failed")
+            log_job_failure(log, "recovery_sweep_failed", error)
         await asyncio.sleep(services.settings.recovery_sweep_s)

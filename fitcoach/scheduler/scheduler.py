@@ -18,6 +18,7 @@ from fitcoach.scheduler.teams import JOB_ID as TEAM_JOB_ID
 from fitcoach.scheduler.teams import TeamChallengeJob
 from fitcoach.storage.database import Database
 from fitcoach.storage.models import utcnow
+from fitcoach.storage.outage import log_job_failure
 
 log = structlog.get_logger(__name__)
 JOB_ID = "fitcoach-proactive-tick"
@@ -52,8 +53,8 @@ class ProactiveScheduler:
         async with self._running:
             try:
                 report = await self.engine.tick()
-            except Exception:
-                log.exception("proactive_tick_failed")
+            except Exception as error:
+                log_job_failure(log, "proactive_tick_failed", error)
                 return None
         self.last_report = report
         if report.claimed or report.planned_people:

@@ -19,6 +19,7 @@ from fitcoach.scheduler import store
 from fitcoach.scheduler.delivery import DeliveryResult
 from fitcoach.storage.database import Database
 from fitcoach.storage.models import utcnow
+from fitcoach.storage.outage import log_job_failure
 from fitcoach.storage.teams import Board, Period, TeamChallenges, week_of
 
 log = structlog.get_logger(__name__)
@@ -86,8 +87,8 @@ class TeamChallengeJob:
         async with self.running:
             try:
                 return await self.run()
-            except Exception:
-                log.exception("team_challenges_run_failed")
+            except Exception as error:
+                log_job_failure(log, "team_challenges_run_failed", error)
                 return None
 
     def poster(self, platform: str) -> TeamPoster | None:

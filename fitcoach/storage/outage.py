@@ -11,7 +11,7 @@ retries a block of work while the database is unreachable, up to a time budget."
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 import psycopg
@@ -109,3 +109,12 @@ async def when_reachable(budget_s: float, work: Callable[[], Awaitable[T]]) -> T
         waited_s=round(retrying.statistics.get("delay_since_first_attempt", 0.0), 2),
     )
     return result
+
+
+def log_job_failure(logger: Any, event: str, error: Exception) -> None:
+    """A periodic job's failure, from inside its ``except`` block: one warning line while the
+    database is away (its next run will do), the traceback for anything else."""
+    if database_unavailable(error):
+        logger.warning(event, reason="database_unavailable", error=type(error).__name__)
+    else:
+        logger.exception(event)

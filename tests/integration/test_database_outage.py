@@ -8,6 +8,7 @@ import asyncio
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -15,9 +16,11 @@ import asyncpg
 import httpx
 import psycopg
 import pytest
+import structlog
 from fastapi import FastAPI
 from sqlalchemy import event, func, literal, select, text
 from sqlalchemy.orm import Session
+from structlog.testing import capture_logs
 
 from fitcoach.bootstrap import open_services
 from fitcoach.channels.base import InboundMessage, OutboundMessage
@@ -26,7 +29,12 @@ from fitcoach.conversation import FAILURE_REPLY
 from fitcoach.storage import driver
 from fitcoach.storage.database import Database
 from fitcoach.storage.models import InboxMessage, Meal, MealItem
-from fitcoach.storage.outage import database_unavailable, when_reachable
+from fitcoach.storage.outage import (
+    DatabaseUnavailable,
+    database_unavailable,
+    log_job_failure,
+    when_reachable,
+)
 from fitcoach.webhooks.outage import answer_outages_with_503
 from tests.fakes.tcp_proxy import CuttableProxy
 
@@ -385,3 +393,20 @@ async def test_a_replica_started_while_the_database_is_down_waits_for_it(
     finally:
         restore.cancel()
     assert "143 kcal" in replies[0].text
+
+
+def _logged_by_a_job(error: Exception) -> dict[str, Any]:
+    with capture_logs() as events:
+        try:
+            raise error
+        except Exception as caught:
+            log_job_failure(structlog.get_logger("test"), "tick_failed", caught)
+    return dict(events[0])
+
+
+def test_a_periodic_job_logs_an_outage_as_one_warning_and_other_failures_in_full() -> None:
+    outage = _logged_by_a_job(DatabaseUnavailable("restarting"))
+    bug = _logged_by_a_job(ValueError("a bug"))
+    assert (outage["log_level"], outage["reason"]) == ("warning", "database_unavailable")
+    assert "exc_info" not in outage
+    assert bug["log_level"] == "error" and bug["exc_info"] is True
