@@ -367,6 +367,20 @@ async def test_a_person_over_the_limit_still_gets_one_short_reply(services: Serv
     assert replies[0][0].text != RATE_LIMITED_REPLY
 
 
+async def claimed_by_the_dead(services: Services, message_id: str) -> None:
+    """Mark a message as claimed ten minutes ago by a worker that is gone."""
+    async with services.database.session() as session:
+        await session.execute(
+            update(InboxMessage)
+            .where(InboxMessage.message_id == message_id)
+            .values(
+                status="processing",
+                claimed_at=utcnow() - timedelta(minutes=10),
+                claimed_by="dead-worker",
+            )
+        )
+
+
 async def test_work_of_a_dead_replica_is_taken_over_once(services: Services) -> None:
     delivered: list[tuple[str, list[OutboundMessage]]] = []
 
@@ -376,16 +390,7 @@ async def test_work_of_a_dead_replica_is_taken_over_once(services: Services) -> 
     services.conversation.register_deliverer("test", deliver)
     dead = message("had 2 large eggs", "m-dead")
     assert await services.conversation.accept(dead)
-    async with services.database.session() as session:  # a replica claimed it, then died
-        await session.execute(
-            update(InboxMessage)
-            .where(InboxMessage.message_id == "m-dead")
-            .values(
-                status="processing",
-                claimed_at=utcnow() - timedelta(minutes=10),
-                claimed_by="dead-replica",
-            )
-        )
+    await claimed_by_the_dead(services, "m-dead")  # a replica claimed it, then died
     fresh = message("had a banana", "m-fresh")
     assert await services.conversation.accept(fresh)  # just arrived: not stale yet
     assert await services.conversation.recover() == 1
@@ -431,6 +436,21 @@ def recording_deliverers(sent: dict[str, list[str]]) -> Callable[[str], Any]:
     return deliverer
 
 
+@contextlib.asynccontextmanager
+async def web_and_worker(
+    redis_url: str, tmp_path: Path, sent: dict[str, list[str]]
+) -> AsyncIterator[tuple[Services, Services]]:
+    """A web process and a worker on one Redis, each recording the replies it sends into
+    ``sent`` under its role; the hand-off list starts empty."""
+    settings = split_settings(tmp_path, redis_url)
+    deliverer = recording_deliverers(sent)
+    async with open_services(settings("web")) as web, open_services(settings("worker")) as worker:
+        await RedisCoordinator(redis_url).redis.delete("fitcoach:work")
+        web.conversation.register_deliverer("test", deliverer("web"))
+        worker.conversation.register_deliverer("test", deliverer("worker"))
+        yield web, worker
+
+
 async def take_handed_off_until_replied(worker: Services, sent: dict[str, list[str]]) -> None:
     """Run the worker's hand-off loop until it has sent a reply (10 s at most)."""
     taker = asyncio.create_task(worker.conversation.work_handed_off(poll_s=0.2))
@@ -451,15 +471,10 @@ async def test_a_web_process_hands_platform_messages_to_a_worker(
 ) -> None:
     """FITCOACH_PROCESS_ROLE=web only stores and acknowledges; a worker process runs the turn
     and sends the reply (the web process's event loop never waits behind a turn)."""
-    settings = split_settings(tmp_path, redis_url)
     sent: dict[str, list[str]] = {"web": [], "worker": []}
-    deliverer = recording_deliverers(sent)
-
-    async with open_services(settings("web")) as web, open_services(settings("worker")) as worker:
-        await RedisCoordinator(redis_url).redis.delete("fitcoach:work")
-        web.conversation.register_deliverer("test", deliverer("web"))
-        worker.conversation.register_deliverer("test", deliverer("worker"))
-        assert await web.conversation.submit(message("had 2 large eggs"), deliverer("web"))
+    async with web_and_worker(redis_url, tmp_path, sent) as (web, worker):
+        web_deliverer = web.conversation.deliverers["test"]
+        assert await web.conversation.submit(message("had 2 large eggs"), web_deliverer)
         await take_handed_off_until_replied(worker, sent)
     assert sent["web"] == [] and len(sent["worker"]) == 1
     assert "143 kcal" in sent["worker"][0]
@@ -472,25 +487,10 @@ async def test_a_web_process_hands_recovered_work_to_a_worker(
     """The recovery sweep of a web process finds a dead worker's message; a worker runs it
     (once kicked into the web process's own queue, the conversation's later messages ran
     there too, behind the acks: half the turns of a run after a PostgreSQL restart)."""
-    settings = split_settings(tmp_path, redis_url)
     sent: dict[str, list[str]] = {"web": [], "worker": []}
-    deliverer = recording_deliverers(sent)
-
-    async with open_services(settings("web")) as web, open_services(settings("worker")) as worker:
-        await RedisCoordinator(redis_url).redis.delete("fitcoach:work")
-        web.conversation.register_deliverer("test", deliverer("web"))
-        worker.conversation.register_deliverer("test", deliverer("worker"))
+    async with web_and_worker(redis_url, tmp_path, sent) as (web, worker):
         assert await web.conversation.accept(message("had 2 large eggs", "m-dead"))
-        async with web.database.session() as session:  # a worker claimed it, then died
-            await session.execute(
-                update(InboxMessage)
-                .where(InboxMessage.message_id == "m-dead")
-                .values(
-                    status="processing",
-                    claimed_at=utcnow() - timedelta(minutes=10),
-                    claimed_by="dead-worker",
-                )
-            )
+        await claimed_by_the_dead(web, "m-dead")  # a worker claimed it, then died
         assert await web.conversation.recover() == 1
         await take_handed_off_until_replied(worker, sent)
         await web.conversation.drain()
