@@ -99,12 +99,17 @@ def make_get_plan(services: ToolServices) -> BaseTool:
             if v is not None
         }
 
+        if not given and not regenerate:
+            # Showing the plan writes nothing: no effect to record.
+            async with services.database.session() as session:
+                shown = await PlanStore(session, context.user_id).latest()
+            if shown is not None:
+                return encode("get_plan", "current", **_plan_view(shown))
+
         async def make_plan(session: AsyncSession) -> str:
             user = await Profiles(session, context.user_id).get()
             store = PlanStore(session, context.user_id)
             current = await store.latest()
-            if current is not None and not given and not regenerate:
-                return encode("get_plan", "current", **_plan_view(current))
             base: dict[str, Any] = dict(current.plan.get("profile", {})) if current else {}
             assumed = [] if current else _defaults(base, user.goal, set(given))
             base.update(
