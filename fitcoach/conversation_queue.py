@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -320,7 +321,8 @@ class ConversationQueue:
                     await self._record_delivered(sent)
                     self._handing_back.add(key)
                     return None
-                row = await self._claim_next(key, sent)
+                claim = self._new_claim()
+                row = await self._claim_next(key, claim, sent)
                 sent = None
                 if row is None:
                     return None
@@ -334,7 +336,7 @@ class ConversationQueue:
                 except ValidationError:
                     await self._drop_unreadable(key.channel, row)
                     continue
-                async with self._claim_renewed(row.id):
+                async with self._claim_renewed(row.id, claim):
                     replies = await self._run(message)
                     self._notify(key)
                     if message.message_id == until:
@@ -359,16 +361,25 @@ class ConversationQueue:
             return False
         return True
 
-    async def _claim_next(self, key: ConversationKey, sent: int | None = None) -> NextRow | None:
+    def _new_claim(self) -> str:
+        """A label for one claim attempt (stored as the row's ``claimed_by``): a retry of that
+        very claim, whose first answer was lost with the connection, recognises the row as its
+        own, while no other drain (of this process or another) ever does."""
+        return f"{self.worker_id}:{uuid.uuid4().hex[:16]}"
+
+    async def _claim_next(
+        self, key: ConversationKey, claim: str, sent: int | None = None
+    ) -> NextRow | None:
         """Record row ``sent`` as delivered and claim the conversation's next row, in one
-        transaction (one statement on PostgreSQL); tried again while the database is down."""
+        transaction (one statement on PostgreSQL), labelled ``claim``; tried again while the
+        database is down."""
         return await when_reachable(
             self.outage_wait_s,
             lambda: claim_next(
                 self.database,
                 key.channel,
                 key.conversation_id,
-                self.worker_id,
+                claim,
                 utcnow() - self.stale_before,
                 delivered=sent,
             ),
@@ -385,14 +396,14 @@ class ConversationQueue:
             return await self.run(message)
 
     @contextlib.asynccontextmanager
-    async def _claim_renewed(self, row_id: int) -> AsyncIterator[None]:
+    async def _claim_renewed(self, row_id: int, claim: str) -> AsyncIterator[None]:
         """Keep the row's claim fresh while the turn runs and its reply is sent (a send can
         wait long for Telegram's budget)."""
 
         async def renew() -> None:
             try:
                 async with self.database.session(single_statement=True) as session:
-                    await Inbox(session).renew(row_id, self.worker_id)
+                    await Inbox(session).renew(row_id, claim)
             except Exception:
                 log.warning("claim_renewal_failed")
 

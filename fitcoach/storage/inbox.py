@@ -27,7 +27,9 @@ _INSERTS: dict[str, Executable] = {}
 # COMMITTED a competing claim blocks on the row lock and re-checks the status condition, so
 # two workers never both claim a row. The lookup reads the partial index of unfinished rows
 # (ix_inbox_open_by_conversation), the claim the primary key: neither walks the dead index
-# entries that every status change leaves until VACUUM.
+# entries that every status change leaves until VACUUM. `:claim` labels this one claim
+# attempt: when the statement is run again because its answer was lost with the connection,
+# the row it claimed the first time is its own (no other claim carries that label).
 _CLAIM_NEXT_POSTGRESQL = text(
     """
     WITH delivered AS (
@@ -40,10 +42,11 @@ _CLAIM_NEXT_POSTGRESQL = text(
           AND status IN ('received', 'processing')
         ORDER BY id LIMIT 1
     ), claimed AS (
-        UPDATE inbox SET status = 'processing', claimed_at = :now, claimed_by = :worker
+        UPDATE inbox SET status = 'processing', claimed_at = :now, claimed_by = :claim
         WHERE inbox.id = (SELECT id FROM next)
           AND (inbox.status = 'received'
-               OR (inbox.status = 'processing' AND inbox.claimed_at < :stale_before))
+               OR (inbox.status = 'processing'
+                   AND (inbox.claimed_at < :stale_before OR inbox.claimed_by = :claim)))
         RETURNING inbox.id, inbox.message_id, inbox.payload
     )
     SELECT next.id, claimed.message_id, claimed.payload
@@ -55,7 +58,7 @@ _CLAIM_NEXT_POSTGRESQL = text(
     bindparam("channel", type_=String),
     bindparam("conversation_id", type_=String),
     bindparam("delivered", type_=Integer),
-    bindparam("worker", type_=String),
+    bindparam("claim", type_=String),
 )
 
 
@@ -145,7 +148,7 @@ def _finish_turn_parameters(turn: FinishedTurn) -> dict[str, Any]:
 def _claim_parameters(
     channel: str,
     conversation_id: str,
-    worker: str,
+    claim: str,
     stale_before: datetime,
     delivered: int | None,
 ) -> dict[str, Any]:
@@ -155,7 +158,7 @@ def _claim_parameters(
         "channel": channel,
         "conversation_id": conversation_id,
         "delivered": delivered,
-        "worker": worker,
+        "claim": claim,
     }
 
 
@@ -371,7 +374,7 @@ class Inbox:
         self,
         channel: str,
         conversation_id: str,
-        worker: str,
+        claim: str,
         stale_before: datetime,
         *,
         delivered: int | None = None,
@@ -383,7 +386,7 @@ class Inbox:
             found = (
                 await connection.execute(
                     _CLAIM_NEXT_POSTGRESQL,
-                    _claim_parameters(channel, conversation_id, worker, stale_before, delivered),
+                    _claim_parameters(channel, conversation_id, claim, stale_before, delivered),
                 )
             ).first()
             return NextRow(found[0], found[1], found[2]) if found is not None else None
@@ -392,12 +395,13 @@ class Inbox:
         row = await self.next_in_conversation(channel, conversation_id)
         if row is None:
             return None
-        if not await self.claim_row(row.id, worker, stale_before):
+        if not await self.claim_row(row.id, claim, stale_before):
             return NextRow(row.id, None, None)
         return NextRow(row.id, row.message_id, row.payload)
 
-    async def claim_row(self, row_id: int, worker: str, stale_before: datetime) -> bool:
-        """Claim this row if it is new or its worker's lease expired."""
+    async def claim_row(self, row_id: int, claim: str, stale_before: datetime) -> bool:
+        """Claim this row if it is new, its claim's lease expired, or it carries this very
+        claim label ``claim`` (the claim is being tried again)."""
         result = await self.session.execute(
             update(InboxMessage)
             .where(
@@ -405,20 +409,23 @@ class Inbox:
                 or_(
                     InboxMessage.status == "received",
                     (InboxMessage.status == "processing")
-                    & (InboxMessage.claimed_at < stale_before),
+                    & (
+                        (InboxMessage.claimed_at < stale_before)
+                        | (InboxMessage.claimed_by == claim)
+                    ),
                 ),
             )
-            .values(status="processing", claimed_at=utcnow(), claimed_by=worker)
+            .values(status="processing", claimed_at=utcnow(), claimed_by=claim)
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def renew(self, row_id: int, worker: str) -> bool:
-        """Keep this worker's claim fresh while a long turn runs and its reply is sent; False
-        when it was taken."""
+    async def renew(self, row_id: int, claim: str) -> bool:
+        """Keep the claim labelled ``claim`` fresh while a long turn runs and its reply is sent;
+        False when the row was taken."""
         result = await self.session.execute(
             update(InboxMessage)
-            .where(InboxMessage.id == row_id, InboxMessage.claimed_by == worker)
+            .where(InboxMessage.id == row_id, InboxMessage.claimed_by == claim)
             .values(claimed_at=utcnow())
             .execution_options(synchronize_session=False)
         )
@@ -470,7 +477,7 @@ async def claim_next(
     database: Database,
     channel: str,
     conversation_id: str,
-    worker: str,
+    claim: str,
     stale_before: datetime,
     *,
     delivered: int | None = None,
@@ -481,12 +488,12 @@ async def claim_next(
         rows = await driver.fetch(
             database,
             _CLAIM_NEXT_POSTGRESQL,
-            _claim_parameters(channel, conversation_id, worker, stale_before, delivered),
+            _claim_parameters(channel, conversation_id, claim, stale_before, delivered),
         )
         return NextRow(rows[0][0], rows[0][1], rows[0][2]) if rows else None
     async with database.session(single_statement=True) as session:
         return await Inbox(session).claim_next(
-            channel, conversation_id, worker, stale_before, delivered=delivered
+            channel, conversation_id, claim, stale_before, delivered=delivered
         )
 
 

@@ -3,7 +3,9 @@
 ``cut()`` closes every open connection (the server "terminated abnormally") and stops
 listening (new connections are refused); ``restore()`` listens again on the same port.
 ``lose_commit_reply(port)`` drops one client's connection just as the server answers its
-next COMMIT: the transaction is committed, but the client never hears so."""
+next COMMIT: the transaction is committed, but the client never hears so.
+``lose_reply_containing(marker)`` does the same to the first answer (to any client) that
+carries ``marker``: a statement that ran, unheard."""
 
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ class CuttableProxy:
         self.connections = 0
         self._lose_commit_of: set[int] = set()
         self.commits_lost = 0
+        self._lose_reply_with: bytes | None = None
+        self.replies_lost = 0
         self._clients: set[asyncio.StreamWriter] = set()
         self._answer_new: bytes | None = None
         self._flowing = asyncio.Event()
@@ -87,6 +91,11 @@ class CuttableProxy:
         answer (the server has committed by then)."""
         self._lose_commit_of.add(client_port)
 
+    def lose_reply_containing(self, marker: bytes) -> None:
+        """Drop the connection instead of forwarding the next server answer that carries
+        ``marker`` (the statement has run by then)."""
+        self._lose_reply_with = marker
+
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         if self._answer_new is not None:
@@ -133,5 +142,9 @@ class CuttableProxy:
                     self._lose_commit_of.discard(client)
                     self.commits_lost += 1
                     return  # the caller aborts both sides
+                if client and self._lose_reply_with is not None and self._lose_reply_with in data:
+                    self._lose_reply_with = None
+                    self.replies_lost += 1
+                    return
                 sink.write(data)
                 await sink.drain()

@@ -162,6 +162,8 @@ async def _run_conversation(
         model="offline",
         database_url=_through(pg_url, proxy.port),
         db_outage_wait_s=30,
+        # Longer than the wait below: only a claim that knows its own row answers in time.
+        inbox_lease_s=120 if moment == "claim_unheard" else 30,
     )
     outage = Outage(proxy)
     sent: list[tuple[str, str]] = []
@@ -196,6 +198,10 @@ async def _run_conversation(
         try:
             for m in messages:
                 assert await conversation.accept(m)
+            if moment == "claim_unheard":
+                # The claim of the third message runs, but its answer is lost with the
+                # connection: the claim is tried again and must find the row its own.
+                proxy.lose_reply_containing(b'"message_id":"m2"')
             for m in messages:
                 conversation.queue.enqueue(m)
             async with asyncio.timeout(60):
@@ -208,6 +214,8 @@ async def _run_conversation(
                 event.remove(Session, "after_commit", after_commit)
         if moment == "commit_unheard":
             assert proxy.commits_lost == 1
+        elif moment == "claim_unheard":
+            assert proxy.replies_lost == 1
         else:
             assert outage.task is not None, "the outage never started"
             await outage.task
@@ -225,7 +233,7 @@ def _client_port(session: Session) -> int:
 
 
 @pytest.mark.parametrize(
-    "moment", ["turn_started", "reply_sent", "meal_committed", "commit_unheard"]
+    "moment", ["turn_started", "reply_sent", "meal_committed", "commit_unheard", "claim_unheard"]
 )
 async def test_turns_wait_out_a_database_outage_and_answer_once(
     pg_url: str, proxy: CuttableProxy, tmp_path: Path, moment: str
@@ -235,7 +243,8 @@ async def test_turns_wait_out_a_database_outage_and_answer_once(
     fails and the turn runs again: the tool's call is answered from the turn's journal), or
     as the tool's COMMIT went through unheard (the tool failed; when the turn runs again the
     tool finds its effect key taken, rolls its second meal back and answers the first's
-    result)."""
+    result), or as the claim of a message ran unheard (the claim's retry takes the row it
+    claimed, instead of leaving it to the lease as another worker's)."""
     messages = [_message(n) for n in range(4)]
     sent, statuses, meals, _ = await _run_conversation(pg_url, proxy, tmp_path, messages, moment)
     assert [i for i, _ in sent] == [m.message_id for m in messages]  # each once, in order

@@ -116,6 +116,21 @@ async def test_a_row_held_by_a_live_worker_is_reported_not_claimed(
     assert (await row(database, "m1")).claimed_by == "w1"
 
 
+async def test_a_claim_tried_again_takes_its_own_row_and_no_other_claim_does(
+    database: Database, claim: Claim
+) -> None:
+    """The same claim run twice (its first answer lost with the connection) gets the row it
+    claimed; a different claim of the same worker process (another drain) does not."""
+    await accept(database, "m1", "m2")
+    first = await claim(database, "w1:a")
+    again = await claim(database, "w1:a")
+    assert first is not None and again is not None
+    assert again.claimed and (again.id, again.message_id) == (first.id, "m1")
+    other_drain = await claim(database, "w1:b")
+    assert other_drain is not None and not other_drain.claimed
+    assert (await row(database, "m1")).claimed_by == "w1:a"
+
+
 async def test_a_stale_claim_is_taken_over(database: Database, claim: Claim) -> None:
     await accept(database, "m1")
     async with database.session() as session:
@@ -217,7 +232,7 @@ async def test_on_postgresql_the_claim_reads_only_unfinished_rows(pg_url: str) -
                         "channel": "telegram",
                         "conversation_id": "c1",
                         "delivered": previous,
-                        "worker": "w1",
+                        "claim": "w1",
                     },
                 )
             )
