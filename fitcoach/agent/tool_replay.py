@@ -12,7 +12,10 @@ The journal lives in memory, so it cannot help when the database applied a tool'
 the connection dropped before the client heard so (the tool never completed), or when the
 replica died mid-turn. For those, each call of a turn that names its message gets an *effect
 key* (:func:`current_effect_key`), the same on every run of that message; writing tools store
-their result under it with their change (:func:`fitcoach.tools.runtime.write_once`)."""
+their result under it with their change (:func:`fitcoach.tools.runtime.write_once`). The
+effect key names the tool and how many calls of that tool came before it in the turn, not the
+arguments: a real model asked the same message again may word them differently ("2 large
+eggs", "two large eggs"), and that second wording must not log a second meal."""
 
 from __future__ import annotations
 
@@ -38,24 +41,30 @@ class ToolJournal:
         """The message this turn answers (channel and message id), when it has one."""
         self.results: dict[tuple[str, int], ToolMessage] = {}
         self._seen: Counter[str] = Counter()
+        self._seen_of_tool: Counter[str] = Counter()
         self.replayed = 0
 
     def new_attempt(self) -> None:
         """Start counting calls afresh (the results stay)."""
         self._seen.clear()
+        self._seen_of_tool.clear()
 
     def key(self, name: str, args: Any) -> tuple[str, int]:
-        """This call's identity: tool, arguments, and how many such calls came before it."""
+        """This call's identity within the turn: tool, arguments, and how many such calls
+        came before it. Counts the call (call it once per tool call)."""
         call = f"{name}:{json.dumps(args, sort_keys=True, default=str)}"
         self._seen[call] += 1
+        self._seen_of_tool[name] += 1
         return call, self._seen[call]
 
-    def effect_key(self, key: tuple[str, int]) -> str | None:
-        """The call's key across runs of this turn, in any process; None without a turn."""
+    def effect_key(self, name: str) -> str | None:
+        """The key across runs of this turn, in any process, of the call of tool ``name``
+        just counted by :meth:`key`: the message, the tool, and the call's position among
+        that tool's calls (not its arguments). None without a turn."""
         if self.turn is None:
             return None
-        call, position = key
-        return hashlib.sha256(f"{self.turn}\0{position}\0{call}".encode()).hexdigest()
+        position = self._seen_of_tool[name]
+        return hashlib.sha256(f"{self.turn}\0{name}\0{position}".encode()).hexdigest()
 
 
 _JOURNAL: ContextVar[ToolJournal | None] = ContextVar("fitcoach_tool_journal", default=None)
@@ -97,7 +106,7 @@ class ReplayToolEffects(AgentMiddleware[Any, Any, Any]):
         if done is not None:
             journal.replayed += 1
             return done.model_copy(update={"tool_call_id": call["id"]})
-        token = _EFFECT_KEY.set(journal.effect_key(key))
+        token = _EFFECT_KEY.set(journal.effect_key(call["name"]))
         try:
             result = await handler(request)
         finally:

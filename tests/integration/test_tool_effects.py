@@ -61,6 +61,12 @@ async def test_a_message_run_again_changes_the_data_once(engine_url: str, tmp_pa
         assert again == first  # the stored result, the same answer
         assert await _meals(services, ann.user_id) == 1
 
+        # A real model asked the same message again may word the call differently: the
+        # rerun's call is the same effect (same message, tool and position), not a new meal.
+        reworded = await _run(services, ann, "had two large eggs", "test:m1", "t2b")
+        assert reworded == first
+        assert await _meals(services, ann.user_id) == 1
+
         # Another message with the same words is another meal.
         await _run(services, ann, "had 2 large eggs", "test:m2", "t3")
         assert await _meals(services, ann.user_id) == 2
