@@ -11,6 +11,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from fitcoach.config import Settings
+from fitcoach.storage.outage import when_reachable
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
@@ -27,7 +28,7 @@ async def open_checkpointer(settings: Settings) -> AsyncIterator[BaseCheckpointS
     """The checkpointer for these settings, set up and ready; closed on exit."""
     url = settings.resolved_database_url
     if url.startswith("postgresql"):
-        async with _postgres(plain_postgres_url(url)) as saver:
+        async with _postgres(plain_postgres_url(url), settings.db_outage_wait_s) as saver:
             yield saver
         return
     async with AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_path)) as saver:
@@ -41,11 +42,22 @@ def plain_postgres_url(url: str) -> str:
 
 
 @asynccontextmanager
-async def _postgres(conninfo: str) -> AsyncIterator[BaseCheckpointSaver[str]]:
+async def _postgres(conninfo: str, outage_wait_s: float) -> AsyncIterator[BaseCheckpointSaver[str]]:
+    from fitcoach.storage.postgres_saver import InlinePostgresSaver
+
+    # A replica started while PostgreSQL restarts waits for it here too, as for the migration.
+    await when_reachable(outage_wait_s, lambda: _set_up_tables(conninfo))
+    pool = await open_checkpoint_pool(conninfo)
+    try:
+        yield InlinePostgresSaver(pool)
+    finally:
+        await pool.close()
+
+
+async def _set_up_tables(conninfo: str) -> None:
+    """Create or migrate the checkpoint tables, one replica at a time."""
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
     from psycopg import AsyncConnection
-
-    from fitcoach.storage.postgres_saver import InlinePostgresSaver
 
     # Replicas starting together must not race on creating the checkpoint tables.
     async with await AsyncConnection.connect(conninfo, autocommit=True) as conn:
@@ -61,11 +73,6 @@ async def _postgres(conninfo: str) -> AsyncIterator[BaseCheckpointSaver[str]]:
             await AsyncPostgresSaver(conn).setup()  # type: ignore[arg-type]
         finally:
             await conn.execute("SELECT pg_advisory_unlock(%s)", (CHECKPOINT_SETUP_LOCK,))
-    pool = await open_checkpoint_pool(conninfo)
-    try:
-        yield InlinePostgresSaver(pool)
-    finally:
-        await pool.close()
 
 
 async def open_checkpoint_pool(conninfo: str, max_size: int = 10) -> AsyncConnectionPool[Any]:

@@ -28,7 +28,7 @@ from fitcoach.storage import driver
 from fitcoach.storage.database import Database
 from fitcoach.storage.inbox import Inbox, new_row
 from fitcoach.storage.models import InboxMessage
-from fitcoach.storage.outage import DatabaseUnavailable
+from fitcoach.storage.outage import DatabaseUnavailable, database_unavailable
 
 log = structlog.get_logger(__name__)
 
@@ -151,11 +151,18 @@ class InboxWriter:
         return await asyncio.shield(pending.accepted)
 
     async def warm_up(self) -> None:
-        """Prepare the batch statement now (it writes no row), not in the first burst."""
-        if self._on_driver:
+        """Prepare the batch statement now (it writes no row), not in the first burst. With
+        the database away (a restart during start-up) the first write prepares it instead."""
+        if not self._on_driver:
+            return
+        try:
             await driver.fetch(
                 self.database, _INSERT_ARRAYS, {name: [] for name, _ in _ARRAY_COLUMNS}
             )
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            log.warning("inbox_warm_up_skipped", error_type=type(error).__name__)
 
     async def _write_queued(self) -> None:
         while self._queue:

@@ -22,11 +22,13 @@ from sqlalchemy import event, func, literal, select, text
 from sqlalchemy.orm import Session
 from structlog.testing import capture_logs
 
+from fitcoach import bootstrap
+from fitcoach.app import create_app
 from fitcoach.bootstrap import open_services
 from fitcoach.channels.base import InboundMessage, OutboundMessage
 from fitcoach.config import get_settings
 from fitcoach.conversation import FAILURE_REPLY
-from fitcoach.storage import driver
+from fitcoach.storage import checkpoints, driver
 from fitcoach.storage.database import Database
 from fitcoach.storage.models import InboxMessage, Meal, MealItem
 from fitcoach.storage.outage import (
@@ -401,6 +403,58 @@ async def test_a_replica_started_while_the_database_is_down_waits_for_it(
             replies = await services.conversation.handle(_message(0))
     finally:
         restore.cancel()
+    assert "143 kcal" in replies[0].text
+
+
+@pytest.mark.parametrize("after", ["migration", "checkpoint set-up"])
+async def test_a_restart_during_start_up_after_the_migration_is_waited_out(
+    pg_url: str,
+    proxy: CuttableProxy,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    after: str,
+) -> None:
+    """The restart can begin after the migration: the checkpoint tables' set-up waits for
+    the database as the migration does, and the inbox statement's warm-up leaves the work to
+    the first write. The replica comes up (it used to exit: found by a soak that stopped
+    PostgreSQL while replicas started) and answers once the database is back."""
+    settings = get_settings(
+        data_dir=tmp_path / "var",
+        model="offline",
+        database_url=_through(pg_url, proxy.port),
+        db_outage_wait_s=30,
+        gc_freeze=False,
+    )
+    restored = asyncio.Event()
+
+    async def restore_later() -> None:
+        await asyncio.sleep(1.5)
+        await proxy.restore()
+        restored.set()
+
+    def then_restart(step: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        async def run(*args: Any) -> None:
+            await step(*args)
+            if not restarts:
+                restarts.append(step)
+                await proxy.cut()
+                background.append(asyncio.ensure_future(restore_later()))
+
+        return run
+
+    background: list[asyncio.Future[None]] = []
+    restarts: list[object] = []
+    if after == "migration":
+        monkeypatch.setattr(
+            bootstrap, "upgrade_database_async", then_restart(bootstrap.upgrade_database_async)
+        )
+    else:
+        monkeypatch.setattr(checkpoints, "_set_up_tables", then_restart(checkpoints._set_up_tables))
+    app = create_app(settings, plugins=[])
+    async with asyncio.timeout(60), app.router.lifespan_context(app):
+        await restored.wait()
+        replies = await app.state.services.conversation.handle(_message(0))
+    assert len(restarts) == 1
     assert "143 kcal" in replies[0].text
 
 
