@@ -58,7 +58,7 @@ from fitcoach.storage.inbox import FinishedTurn, Inbox, finish_turn
 from fitcoach.storage.inbox_writer import InboxWriter
 from fitcoach.storage.media import MediaStore
 from fitcoach.storage.models import User, utcnow
-from fitcoach.storage.outage import when_reachable
+from fitcoach.storage.outage import log_job_failure, when_reachable
 from fitcoach.storage.person_lookup import create_person, find_person, find_person_at_turn
 from fitcoach.storage.repositories import UserDirectory
 from fitcoach.storage.tool_effects import purge_tool_effects
@@ -302,9 +302,13 @@ class ConversationService:
         return len(stale) + len(unsent)
 
     async def _resend(self, channel: str, message_id: str, payload: str, reply: str | None) -> None:
-        async with self.database.session() as session:
-            if not await Inbox(session).mark_delivered(channel, message_id):
-                return  # another replica sends it
+        try:
+            async with self.database.session() as session:
+                if not await Inbox(session).mark_delivered(channel, message_id):
+                    return  # another replica sends it
+        except Exception as error:  # a later sweep finds the reply still unsent
+            log_job_failure(log, "resend_failed", error)
+            return
         log.warning("resending_reply", channel=channel)
         message = InboundMessage.model_validate_json(payload)
         replies = [OutboundMessage.model_validate(r) for r in json.loads(reply or "[]")]

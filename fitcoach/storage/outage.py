@@ -2,11 +2,13 @@
 
 While PostgreSQL restarts, every statement fails for a few seconds: connections are refused,
 pooled ones are closed by the server, and new ones are told "the database system is shutting
-down" or "starting up". A turn that failed that way has lost nothing (its inbox row is still
-claimed), so the right answer is to wait and try again, not to send the person an apology
-and leave the row for the recovery sweep. :func:`database_unavailable` tells such a failure
-from every other (a bad statement, a model error, a timeout), and :func:`when_reachable`
-retries a block of work while the database is unreachable, up to a time budget."""
+down" or "starting up". When every connection slot is taken ("too many clients already"), a
+new connection fails the same passing way. A turn that failed that way has lost nothing (its
+inbox row is still claimed), so the right answer is to wait and try again, not to send the
+person an apology and leave the row for the recovery sweep. :func:`database_unavailable`
+tells such a failure from every other (a bad statement, a model error, a timeout), and
+:func:`when_reachable` retries a block of work while the database is unreachable, up to a
+time budget."""
 
 from __future__ import annotations
 
@@ -33,6 +35,9 @@ DATABASE_MODULES = ("asyncpg", "psycopg", "sqlalchemy", "fitcoach.storage")
 """Code whose connection errors are the database's (not the model's or a platform's)."""
 SERVER_GOING_AWAY = frozenset({"57P01", "57P02", "57P03"})
 """admin_shutdown, crash_shutdown, cannot_connect_now: the server is stopping or starting."""
+NO_CONNECTION_SLOTS = "53300"
+"""too_many_connections: every connection slot is taken (for now: the other replicas' pools
+grew during a backlog); a new connection a moment later gets one."""
 MAX_WAIT_S = 2.0
 """Longest pause between two attempts while the database is down."""
 
@@ -56,7 +61,11 @@ def _is_connection_failure(error: BaseException) -> bool:
         return True
     sqlstate = getattr(error, "sqlstate", None)
     if isinstance(error, asyncpg.PostgresError | psycopg.Error):
-        if str(sqlstate)[:2] == "08" or sqlstate in SERVER_GOING_AWAY:
+        if (
+            str(sqlstate)[:2] == "08"
+            or sqlstate in SERVER_GOING_AWAY
+            or sqlstate == NO_CONNECTION_SLOTS
+        ):
             return True
         # psycopg reports a connection it could not open or lost as OperationalError without
         # a SQLSTATE (the server never answered).

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -110,10 +111,37 @@ async def test_outage_errors_are_told_from_other_failures(
     finally:
         await sqlite.dispose()
 
-    for outage in (refused_asyncpg, refused_psycopg, dropped, refused):
+    no_slot = await _errors_with_no_connection_slot(pg_url)
+    for outage in (refused_asyncpg, refused_psycopg, dropped, refused, *no_slot):
         assert database_unavailable(outage), repr(outage)
     for other in (division, timeout, model_down, missing_table, ValueError("bad input")):
         assert not database_unavailable(other), repr(other)
+
+
+async def _errors_with_no_connection_slot(pg_url: str) -> list[BaseException]:
+    """The server's "too many connections" (53300) as each driver and the pool raise it,
+    from a role allowed no connection at all (all slots taken, without taking them)."""
+    plain = checkpoints.plain_postgres_url(pg_url)
+    role = f"fitcoach_no_slot_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(plain)
+    try:
+        await admin.execute(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 0")
+        parts = urlsplit(plain)
+        url = urlunsplit(parts._replace(netloc=f"{role}@{parts.netloc.rsplit('@', 1)[-1]}"))
+        errors = [
+            await _error_of(asyncpg.connect(url)),
+            await _error_of(psycopg.AsyncConnection.connect(url)),
+        ]
+        database = Database(url.replace("postgresql://", "postgresql+asyncpg://", 1))
+        try:
+            errors.append(await _error_of(_select_one(database)))
+        finally:
+            await database.dispose()
+    finally:
+        await admin.execute(f"DROP ROLE IF EXISTS {role}")
+        await admin.close()
+    assert all("too many connections" in str(error) for error in errors), errors
+    return errors
 
 
 async def _select_one(database: Database) -> None:
