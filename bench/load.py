@@ -656,8 +656,20 @@ async def scrape_metrics(replicas: list[h.Replica]) -> dict[str, dict[str, float
 async def inbox_report(db_url: str, result: RunResult) -> dict[str, Any]:
     """Inbox status counts, and the inbox row of every message that got no reply."""
     import asyncpg
+    from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
-    conn = await asyncpg.connect(db_url)
+    try:
+        # The replicas' pools may hold every connection slot for a while after a backlog.
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(asyncpg.TooManyConnectionsError),
+            stop=stop_after_delay(15),
+            wait=wait_fixed(1),
+            reraise=True,
+        ):
+            with attempt:
+                conn = await asyncpg.connect(db_url)
+    except asyncpg.TooManyConnectionsError:
+        return {"statuses": "not read: the replicas hold every PostgreSQL connection slot"}
     try:
         rows = await conn.fetch("SELECT status, count(*) AS n FROM inbox GROUP BY status")
         statuses = {r["status"]: r["n"] for r in rows}

@@ -27,7 +27,7 @@ from fitcoach import bootstrap
 from fitcoach.app import create_app
 from fitcoach.bootstrap import open_services
 from fitcoach.channels.base import InboundMessage, OutboundMessage
-from fitcoach.config import get_settings
+from fitcoach.config import Settings, get_settings
 from fitcoach.conversation import FAILURE_REPLY
 from fitcoach.storage import checkpoints, driver
 from fitcoach.storage.database import Database
@@ -409,19 +409,23 @@ async def test_a_webhook_gives_up_on_a_hung_database_and_the_message_is_answered
     assert "143 kcal" in sent[0][1]
 
 
-async def test_a_replica_started_while_the_database_is_down_waits_for_it(
-    pg_url: str, proxy: CuttableProxy, tmp_path: Path
-) -> None:
-    """The migration at start-up is the first statement: it waits for the database like a
-    turn does, so a replica that starts before PostgreSQL (or during its restart) comes up
-    when PostgreSQL does, instead of exiting."""
-    settings = get_settings(
+def _replica_settings(pg_url: str, proxy: CuttableProxy, tmp_path: Path) -> Settings:
+    return get_settings(
         data_dir=tmp_path / "var",
         model="offline",
         database_url=_through(pg_url, proxy.port),
         db_outage_wait_s=30,
         gc_freeze=False,
     )
+
+
+async def test_a_replica_started_while_the_database_is_down_waits_for_it(
+    pg_url: str, proxy: CuttableProxy, tmp_path: Path
+) -> None:
+    """The migration at start-up is the first statement: it waits for the database like a
+    turn does, so a replica that starts before PostgreSQL (or during its restart) comes up
+    when PostgreSQL does, instead of exiting."""
+    settings = _replica_settings(pg_url, proxy, tmp_path)
     await proxy.cut()
     restore = asyncio.get_running_loop().call_later(
         1.5, lambda: asyncio.ensure_future(proxy.restore())
@@ -446,13 +450,7 @@ async def test_a_restart_during_start_up_after_the_migration_is_waited_out(
     the database as the migration does, and the inbox statement's warm-up leaves the work to
     the first write. The replica comes up (it used to exit: found by a soak that stopped
     PostgreSQL while replicas started) and answers once the database is back."""
-    settings = get_settings(
-        data_dir=tmp_path / "var",
-        model="offline",
-        database_url=_through(pg_url, proxy.port),
-        db_outage_wait_s=30,
-        gc_freeze=False,
-    )
+    settings = _replica_settings(pg_url, proxy, tmp_path)
     restored = asyncio.Event()
 
     async def restore_later() -> None:
