@@ -148,6 +148,8 @@ class ConversationService:
             max_concurrent_turns=max_concurrent_turns,
             outage_wait_s=outage_wait_s,
         )
+        if role == "web":
+            self.queue.hand_back_every_turn(self._hand_off_to_workers)
         self._tasks: set[asyncio.Future[object]] = set()
         self._next_effect_purge = 0.0
 
@@ -237,16 +239,17 @@ class ConversationService:
             )
         )
 
+    async def _hand_off_to_workers(self, key: ConversationKey) -> bool:
+        """Put the conversation on the workers' shared queue; False when Redis failed."""
+        return await self.coordinator.hand_off(f"{key.channel}\t{key.conversation_id}")
+
     async def work_handed_off(self, poll_s: float = 1.0) -> None:
         """A worker process: drain the conversations web processes hand over (until
         cancelled). Each hand-off reaches one worker; the queue keeps each conversation's
         order whichever worker takes it. A worker over its share of the conversations hands
         some back and takes no new ones meanwhile."""
 
-        async def hand_off(key: ConversationKey) -> bool:
-            return await self.coordinator.hand_off(f"{key.channel}\t{key.conversation_id}")
-
-        sharing = asyncio.create_task(self.queue.share_load(hand_off))
+        sharing = asyncio.create_task(self.queue.share_load(self._hand_off_to_workers))
         try:
             await self._take_handed_off(poll_s)
         finally:
