@@ -322,6 +322,7 @@ class ConversationQueue:
         after ``until`` and return its replies (delivered by the caller). A drain stops after
         the turn in progress when the lease went to another worker."""
         sent: int | None = None  # the row whose reply went out: recorded with the next claim
+        previous: int | None = None  # this drain's last row, sent or not (never waited for)
         polls = 0
         async with kept(lease, self.lease_s / 3) as keeper:
             while True:
@@ -333,7 +334,7 @@ class ConversationQueue:
                     self._handing_back.add(key)
                     return None
                 claim = self._new_claim()
-                row = await self._claim_next(key, claim, sent)
+                row = await self._claim_next(key, claim, sent, previous)
                 sent = None
                 if row is None:
                     return None
@@ -347,6 +348,7 @@ class ConversationQueue:
                 except ValidationError:
                     await self._drop_unreadable(key.channel, row)
                     continue
+                previous = row.id
                 async with self._claim_renewed(row.id, claim):
                     replies = await self._run(message)
                     self._notify(key)
@@ -379,11 +381,16 @@ class ConversationQueue:
         return f"{self.worker_id}:{uuid.uuid4().hex[:16]}"
 
     async def _claim_next(
-        self, key: ConversationKey, claim: str, sent: int | None = None
+        self,
+        key: ConversationKey,
+        claim: str,
+        sent: int | None = None,
+        previous: int | None = None,
     ) -> NextRow | None:
         """Record row ``sent`` as delivered and claim the conversation's next row, in one
-        transaction (one statement on PostgreSQL), labelled ``claim``; tried again while the
-        database is down."""
+        transaction (one statement on PostgreSQL), labelled ``claim``, once no other claim is
+        still sending an earlier reply (``previous``: this drain's own last row); tried again
+        while the database is down."""
         return await when_reachable(
             self.outage_wait_s,
             lambda: claim_next(
@@ -393,6 +400,7 @@ class ConversationQueue:
                 claim,
                 utcnow() - self.stale_before,
                 delivered=sent,
+                previous=previous,
             ),
         )
 

@@ -27,7 +27,12 @@ _INSERTS: dict[str, Executable] = {}
 # COMMITTED a competing claim blocks on the row lock and re-checks the status condition, so
 # two workers never both claim a row. The lookup reads the partial index of unfinished rows
 # (ix_inbox_open_by_conversation), the claim the primary key: neither walks the dead index
-# entries that every status change leaves until VACUUM. `:claim` labels this one claim
+# entries that every status change leaves until VACUUM. The next row is not claimed while an
+# earlier reply of the conversation is still being sent by another live claim (finished, not
+# marked delivered, claim renewed within the lease; `:previous` is this drain's own last row):
+# with two drains of one conversation (the Redis lock unreachable) the reply to a later
+# message could otherwise reach the person first. That look reads the partial index of
+# unsent rows (ix_inbox_unsent_by_conversation). `:claim` labels this one claim
 # attempt: when the statement is run again because its answer was lost with the connection,
 # the row it claimed the first time is its own (no other claim carries that label).
 _CLAIM_NEXT_POSTGRESQL = text(
@@ -41,9 +46,17 @@ _CLAIM_NEXT_POSTGRESQL = text(
         WHERE channel = :channel AND conversation_id = :conversation_id
           AND status IN ('received', 'processing')
         ORDER BY id LIMIT 1
+    ), sending AS (
+        SELECT id FROM inbox
+        WHERE channel = :channel AND conversation_id = :conversation_id
+          AND processed_at IS NOT NULL AND delivered_at IS NULL
+          AND id < (SELECT id FROM next) AND id IS DISTINCT FROM :previous
+          AND reply IS NOT NULL AND reply <> '[]' AND claimed_at >= :stale_before
+        LIMIT 1
     ), claimed AS (
         UPDATE inbox SET status = 'processing', claimed_at = :now, claimed_by = :claim
         WHERE inbox.id = (SELECT id FROM next)
+          AND NOT EXISTS (SELECT 1 FROM sending)
           AND (inbox.status = 'received'
                OR (inbox.status = 'processing'
                    AND (inbox.claimed_at < :stale_before OR inbox.claimed_by = :claim)))
@@ -58,6 +71,7 @@ _CLAIM_NEXT_POSTGRESQL = text(
     bindparam("channel", type_=String),
     bindparam("conversation_id", type_=String),
     bindparam("delivered", type_=Integer),
+    bindparam("previous", type_=Integer),
     bindparam("claim", type_=String),
 )
 
@@ -151,6 +165,7 @@ def _claim_parameters(
     claim: str,
     stale_before: datetime,
     delivered: int | None,
+    previous: int | None,
 ) -> dict[str, Any]:
     return {
         "now": utcnow(),
@@ -158,6 +173,7 @@ def _claim_parameters(
         "channel": channel,
         "conversation_id": conversation_id,
         "delivered": delivered,
+        "previous": previous if previous is not None else delivered,
         "claim": claim,
     }
 
@@ -378,15 +394,21 @@ class Inbox:
         stale_before: datetime,
         *,
         delivered: int | None = None,
+        previous: int | None = None,
     ) -> NextRow | None:
         """Record the reply to row ``delivered`` (its id) as sent, then claim the conversation's
-        oldest unfinished row; None when the conversation has none left."""
+        oldest unfinished row; None when the conversation has none left. The row is reported
+        as held (not claimed) while another live claim still sends an earlier reply of the
+        conversation; ``previous`` is the caller's own last row (sent or not: it never waits
+        for itself), ``delivered`` by default."""
         if self.dialect == "postgresql":
             connection = await self.session.connection()
             found = (
                 await connection.execute(
                     _CLAIM_NEXT_POSTGRESQL,
-                    _claim_parameters(channel, conversation_id, claim, stale_before, delivered),
+                    _claim_parameters(
+                        channel, conversation_id, claim, stale_before, delivered, previous
+                    ),
                 )
             ).first()
             return NextRow(found[0], found[1], found[2]) if found is not None else None
@@ -395,9 +417,35 @@ class Inbox:
         row = await self.next_in_conversation(channel, conversation_id)
         if row is None:
             return None
-        if not await self.claim_row(row.id, claim, stale_before):
+        own = previous if previous is not None else delivered
+        if await self._sending_before(row, own, stale_before) or not await self.claim_row(
+            row.id, claim, stale_before
+        ):
             return NextRow(row.id, None, None)
         return NextRow(row.id, row.message_id, row.payload)
+
+    async def _sending_before(
+        self, row: InboxMessage, own: int | None, stale_before: datetime
+    ) -> bool:
+        """True while another live claim sends a reply of this conversation older than
+        ``row`` (the condition of the ``sending`` step of _CLAIM_NEXT_POSTGRESQL)."""
+        stmt = (
+            select(InboxMessage.id)
+            .where(
+                InboxMessage.channel == row.channel,
+                InboxMessage.conversation_id == row.conversation_id,
+                InboxMessage.processed_at.is_not(None),
+                InboxMessage.delivered_at.is_(None),
+                InboxMessage.id < row.id,
+                InboxMessage.reply.is_not(None),
+                InboxMessage.reply != "[]",
+                InboxMessage.claimed_at >= stale_before,
+            )
+            .limit(1)
+        )
+        if own is not None:
+            stmt = stmt.where(InboxMessage.id != own)
+        return (await self.session.execute(stmt)).first() is not None
 
     async def claim_row(self, row_id: int, claim: str, stale_before: datetime) -> bool:
         """Claim this row if it is new, its claim's lease expired, or it carries this very
@@ -481,6 +529,7 @@ async def claim_next(
     stale_before: datetime,
     *,
     delivered: int | None = None,
+    previous: int | None = None,
 ) -> NextRow | None:
     """:meth:`Inbox.claim_next` in a unit of work of its own: on PostgreSQL through asyncpg,
     its one statement runs on the driver (:mod:`fitcoach.storage.driver`)."""
@@ -488,12 +537,12 @@ async def claim_next(
         rows = await driver.fetch(
             database,
             _CLAIM_NEXT_POSTGRESQL,
-            _claim_parameters(channel, conversation_id, claim, stale_before, delivered),
+            _claim_parameters(channel, conversation_id, claim, stale_before, delivered, previous),
         )
         return NextRow(rows[0][0], rows[0][1], rows[0][2]) if rows else None
     async with database.session(single_statement=True) as session:
         return await Inbox(session).claim_next(
-            channel, conversation_id, claim, stale_before, delivered=delivered
+            channel, conversation_id, claim, stale_before, delivered=delivered, previous=previous
         )
 
 

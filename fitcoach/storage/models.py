@@ -187,6 +187,7 @@ class MessageLog(Base):
 
 
 OPEN_INBOX_STATUSES = "status IN ('received', 'processing')"
+UNSENT_INBOX_ROWS = "processed_at IS NOT NULL AND delivered_at IS NULL"
 
 
 class InboxMessage(Base):
@@ -207,6 +208,16 @@ class InboxMessage(Base):
             "id",
             postgresql_where=text(OPEN_INBOX_STATUSES),
             sqlite_where=text(OPEN_INBOX_STATUSES),
+        ),
+        # Only the answered rows whose reply is not marked sent: the claim's look for an
+        # earlier reply still being sent (see fitcoach.storage.inbox).
+        Index(
+            "ix_inbox_unsent_by_conversation",
+            "channel",
+            "conversation_id",
+            "id",
+            postgresql_where=text(UNSENT_INBOX_ROWS),
+            sqlite_where=text(UNSENT_INBOX_ROWS),
         ),
     )
 

@@ -131,6 +131,54 @@ async def test_a_claim_tried_again_takes_its_own_row_and_no_other_claim_does(
     assert (await row(database, "m1")).claimed_by == "w1:a"
 
 
+async def answered(database: Database, message_id: str) -> None:
+    async with database.session() as session:
+        await Inbox(session).finish(
+            "telegram", message_id, user_id=None, status="done", reply='[{"text": "hi"}]'
+        )
+
+
+async def test_the_next_row_waits_while_another_claim_still_sends_an_earlier_reply(
+    database: Database, claim: Claim
+) -> None:
+    """Two drains of one conversation (the Redis lock unreachable): the second does not
+    claim the next message while the first still sends the reply before it, so the replies
+    reach the person in order. The first drain itself goes on; a reply whose claim went
+    stale (its worker died) holds nothing up (the recovery sweep resends it)."""
+    await accept(database, "m1", "m2")
+    first = await claim(database, "w1:a")
+    assert first is not None and first.claimed
+    await answered(database, "m1")  # its reply is being sent
+    other = await claim(database, "w2:b")
+    assert other is not None and not other.claimed and other.message_id is None
+    # A drain never waits for its own last row, sent (recorded now) or not.
+    own = await claim_own(database, "w1:c", previous=first.id)
+    assert own is not None and own.claimed and own.message_id == "m2"
+
+
+async def test_a_reply_whose_claim_went_stale_holds_nothing_up(
+    database: Database, claim: Claim
+) -> None:
+    await accept(database, "m1", "m2")
+    first = await claim(database, "w1:a")
+    assert first is not None
+    await answered(database, "m1")
+    async with database.session() as session:
+        await session.execute(
+            update(InboxMessage)
+            .where(InboxMessage.id == first.id)
+            .values(claimed_at=utcnow() - 2 * LEASE)  # its worker died while sending
+        )
+    later = await claim(database, "w2:b")
+    assert later is not None and later.claimed and later.message_id == "m2"
+
+
+async def claim_own(database: Database, label: str, previous: int) -> NextRow | None:
+    return await inbox_module.claim_next(
+        database, "telegram", "c1", label, utcnow() - LEASE, previous=previous
+    )
+
+
 async def test_a_stale_claim_is_taken_over(database: Database, claim: Claim) -> None:
     await accept(database, "m1")
     async with database.session() as session:
@@ -232,13 +280,17 @@ async def test_on_postgresql_the_claim_reads_only_unfinished_rows(pg_url: str) -
                         "channel": "telegram",
                         "conversation_id": "c1",
                         "delivered": previous,
+                        "previous": previous,
                         "claim": "w1",
                     },
                 )
             )
-        delivered, lookup = plan.split("CTE claimed")[0].split("CTE next")
+        before_claim, claim_step = plan.split("CTE claimed")
+        delivered, lookup = before_claim.split("CTE next")
         assert "pk_inbox" in delivered, plan
         assert "ix_inbox_open_by_conversation" in lookup, plan
+        # the look for an earlier reply still being sent (inlined into the claim)
+        assert "ix_inbox_unsent_by_conversation" in claim_step, plan
         assert "ix_inbox_status" not in plan, plan
     finally:
         await database.dispose()
