@@ -26,7 +26,7 @@ from fitcoach.metrics import ERRORS, HAND_BACKS
 from fitcoach.storage.database import Database
 from fitcoach.storage.inbox import Inbox, NextRow, claim_next
 from fitcoach.storage.models import utcnow
-from fitcoach.storage.outage import when_reachable
+from fitcoach.storage.outage import log_job_failure, when_reachable
 
 log = structlog.get_logger(__name__)
 
@@ -354,17 +354,22 @@ class ConversationQueue:
                     self._notify(key)
                     if message.message_id == until:
                         return replies
-                    if await self.deliver(message, replies):
-                        sent = row.id
+                    outcome = await self.deliver(message, replies)
+                if outcome:
+                    sent = row.id
+                elif outcome is False:
+                    await self._leave_to_sweep(row.id, claim)
 
-    async def deliver(self, message: InboundMessage, replies: list[OutboundMessage]) -> bool:
-        """Send a processed message's reply; True when sent (the caller records it). A failed
-        send is retried once by the recovery sweep."""
+    async def deliver(self, message: InboundMessage, replies: list[OutboundMessage]) -> bool | None:
+        """Send a processed message's reply; True when sent (the caller records it), False
+        when the send failed (the recovery sweep sends it again), None when this process has
+        no way to send it (a caller waiting in run_now, here or in another replica, takes
+        it)."""
         deliver = self._deliver_once.pop(
             (message.channel, message.message_id), None
         ) or self.deliverers.get(message.channel)
         if deliver is None:
-            return False  # a caller waiting in run_now (this or another replica) takes it
+            return None
         try:
             async with asyncio.timeout(DELIVERY_TIMEOUT_S):
                 await deliver(message, replies)
@@ -428,6 +433,16 @@ class ConversationQueue:
 
         async with every(self.lease_s / 3, renew):
             yield
+
+    async def _leave_to_sweep(self, row_id: int, claim: str) -> None:
+        """A reply that could not be sent: end its claim now, so that the recovery sweep sends
+        it again at its next pass and no other drain of the conversation waits for it (a
+        claim renewed within the lease counts as still sending)."""
+        try:
+            async with self.database.session(single_statement=True) as session:
+                await Inbox(session).end_claim(row_id, claim)
+        except Exception as error:  # the claim then ends by itself, after the lease
+            log_job_failure(log, "claim_end_failed", error)
 
     async def _record_delivered(self, row_id: int | None) -> None:
         if row_id is None:

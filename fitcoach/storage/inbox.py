@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
 
@@ -20,6 +20,8 @@ from fitcoach.storage.models import InboxMessage, utcnow
 from fitcoach.storage.repositories import MessageHistory
 
 _INSERTS: dict[str, Executable] = {}
+CLAIM_ENDED_AT = datetime(1970, 1, 1, tzinfo=UTC)
+"""The ``claimed_at`` of a claim ended before its lease ran out."""
 
 # The worker's step between two turns as one PostgreSQL round trip: mark the reply just sent
 # as delivered, find the conversation's oldest unfinished row and claim it if it is new or its
@@ -478,6 +480,17 @@ class Inbox:
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0))
+
+    async def end_claim(self, row_id: int, claim: str) -> None:
+        """End the claim labelled ``claim`` on this row now, as if its lease had run out
+        (``claimed_at`` set to the epoch; ``stale``, ``undelivered`` and the claim step then
+        treat it as a claim whose worker is gone)."""
+        await self.session.execute(
+            update(InboxMessage)
+            .where(InboxMessage.id == row_id, InboxMessage.claimed_by == claim)
+            .values(claimed_at=CLAIM_ENDED_AT)
+            .execution_options(synchronize_session=False)
+        )
 
     async def mark_row_delivered(self, row_id: int) -> None:
         """Record that the reply to this row went out (once)."""

@@ -282,6 +282,49 @@ async def test_a_reply_stored_but_never_sent_is_found_for_resending(database: Da
     assert row.delivered_at is not None
 
 
+class FailingFirstSend(Replica):
+    """Stores a real reply for each turn; the first send fails (the platform is down)."""
+
+    async def run(self, message: InboundMessage) -> list[OutboundMessage]:
+        self.log.append(message.message_id)
+        async with self.database.session() as session:
+            await Inbox(session).finish(
+                message.channel,
+                message.message_id,
+                user_id=None,
+                status="done",
+                reply='[{"text": "re"}]',
+            )
+        return [OutboundMessage(text=f"re {message.message_id}")]
+
+    async def deliver(self, message: InboundMessage, replies: list[OutboundMessage]) -> None:
+        if not self.sent:
+            self.sent.append("failed")
+            raise ConnectionError("platform down")
+        self.sent.append(message.message_id)
+
+
+async def test_a_reply_that_could_not_be_sent_holds_up_no_later_message(
+    database: Database,
+) -> None:
+    """A failed send ends its claim at once: the conversation's next message (a new drain)
+    does not wait out the lease for a reply that nobody is sending any more, and the
+    recovery sweep finds that reply to send again at its next pass."""
+    log: list[str] = []
+    replica = FailingFirstSend(database, LocalCoordinator(), log, lease_s=30)
+    first, second = msg("c0", 0), msg("c0", 1)
+    await replica.submit(first)
+    await asyncio.wait_for(replica.idle(), 10)
+    assert replica.sent == ["failed"]
+    async with database.session() as session:
+        unsent = await Inbox(session).undelivered(utcnow() - timedelta(seconds=30), ["test"])
+    assert [r.message_id for r in unsent] == [first.message_id]
+    await replica.submit(second)
+    await asyncio.wait_for(replica.idle(), 5)  # not the 30 s lease
+    assert log == [first.message_id, second.message_id]
+    assert replica.sent == ["failed", second.message_id]
+
+
 @pytest.mark.redis
 async def test_a_drain_that_lost_its_lease_stops_after_the_turn_in_progress(
     database: Database,
