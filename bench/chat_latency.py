@@ -40,25 +40,32 @@ ROUNDS = 10
 async def main() -> None:
     configure_logging("WARNING")
     with tempfile.TemporaryDirectory() as tmp:
-        settings = get_settings(data_dir=Path(tmp), model="offline",
-                                rate_limit_person_per_min=10_000)
+        settings = get_settings(
+            data_dir=Path(tmp), model="offline", rate_limit_person_per_min=10_000
+        )
         started = time.perf_counter()
         async with open_services(settings) as services:
             startup = time.perf_counter() - started
             timings: list[float] = []
             for _ in range(ROUNDS):
                 for text in SCRIPT:
-                    message = InboundMessage(channel="bench", external_user_id="b",
-                                             conversation_id="b", message_id=uuid.uuid4().hex,
-                                             text=text)
+                    message = InboundMessage(
+                        channel="bench",
+                        external_user_id="b",
+                        conversation_id="b",
+                        message_id=uuid.uuid4().hex,
+                        text=text,
+                    )
                     t0 = time.perf_counter()
                     await services.conversation.handle(message)
                     timings.append((time.perf_counter() - t0) * 1000)
     timings.sort()
     p = lambda q: timings[min(len(timings) - 1, int(q * len(timings)))]  # noqa: E731
     print(f"startup (migrations, indexes, Chroma, graph): {startup:.2f} s")
-    print(f"messages: {len(timings)}  reply latency p50 {statistics.median(timings):.1f} ms, "
-          f"p95 {p(0.95):.1f} ms, p99 {p(0.99):.1f} ms, max {timings[-1]:.1f} ms")
+    print(
+        f"messages: {len(timings)}  reply latency p50 {statistics.median(timings):.1f} ms, "
+        f"p95 {p(0.95):.1f} ms, p99 {p(0.99):.1f} ms, max {timings[-1]:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

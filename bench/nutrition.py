@@ -24,9 +24,7 @@ def _load(name: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def score_food_search(
-    db: Any, rows: list[dict[str, Any]]
-) -> tuple[list[str], list[float]]:
+def score_food_search(db: Any, rows: list[dict[str, Any]]) -> tuple[list[str], list[float]]:
     """Top-1 misses (readable lines) and per-query search latencies (seconds) for a food set."""
     misses: list[str] = []
     latencies: list[float] = []

@@ -22,9 +22,22 @@ from fitcoach.domain.plans.matrix import profile_matrix  # noqa: E402
 from fitcoach.domain.plans.profile import profile_from_mapping  # noqa: E402
 
 RULES = (
-    "days_count", "empty_day", "duplicate_in_day", "unknown_exercise", "equipment",
-    "contraindicated", "sets_range", "reps_range", "rest_range", "rir_range", "kcal_floor",
-    "kcal_below_bmr", "protein_range", "fat_min", "macro_energy", "weekly_change",
+    "days_count",
+    "empty_day",
+    "duplicate_in_day",
+    "unknown_exercise",
+    "equipment",
+    "contraindicated",
+    "sets_range",
+    "reps_range",
+    "rest_range",
+    "rir_range",
+    "kcal_floor",
+    "kcal_below_bmr",
+    "protein_range",
+    "fat_min",
+    "macro_energy",
+    "weekly_change",
 )
 
 

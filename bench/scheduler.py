@@ -25,8 +25,15 @@ from fitcoach.storage.database import Database
 from fitcoach.storage.models import Base
 from fitcoach.storage.scheduling import SCHEDULING_TABLES  # noqa: F401  (registers tables)
 
-ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney",
-         "America/Los_Angeles", "Asia/Kolkata")
+ZONES = (
+    "UTC",
+    "Europe/Berlin",
+    "America/New_York",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "America/Los_Angeles",
+    "Asia/Kolkata",
+)
 MON = datetime(2026, 3, 2, tzinfo=UTC)
 
 
@@ -35,8 +42,9 @@ class NullDeliverer:
 
     sent = 0
 
-    async def deliver(self, user_id: int, channel: str, conversation_id: str,
-                      message: OutboundMessage) -> DeliveryResult:
+    async def deliver(
+        self, user_id: int, channel: str, conversation_id: str, message: OutboundMessage
+    ) -> DeliveryResult:
         self.sent += 1
         return DeliveryResult.sent()
 
@@ -46,14 +54,22 @@ async def seed(dsn: str, people: int) -> None:
     conn = await asyncpg.connect(dsn)
     try:
         now = MON - timedelta(days=1)
-        await conn.copy_records_to_table("users", columns=[
-            "id", "name", "timezone", "unit_system", "goal", "created_at", "updated_at"],
-            records=[(i, f"P{i}", ZONES[i % 7], "metric", "get stronger", now, now)
-                     for i in range(1, people + 1)])
-        await conn.copy_records_to_table("message_log", columns=[
-            "user_id", "channel", "conversation_id", "direction", "text", "created_at"],
-            records=[(i, "telegram", str(i), "in", "hi", now - timedelta(days=2))
-                     for i in range(1, people + 1)])
+        await conn.copy_records_to_table(
+            "users",
+            columns=["id", "name", "timezone", "unit_system", "goal", "created_at", "updated_at"],
+            records=[
+                (i, f"P{i}", ZONES[i % 7], "metric", "get stronger", now, now)
+                for i in range(1, people + 1)
+            ],
+        )
+        await conn.copy_records_to_table(
+            "message_log",
+            columns=["user_id", "channel", "conversation_id", "direction", "text", "created_at"],
+            records=[
+                (i, "telegram", str(i), "in", "hi", now - timedelta(days=2))
+                for i in range(1, people + 1)
+            ],
+        )
         workouts, sets, wid = [], [], 0
         for i in range(1, people + 1):
             days = rnd.sample(range(7), rnd.choice((2, 3)))
@@ -65,22 +81,55 @@ async def seed(dsn: str, people: int) -> None:
                         continue
                     workouts.append((wid, i, at, "gym"))
                     sets.append((wid, i, 0, "barbell_squat", "Squat", 5, 60.0 + week))
-        await conn.copy_records_to_table("workouts", columns=[
-            "id", "user_id", "logged_at", "source_text"], records=workouts)
-        await conn.copy_records_to_table("workout_sets", columns=[
-            "workout_id", "user_id", "position", "exercise_id", "exercise_name", "reps",
-            "weight_kg"], records=sets)
-        await conn.copy_records_to_table("reminders", columns=[
-            "user_id", "text", "time_local", "recurrence", "weekdays", "active", "created_at"],
-            records=[(i, "stretch", "20:30", "daily", "", True, now)
-                     for i in range(1, people + 1, 5)])
-        await conn.copy_records_to_table("coach_preferences", columns=[
-            "user_id", "nudges_enabled", "meal_reminders", "quiet_start_min", "quiet_end_min",
-            "daily_cap", "updated_at"],
-            records=[(i, True, True, 22 * 60, 8 * 60, 1, now) for i in range(1, people + 1, 10)])
+        await conn.copy_records_to_table(
+            "workouts", columns=["id", "user_id", "logged_at", "source_text"], records=workouts
+        )
+        await conn.copy_records_to_table(
+            "workout_sets",
+            columns=[
+                "workout_id",
+                "user_id",
+                "position",
+                "exercise_id",
+                "exercise_name",
+                "reps",
+                "weight_kg",
+            ],
+            records=sets,
+        )
+        await conn.copy_records_to_table(
+            "reminders",
+            columns=[
+                "user_id",
+                "text",
+                "time_local",
+                "recurrence",
+                "weekdays",
+                "active",
+                "created_at",
+            ],
+            records=[
+                (i, "stretch", "20:30", "daily", "", True, now) for i in range(1, people + 1, 5)
+            ],
+        )
+        await conn.copy_records_to_table(
+            "coach_preferences",
+            columns=[
+                "user_id",
+                "nudges_enabled",
+                "meal_reminders",
+                "quiet_start_min",
+                "quiet_end_min",
+                "daily_cap",
+                "updated_at",
+            ],
+            records=[(i, True, True, 22 * 60, 8 * 60, 1, now) for i in range(1, people + 1, 10)],
+        )
         for table in ("users", "workouts"):
-            await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                               f"(SELECT max(id) FROM {table}))")
+            await conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
+            )
         await conn.execute("ANALYZE")
         print(f"seeded {people} people, {len(workouts)} workouts, {len(sets)} sets")
     finally:
@@ -99,9 +148,12 @@ async def main(people: int, admin_url: str) -> None:
         await seed(dsn, people)
         clock_now = [MON - timedelta(hours=14)]  # Monday begins in the east
         deliverer = NullDeliverer()
-        engine = TickEngine(database, deliverer, lambda: clock_now[0],
-                            SchedulerSettings(instance_id="bench", batch_size=2000,
-                                              send_concurrency=64))
+        engine = TickEngine(
+            database,
+            deliverer,
+            lambda: clock_now[0],
+            SchedulerSettings(instance_id="bench", batch_size=2000, send_concurrency=64),
+        )
 
         async def tick(label: str, at: datetime) -> None:
             clock_now[0] = at
@@ -109,10 +161,12 @@ async def main(people: int, admin_url: str) -> None:
             start = time.perf_counter()
             report = await engine.tick()
             took = time.perf_counter() - start
-            print(f"{label:<44} {took:6.2f} s  planned={report.planned_people:>6} "
-                  f"occurrences={report.planned_occurrences:>6} claimed={report.claimed:>6} "
-                  f"sent={deliverer.sent - before:>6}  (plan {report.plan_s:.2f} s, "
-                  f"send {report.send_s:.2f} s)")
+            print(
+                f"{label:<44} {took:6.2f} s  planned={report.planned_people:>6} "
+                f"occurrences={report.planned_occurrences:>6} claimed={report.claimed:>6} "
+                f"sent={deliverer.sent - before:>6}  (plan {report.plan_s:.2f} s, "
+                f"send {report.send_s:.2f} s)"
+            )
 
         # By MON+14h every local Monday has begun: everyone needs planning (cold: rhythm
         # learned from 6 weeks of history). Each tick plans at most plan_batch_size people.

@@ -83,17 +83,26 @@ async def main() -> None:
             for n in range(4 * (args.rounds + 50)):
                 await inbox.accept("telegram", f"m{n:07d}", "c1", "{}")
         stale = utcnow() - timedelta(seconds=30)
+        # As a drain does: each claim records the previous row's reply as sent (else the
+        # claim would wait for that reply to be sent).
+        sent: list[int | None] = [None]
 
         async def session_claim_finish(_i: int) -> None:
             async with database.session(single_statement=True) as session:
-                row = await Inbox(session).claim_next("telegram", "c1", "w", stale)
+                row = await Inbox(session).claim_next(
+                    "telegram", "c1", "w", stale, delivered=sent[0], previous=sent[0]
+                )
             assert row is not None and row.message_id is not None
+            sent[0] = row.id
             async with database.session(single_statement=True) as session:
                 await Inbox(session).finish_turn(_turn(user_id, row.message_id))
 
         async def driver_claim_finish(_i: int) -> None:
-            row = await inbox_module.claim_next(database, "telegram", "c1", "w", stale)
+            row = await inbox_module.claim_next(
+                database, "telegram", "c1", "w", stale, delivered=sent[0], previous=sent[0]
+            )
             assert row is not None and row.message_id is not None
+            sent[0] = row.id
             await inbox_module.finish_turn(database, _turn(user_id, row.message_id))
 
         for label, session_step, driver_step, statements in (
