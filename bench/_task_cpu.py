@@ -6,11 +6,13 @@ coroutine is wrapped: the CPU of each step it runs (``send``/``throw``) is added
 on top of that task's stack. Chosen coroutine methods (``PHASES``) push their label while they
 run; a task started inside a phase counts for that phase (LangGraph's node tasks count as the
 agent), any other task under its coroutine's name.
-CPU spent outside any task step (uvloop's own callbacks: socket reads into aiohttp, asyncpg
-or redis protocols, timers) is the rest of the process's CPU.
+CPU of other threads (thread-pool jobs: embedded Chroma, file reads) is counted apart; the
+event loop's CPU outside any task step (uvloop's own callbacks: socket reads into aiohttp,
+asyncpg or redis protocols, timers) is the rest.
 
 Enabled in ``bench/_replica.py`` by ``BENCH_TASK_CPU=<dir>``; writes ``<dir>/<pid>.json`` at
-exit: ``{"process_cpu_s": …, "phases": {label: seconds}}``."""
+exit: ``{"process_cpu_s": …, "other_threads_s": …, "outside_tasks_s": …, "phases": {label:
+seconds}}``, counted from the server's start."""
 
 from __future__ import annotations
 
@@ -138,19 +140,48 @@ def enable(directory: str) -> None:
     _install_phases()
     serve = uvicorn.server.Server.serve
 
+    started = [time.process_time(), time.thread_time()]
+
     async def serve_timed(self: Any, *args: Any, **kwargs: Any) -> None:
-        asyncio.get_running_loop().set_task_factory(_task_factory)
-        await serve(self, *args, **kwargs)
+        # Imports and the app's construction are not counted.
+        started[:] = [time.process_time(), time.thread_time()]
+        loop = asyncio.get_running_loop()
+        loop.set_task_factory(_task_factory)
+        await loop.create_task(serve(self, *args, **kwargs))  # a timed task itself
 
     uvicorn.server.Server.serve = serve_timed  # type: ignore[method-assign]
-    started = time.process_time()  # imports and the app's construction are not counted
 
     def dump() -> None:
+        spent = time.process_time() - started[0]
+        other_threads = spent - (time.thread_time() - started[1])
         figures = {
-            "process_cpu_s": time.process_time() - started,
-            "outside_tasks_s": time.process_time() - started - sum(_spent.values()),
+            "process_cpu_s": spent,
+            "other_threads_s": other_threads,
+            "outside_tasks_s": spent - other_threads - sum(_spent.values()),
             "phases": dict(sorted(_spent.items(), key=lambda item: -item[1])),
         }
         (Path(directory) / f"{os.getpid()}.json").write_text(json.dumps(figures, indent=1))
 
     atexit.register(dump)
+
+
+def summary(directory: Path, names: dict[int, str], turns: int) -> list[str]:
+    """Report lines: each replica's CPU per turn by phase (≥ 0.01 ms), from the files the
+    replicas in ``names`` (pid → name) wrote; the whole run from the server's start to exit,
+    start-up included."""
+    lines = []
+    for path in sorted(directory.glob("*.json")):
+        name = names.get(int(path.stem), path.stem)
+        figures = json.loads(path.read_text())
+        phases = {
+            **figures["phases"],
+            "(other threads)": figures["other_threads_s"],
+            "(outside task steps)": figures["outside_tasks_s"],
+        }
+        per_turn = {label: 1000 * s / max(turns, 1) for label, s in phases.items()}
+        shown = sorted(((ms, label) for label, ms in per_turn.items() if ms >= 0.01), reverse=True)
+        lines.append(
+            f"  CPU by phase, {name} ({1000 * figures['process_cpu_s'] / max(turns, 1):.2f} ms "
+            "per turn in all): " + ", ".join(f"{label} {ms:.2f}" for ms, label in shown)
+        )
+    return lines

@@ -48,6 +48,7 @@ import uvloop
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _harness as h
+import _task_cpu
 
 from tests.fakes.chroma_server import ChromaServer, chroma_command
 
@@ -492,6 +493,10 @@ async def run_fitcoach(
     workers: list[h.Replica] = []
     extra: dict[str, Any] = {"db": db_name}
     roles = [("web", replicas), ("worker", workers)] if args.split else [("all", replicas)]
+    phases_dir = work / f"{name}-phases"
+    if args.phases:
+        phases_dir.mkdir()
+        extra["phases_dir"] = phases_dir
     chroma = None
     if args.chroma_server:
         command = chroma_command()
@@ -514,6 +519,8 @@ async def run_fitcoach(
                     env["FITCOACH_WORKER_NICE"] = str(args.worker_nice)
                 if role == "web" and args.web_pool:
                     env["FITCOACH_DB_POOL_SIZE"] = str(args.web_pool)
+                if args.phases:
+                    env["BENCH_TASK_CPU"] = str(phases_dir)
                 argv = [sys.executable, str(Path(__file__).with_name("_replica.py"))]
                 argv += ["--host", "127.0.0.1", "--port", str(port)]
                 group.append(h.spawn(label, argv, env, port, work))
@@ -554,6 +561,7 @@ async def run_fitcoach(
         extra["metrics"] = await scrape_metrics([*replicas, *workers])
         extra["inbox"] = await inbox_report(db_url, result)
         extra["logs"] = {r.name: r.log_path for r in [*replicas, *workers]}
+        extra["pids"] = {r.proc.pid: r.name for r in [*replicas, *workers]}
         return result, extra
     finally:
         for r in [*replicas, *workers]:
@@ -851,6 +859,9 @@ def print_run(r: RunResult, f: Figures, model_delay: float, extra: dict[str, Any
         for replica, values in extra.get("metrics", {}).items():
             shown = {k: v for k, v in values.items() if v and "created" not in k}
             print(f"  metrics {replica}: {shown}")
+        if "phases_dir" in extra:
+            for line in _task_cpu.summary(extra["phases_dir"], extra["pids"], f.answered):
+                print(line)
 
 
 def verdict(
@@ -965,6 +976,11 @@ def parse_args() -> argparse.Namespace:
     )
     p.add_argument("--log-level", default="INFO")
     p.add_argument("--keep", action="store_true", help="keep replica logs and data dirs")
+    p.add_argument(
+        "--phases",
+        action="store_true",
+        help="print each replica's CPU per turn by phase of the turn (bench/_task_cpu.py)",
+    )
     p.add_argument("--seed", type=int, default=7)
     return p.parse_args()
 
