@@ -2,7 +2,8 @@
 
 py-spy samples wall time (a niced worker preempted inside a loopback send looks busy there)
 and cProfile with a CPU clock multiplies a worker's CPU by four. Here every asyncio task's
-coroutine is wrapped: the CPU of each step it runs (``send``/``throw``) is added to the label
+coroutine is wrapped: the event loop thread's CPU of each step it runs (``send``/``throw``;
+other threads' CPU is not in it) is added to the label
 on top of that task's stack. Chosen coroutine methods (``PHASES``) push their label while they
 run; a task started inside a phase counts for that phase (LangGraph's node tasks count as the
 agent), any other task under its coroutine's name.
@@ -67,7 +68,7 @@ class _TimedCoroutine(Coroutine[Any, Any, Any]):
         self.mark = 0.0
 
     def flush(self) -> None:
-        now = time.process_time()
+        now = time.thread_time()
         _spent[self.labels[-1]] += now - self.mark
         self.mark = now
 
@@ -75,14 +76,14 @@ class _TimedCoroutine(Coroutine[Any, Any, Any]):
         global _current
         outer = _current
         _current = self
-        self.mark = time.process_time()
+        self.mark = time.thread_time()
         try:
             return method(*args)
         finally:
             self.flush()
             _current = outer
             if outer is not None:
-                outer.mark = time.process_time()
+                outer.mark = time.thread_time()
 
     def send(self, value: Any) -> Any:
         return self._step(self.coro.send, value)
