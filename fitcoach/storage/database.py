@@ -41,7 +41,10 @@ class Database:
                 "pool_use_lifo": True,
             }
         )
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=pre_ping, **pooled)
+        # hide_parameters: a statement's error must not carry message text into the logs
+        self.engine: AsyncEngine = create_async_engine(
+            url, pool_pre_ping=pre_ping, hide_parameters=True, **pooled
+        )
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)

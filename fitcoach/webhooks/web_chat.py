@@ -41,6 +41,7 @@ from fitcoach.channels.web.photos import (
     sniff_image,
     store_photo,
 )
+from fitcoach.channels.web.protocol import browser_safe
 from fitcoach.channels.web.settings import WebChatConfig, web_config
 from fitcoach.storage.outage import database_unavailable
 from fitcoach.webhooks.deps import ServicesDep
@@ -191,19 +192,22 @@ async def photo(
     await enforce_ip_limit(services, client_ip(request))
     identity = identify(services, body.session_id, authorization)
     config = web_config(services.settings)
+    message = identity.inbound(body.text, body.message_id)
     try:
-        attachment = await save_photo(config, body.image)
+        attachment = await save_photo(config, body.image, message.message_id)
     except PhotoError as exc:
         raise HTTPException(status_code=exc.status, detail=exc.detail) from exc
-    message = identity.inbound(body.text, body.message_id, [attachment])
+    message = message.model_copy(update={"images": [attachment]})
     replies = await services.conversation.handle(message)
-    return ChatResponse(session_id=identity.session_id, replies=replies)
+    return ChatResponse(
+        session_id=identity.session_id, replies=[browser_safe(reply) for reply in replies]
+    )
 
 
-async def save_photo(config: WebChatConfig, upload: PhotoUpload) -> Attachment:
-    """Check and store an uploaded photo under ``data_dir/files/web``."""
+async def save_photo(config: WebChatConfig, upload: PhotoUpload, message_id: str) -> Attachment:
+    """Check and store the photo of message ``message_id`` under ``data_dir/files/web``."""
     data, mime_type = decode_photo(upload, config.max_photo_bytes)
-    return await asyncio.to_thread(store_photo, config.files_dir, data, mime_type)
+    return await asyncio.to_thread(store_photo, config.files_dir, data, mime_type, message_id)
 
 
 @router.websocket("/ws/chat")
@@ -320,15 +324,15 @@ async def answer(
     if not await services.coordinator.allow(f"ip:{host}", limit, 60):
         await websocket.send_json(protocol.error("rate_limited", "too many messages", ref))
         return
-    images = []
+    inbound = identity.inbound(message.text, ref)
     if message.image is not None:
         try:
-            images.append(await save_photo(config, message.image))
+            photo = await save_photo(config, message.image, inbound.message_id)
         except PhotoError as exc:
             code = "photo_too_large" if exc.status == 413 else "photo_unsupported"
             await websocket.send_json(protocol.error(code, exc.detail, ref))
             return
-    inbound = identity.inbound(message.text, ref, images)
+        inbound = inbound.model_copy(update={"images": [photo]})
 
     async def acknowledge() -> None:  # once the message is stored, as the protocol says
         # A client gone meanwhile still gets its answer (from the history): run the turn.

@@ -309,6 +309,39 @@ def test_photo_is_stored_and_passed_as_an_image_attachment(
     assert [m.kind for m in rows(client, Media)] == ["image"]
 
 
+def test_a_photo_sent_again_is_one_file_and_delete_removes_it(
+    client: TestClient, settings: Settings
+) -> None:
+    session = client.post("/api/chat", json={"text": "hi"}).json()["session_id"]
+    body = {
+        "session_id": session,
+        "message_id": "m-photo-1",
+        "text": "lunch",
+        "image": {"data": base64.b64encode(PNG).decode()},
+    }
+    first = client.post("/api/chat/photo", json=body)
+    again = client.post("/api/chat/photo", json=body)  # the widget's retry
+    assert first.status_code == again.status_code == 200, again.text
+    photos = list((settings.data_dir / "files" / "web").iterdir())
+    assert len(photos) == 1 and session not in photos[0].name
+    delete = {"session_id": session, "text": "/delete"}
+    assert client.post("/api/chat", json=delete).status_code == 200
+    confirm = {"session_id": session, "text": "yes, delete everything"}
+    assert client.post("/api/chat", json=confirm).status_code == 200
+    assert not any((settings.data_dir / "files" / "web").iterdir())
+
+
+def test_photo_replies_carry_no_server_paths(client: TestClient, settings: Settings) -> None:
+    session = client.post("/api/chat", json={"text": "hi"}).json()["session_id"]
+    photo = {"data": base64.b64encode(PNG).decode()}
+    body = {"session_id": session, "text": "/export", "image": photo}
+    response = client.post("/api/chat/photo", json=body)
+    assert response.status_code == 200, response.text
+    files = [f for reply in response.json()["replies"] for f in reply["files"]]
+    assert files and all("/" not in f["ref"] for f in files), files
+    assert str(settings.data_dir) not in response.text
+
+
 def test_photo_limits(client: TestClient, settings: Settings) -> None:
     configure(settings, web_max_photo_bytes=1000)
     big = PNG + b"\0" * 2000

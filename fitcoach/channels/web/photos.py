@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import uuid
+import hashlib
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -62,9 +62,12 @@ def decode_photo(upload: PhotoUpload, max_bytes: int) -> tuple[bytes, str]:
     return data, mime_type
 
 
-def store_photo(files_dir: Path, data: bytes, mime_type: str) -> Attachment:
-    """Write the photo under ``files_dir`` with a random name; the attachment refers to it."""
+def store_photo(files_dir: Path, data: bytes, mime_type: str, message_id: str) -> Attachment:
+    """Write the photo under ``files_dir``, named after its message; the attachment refers to
+    it. A message sent again (same id) writes the same file, so the stored message's file is
+    the only one and ``/delete`` finds it (the name is a hash: it does not carry the session)."""
     files_dir.mkdir(parents=True, exist_ok=True)
-    path = files_dir / f"{uuid.uuid4().hex}{EXTENSIONS[mime_type]}"
+    name = hashlib.sha256(message_id.encode()).hexdigest()[:32]
+    path = files_dir / f"{name}{EXTENSIONS[mime_type]}"
     path.write_bytes(data)
     return Attachment(kind="image", mime_type=mime_type, ref=str(path), size_bytes=len(data))
