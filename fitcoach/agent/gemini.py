@@ -85,10 +85,6 @@ class CachedToolsGemini(ChatGoogleGenerativeAI):
     """``ChatGoogleGenerativeAI`` whose tool schemas and declarations are built once."""
 
     _cached_aio: Any = PrivateAttr(default=None)
-    # the same tools and options bind to the same (immutable) runnable, once per model
-    _bound: dict[Any, tuple[tuple[BaseTool, ...], Runnable[LanguageModelInput, AIMessage]]] = (
-        PrivateAttr(default_factory=dict)
-    )
 
     @property
     def async_client(self) -> Any:
@@ -110,25 +106,12 @@ class CachedToolsGemini(ChatGoogleGenerativeAI):
     ) -> Runnable[LanguageModelInput, AIMessage]:
         if not tools or not all(isinstance(tool, BaseTool) for tool in tools):
             return super().bind_tools(tools, tool_config, tool_choice=tool_choice, **kwargs)
-        own_tools = cast("tuple[BaseTool, ...]", tuple(tools))
-        try:
-            key = (tuple(map(id, own_tools)), tool_choice, tool_config, frozenset(kwargs.items()))
-            known = self._bound.get(key)
-        except TypeError:  # an unhashable option (a dict tool_config): bind as usual
-            key, known = None, None
-        if known is not None and all(a is b for a, b in zip(known[0], own_tools, strict=True)):
-            return known[1]
-        schemas = _schemas_of(own_tools)
+        schemas = _schemas_of(tuple(tool for tool in tools if isinstance(tool, BaseTool)))
         if tool_choice:
             kwargs["tool_choice"] = tool_choice
         if tool_config:
             kwargs["tool_config"] = tool_config
-        bound = self.bind(tools=schemas, **kwargs)
-        if key is not None:
-            if len(self._bound) >= MAX_CACHED_TOOLSETS:
-                self._bound.clear()
-            self._bound[key] = (own_tools, bound)
-        return bound
+        return self.bind(tools=schemas, **kwargs)
 
     def _format_tools(
         self,

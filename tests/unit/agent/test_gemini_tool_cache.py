@@ -58,29 +58,6 @@ def test_bound_tools_reuse_their_schemas_and_declarations() -> None:
     assert cached._format_tools(first)[0] is declarations[0]  # type: ignore[index]
 
 
-@tool
-def log_steps(steps: int) -> str:
-    """Log steps walked."""
-    return f"{steps} steps"
-
-
-def test_the_same_tools_and_options_bind_to_the_same_runnable() -> None:
-    cached = CachedToolsGemini(model="gemini-2.5-flash", api_key="test")
-    first = cached.bind_tools([log_water], tool_choice=None)
-    assert cached.bind_tools([log_water], tool_choice=None) is first
-    assert cached.bind_tools([log_water, log_steps], tool_choice=None) is not first
-    forced = cached.bind_tools([log_water], tool_choice="any")
-    assert forced is not first and forced.kwargs["tool_choice"] == "any"  # type: ignore[attr-defined]
-    assert "tool_choice" not in first.kwargs  # type: ignore[attr-defined]
-    # an unhashable option is bound as usual, never served from another call's binding
-    configured = cached.bind_tools(
-        [log_water], tool_config={"function_calling_config": {"mode": "ANY"}}
-    )
-    assert configured is not first and "tool_config" in configured.kwargs  # type: ignore[attr-defined]
-    other_model = CachedToolsGemini(model="gemini-2.5-pro", api_key="test")
-    assert other_model.bind_tools([log_water], tool_choice=None).bound is other_model  # type: ignore[attr-defined]
-
-
 def test_shared_declarations_survive_the_sdks_deep_copy_unchanged() -> None:
     cached = CachedToolsGemini(model="gemini-2.5-flash", api_key="test")
     declarations = cached._format_tools([convert_to_openai_tool(LogWeight)])
