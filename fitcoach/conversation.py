@@ -301,25 +301,30 @@ class ConversationService:
             if not await self._handed_to_workers(key):
                 self.queue.kick(key)
         for row in unsent:
-            self._spawn(self._resend(row.channel, row.message_id, row.payload, row.reply))
+            self._spawn(self._resend(row.id, row.channel, row.payload, row.reply, stale_before))
         return len(stale) + len(unsent)
 
-    async def _resend(self, channel: str, message_id: str, payload: str, reply: str | None) -> None:
+    async def _resend(
+        self, row_id: int, channel: str, payload: str, reply: str | None, stale_before: datetime
+    ) -> None:
+        """Send a stored reply again: claimed first (one sender), recorded as delivered only
+        once the platform took it; a failed send ends the claim, so the next sweep tries
+        again (a reply is never given up on)."""
+        claim = f"resend:{uuid.uuid4().hex[:16]}"
         try:
-            async with self.database.session() as session:
-                if not await Inbox(session).mark_delivered(channel, message_id):
-                    return  # another replica sends it
+            async with self.database.session(single_statement=True) as session:
+                if not await Inbox(session).claim_unsent(row_id, claim, stale_before):
+                    return  # sent meanwhile, or another replica sends it
         except Exception as error:  # a later sweep finds the reply still unsent
             log_job_failure(log, "resend_failed", error)
             return
         log.warning("resending_reply", channel=channel)
         message = InboundMessage.model_validate_json(payload)
         replies = [OutboundMessage.model_validate(r) for r in json.loads(reply or "[]")]
-        try:
-            await self.deliverers[channel](message, replies)
-        except Exception:
-            ERRORS.labels("delivery").inc()
-            log.exception("delivery_failed", channel=channel)
+        if await self.queue.deliver(message, replies):
+            await self.queue.record_delivered(row_id)
+        else:
+            await self.queue.leave_to_sweep(row_id, claim)
 
     async def _turn(self, message: InboundMessage) -> list[OutboundMessage]:
         """Run the agent for a claimed message and record the outcome (the queue holds the

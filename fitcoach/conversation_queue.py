@@ -327,10 +327,10 @@ class ConversationQueue:
         async with kept(lease, self.lease_s / 3) as keeper:
             while True:
                 if keeper.lost and until is None:
-                    await self._record_delivered(sent)
+                    await self.record_delivered(sent)
                     return None
                 if sent is not None and until is None and self._should_hand_back():
-                    await self._record_delivered(sent)
+                    await self.record_delivered(sent)
                     self._handing_back.add(key)
                     return None
                 claim = self._new_claim()
@@ -358,7 +358,7 @@ class ConversationQueue:
                 if outcome:
                     sent = row.id
                 elif outcome is False:
-                    await self._leave_to_sweep(row.id, claim)
+                    await self.leave_to_sweep(row.id, claim)
 
     async def deliver(self, message: InboundMessage, replies: list[OutboundMessage]) -> bool | None:
         """Send a processed message's reply; True when sent (the caller records it), False
@@ -434,7 +434,7 @@ class ConversationQueue:
         async with every(self.lease_s / 3, renew):
             yield
 
-    async def _leave_to_sweep(self, row_id: int, claim: str) -> None:
+    async def leave_to_sweep(self, row_id: int, claim: str) -> None:
         """A reply that could not be sent: end its claim now, so that the recovery sweep sends
         it again at its next pass and no other drain of the conversation waits for it (a
         claim renewed within the lease counts as still sending)."""
@@ -444,7 +444,7 @@ class ConversationQueue:
         except Exception as error:  # the claim then ends by itself, after the lease
             log_job_failure(log, "claim_end_failed", error)
 
-    async def _record_delivered(self, row_id: int | None) -> None:
+    async def record_delivered(self, row_id: int | None) -> None:
         if row_id is None:
             return
 

@@ -501,6 +501,23 @@ class Inbox:
             .execution_options(synchronize_session=False)
         )
 
+    async def claim_unsent(self, row_id: int, claim: str, stale_before: datetime) -> bool:
+        """Take an answered row's unsent reply to send it again (the recovery sweep): only one
+        sender at a time, and while the claim is renewed within the lease, later replies of
+        the conversation wait for it as for any reply being sent. False when the reply was
+        sent meanwhile or another live claim sends it."""
+        result = await self.session.execute(
+            update(InboxMessage)
+            .where(
+                InboxMessage.id == row_id,
+                InboxMessage.delivered_at.is_(None),
+                InboxMessage.claimed_at < stale_before,
+            )
+            .values(claimed_at=utcnow(), claimed_by=claim)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
     async def mark_delivered(self, channel: str, message_id: str) -> bool:
         """Record that the reply went out; False when it was already marked (by anyone)."""
         result = await self.session.execute(

@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import json
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -550,6 +551,45 @@ def test_a_blocked_user_does_not_break_the_bot(
     out = capsys.readouterr()
     logs = out.out + out.err + caplog.text
     assert DEFAULT_TOKEN not in logs and SECRET not in logs
+
+
+def test_a_reply_the_platform_failed_to_take_is_sent_again_until_it_goes_out(
+    tg_settings: Settings, fake_telegram: FakeTelegram
+) -> None:
+    tg_settings.recovery_sweep_s = 0.2
+    with TestClient(create_app(tg_settings, plugins=[plugin])) as client:
+        # the drain's send fails, and so does the sweep's first resend
+        fake_telegram.fail_next("sendMessage", error_code=500, times=2)
+        assert post(client, update(message("had 2 large eggs and a banana"))) == 200
+        [reply] = fake_telegram.wait_for("sendMessage", timeout=10)
+        assert "143 kcal" in reply.params["text"]
+        codes = [c.error_code for c in fake_telegram.attempts("sendMessage")]
+        assert codes[:2] == [500, 500] and len(codes) == 3, codes
+        database = client.app.state.services.database  # type: ignore[attr-defined]
+
+        async def delivered() -> list[bool]:
+            async with database.session() as session:
+                rows = (await session.execute(select(InboxMessage))).scalars()
+                return [row.delivered_at is not None for row in rows]
+
+        assert client.portal is not None
+        deadline = time.monotonic() + 5
+        while client.portal.call(delivered) != [True]:  # recorded right after the send
+            assert time.monotonic() < deadline, "the reply was never recorded as delivered"
+            time.sleep(0.05)
+
+
+def test_a_static_reply_that_failed_is_answered_on_redelivery(
+    tg_settings: Settings, fake_telegram: FakeTelegram
+) -> None:
+    app = create_app(tg_settings, plugins=[plugin])
+    with TestClient(app, raise_server_exceptions=False) as client:
+        fake_telegram.fail_next("sendMessage", error_code=500)
+        start = update(message("/start"))
+        assert post(client, start) == 500  # not answered: Telegram delivers the update again
+        assert post(client, start) == 200
+    codes = [c.error_code for c in fake_telegram.attempts("sendMessage")]
+    assert codes[0] == 500 and codes[1:] == [None], codes
 
 
 # ---- polling and the CLI -------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import structlog
 from telegram import Bot, Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
 from fitcoach.channels.base import Attachment, InboundMessage, OutboundMessage
 from fitcoach.channels.telegram.albums import AlbumCollector
@@ -92,9 +92,16 @@ class TelegramChannel:
                 )
         except Forbidden:
             log.warning("telegram_blocked", conversation=message.conversation_id)
-        except TelegramError as error:
+        except (BadRequest, ChatMigrated) as error:
+            # Telegram refused this request itself: sending it again cannot succeed.
             detail = error.message.replace(self.bot.token, "[token]")
-            log.error("telegram_send_failed", error=type(error).__name__, detail=detail)
+            log.error("telegram_send_refused", error=type(error).__name__, detail=detail)
+        except TelegramError as error:
+            # Network, timeout, server error, flood control given up: not sent, so the queue
+            # leaves the reply to the recovery sweep, which sends it again.
+            detail = error.message.replace(self.bot.token, "[token]")
+            log.warning("telegram_send_failed", error=type(error).__name__, detail=detail)
+            raise
 
     async def send(self, chat_id: int, message: OutboundMessage) -> None:
         """Send a proactive message (admin, scripts) to a chat; raises on API errors."""
@@ -198,3 +205,9 @@ class TelegramChannel:
             )
         except Forbidden:
             log.warning("telegram_blocked", conversation=draft.conversation_id)
+        except (BadRequest, ChatMigrated) as error:
+            log.error("telegram_send_refused", error=type(error).__name__)
+        except BaseException:
+            # Not sent: the webhook fails, and Telegram's redelivery must answer it.
+            self._answered_locally.pop(draft.key, None)
+            raise
