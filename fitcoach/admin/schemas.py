@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from fitcoach.admin.auth import Role
+from fitcoach.admin.people import public_external_id
 from fitcoach.admin.preview import SamplePerson
 
 
@@ -95,10 +96,20 @@ class PreviewOut(BaseModel):
 
 
 class Identity(BaseModel):
-    """A channel identity of a person."""
+    """A channel identity of a person. Web ids are credentials (an anonymous visitor's
+    session id), so they are shown only as ``web:`` + 12 hex digits of their SHA-256."""
 
     channel: str
-    external_id: str
+    external_id: str = Field(
+        description='Telegram/Slack: the platform id; web: a fingerprint "web:<12 hex>" '
+        "(sha256 of the id), never the session id itself"
+    )
+
+    @field_validator("external_id", mode="after")
+    @classmethod
+    def _no_web_credentials(cls, value: str, info: ValidationInfo) -> str:
+        """Defence in depth: a raw web id put here is fingerprinted, whoever built it."""
+        return public_external_id(str(info.data.get("channel", "")), value)
 
 
 class PersonOut(BaseModel):

@@ -180,7 +180,7 @@ class TickEngine:
     async def _deliver(
         self, occ: ProactiveOccurrence, person: Person, verdict: Verdict, now: datetime
     ) -> _Outcome:
-        text = await self._text(self._context(occ, person, verdict, now))
+        text, source = await self._text(self._context(occ, person, verdict, now))
         assert person.channel and person.conversation_id
         try:
             result = await self.deliverer.deliver(
@@ -188,7 +188,7 @@ class TickEngine:
             )
         except Exception as exc:  # a deliverer must not break the tick
             result = DeliveryResult.failed(f"{type(exc).__name__}: {exc}")
-        return _Outcome(occ, text, result)
+        return _Outcome(occ, text, result, source)
 
     def _context(
         self, occ: ProactiveOccurrence, person: Person, verdict: Verdict, now: datetime
@@ -200,16 +200,17 @@ class TickEngine:
             streak_weeks=person.streak_weeks, facts=verdict.facts,
         )
 
-    async def _text(self, context: TriggerContext) -> str:
-        """The LLM's text when a compose hook is wired (after the claim), else a template."""
+    async def _text(self, context: TriggerContext) -> tuple[str, str]:
+        """The LLM's text when a compose hook is wired (after the claim), else a template;
+        with where it came from (``composed`` or ``template``)."""
         if self.compose is not None:
             try:
                 text = (await self.compose(context)).strip()
                 if text:
-                    return text
+                    return text, "composed"
             except Exception as exc:
                 log.warning("proactive_compose_failed", key=context.key, error=str(exc))
-        return self.templates.render(context)
+        return self.templates.render(context), "template"
 
     async def _store(
         self, closing: list[tuple[ProactiveOccurrence, Verdict]], results: list[_Outcome],
@@ -243,8 +244,7 @@ class TickEngine:
                           "detail": out.result.detail[:500],
                           "sent_at": now if status == "sent" else None})
             audits.append(store.audit_row(now, occ.user_id, occ.trigger, occ.key, status,
-                                          "retry" if retry else "",
-                                          out.result.detail or out.text, me))
+                                          "retry" if retry else "", audit_detail(out), me))
             if status == "blocked":
                 blocked.add(occ.user_id)
             if status == "sent" and self.cfg.log_outbound:
@@ -268,3 +268,17 @@ class _Outcome:
     occurrence: ProactiveOccurrence
     text: str
     result: DeliveryResult
+    source: str = "template"
+
+
+def audit_detail(out: _Outcome) -> str:
+    """What the audit keeps of a delivery: never the message text (it may be a medication
+    reminder, and viewers read the audit): where the text came from and its length, plus the
+    platform's detail only when delivery failed or was blocked (with the text masked)."""
+    detail = f"{out.source}, {len(out.text)} chars"
+    reason = out.result.detail
+    if out.result.status != "sent" and reason:
+        if out.text:
+            reason = reason.replace(out.text, "[message]")
+        detail = f"{detail}; {reason}"
+    return detail

@@ -219,8 +219,12 @@ async def prompt_versions(
 
 
 @router.post("/preview", response_model=PreviewOut, summary="Preview a system prompt")
-async def preview(body: PreviewIn, admin: AdminDep, _: Viewer) -> PreviewOut:
-    """Render the system prompt for a sample (or real) person, with optional unsaved drafts."""
+async def preview(body: PreviewIn, request: Request, admin: AdminDep, actor: Viewer) -> PreviewOut:
+    """Render the system prompt for a sample person, with optional unsaved drafts. A real
+    person (``user_id``) needs the admin role and is audited: the prompt holds their
+    profile (sex, birth year, height, weight), which the people endpoints never show."""
+    if body.user_id is not None and not actor.can("admin"):
+        raise HTTPException(403, "previewing a real person (user_id) needs the admin role")
     try:
         result = await preview_prompt(
             admin.prompts,
@@ -234,6 +238,16 @@ async def preview(body: PreviewIn, admin: AdminDep, _: Viewer) -> PreviewOut:
         _invalid(exc)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
+    if body.user_id is not None:  # written before the profile leaves; a failure sends nothing
+        async with admin.database.session() as session:
+            await record_audit(
+                session,
+                actor,
+                "people.profile.preview",
+                f"user:{body.user_id}",
+                {"channel": result.channel, "personality": result.personality},
+                client_of(request),
+            )
     return PreviewOut(
         system_prompt=result.system_prompt,
         channel=result.channel,
@@ -262,12 +276,19 @@ def _person_out(view: PersonView) -> dict[str, Any]:
 async def people(
     admin: AdminDep,
     _: Viewer,
-    q: Annotated[str | None, Query(max_length=200, description="name or channel id")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description='name, Telegram/Slack id, user id, or a web fingerprint "web:<12 hex>" '
+            "(raw web session ids never match)",
+        ),
+    ] = None,
     channel: Annotated[str | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[PersonOut]:
-    """People by name or channel id (no message contents)."""
+    """People by name or channel id (no message contents; web ids as fingerprints)."""
     async with admin.database.session() as session:
         views = await search_people(session, q, channel, limit, offset)
     return [PersonOut(**_person_out(v)) for v in views]

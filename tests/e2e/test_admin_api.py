@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from fitcoach.admin.people import web_fingerprint
 from fitcoach.app import create_app
 from fitcoach.bootstrap import Services
 from fitcoach.config import Settings, get_settings
@@ -212,8 +213,12 @@ def test_people_search_shows_no_message_contents_by_default(client: TestClient) 
     viewer = token_for(client, "viewer")
     by_name = call(client, "GET", "/admin/people?q=alex", viewer).json()
     assert [p["name"] for p in by_name] == ["Alex"]
-    by_id = call(client, "GET", f"/admin/people?q={session[:10]}&channel=web", viewer).json()
-    assert by_id[0]["identities"] == [{"channel": "web", "external_id": session}]
+    # Web session ids are credentials: shown and searched only as their fingerprint.
+    assert call(client, "GET", f"/admin/people?q={session[:10]}", viewer).json() == []
+    fingerprint = web_fingerprint(session)
+    by_id = call(client, "GET", f"/admin/people?q={fingerprint}&channel=web", viewer).json()
+    assert by_id[0]["identities"] == [{"channel": "web", "external_id": fingerprint}]
+    assert session not in str(by_id)
     assert by_id[0]["messages_in"] == 2 and "banana" not in str(by_id)
     person_id = by_id[0]["id"]
     assert call(client, "GET", "/admin/people?channel=telegram", viewer).json() == []
@@ -249,7 +254,8 @@ def test_usage_counts_messages_per_channel_and_outcome(client: TestClient) -> No
 def test_scheduler_audit_is_readable(client: TestClient) -> None:
     session = chat(client, "hi")["session_id"]
     viewer = token_for(client, "viewer")
-    user_id = call(client, "GET", f"/admin/people?q={session}", viewer).json()[0]["id"]
+    found = call(client, "GET", f"/admin/people?q={web_fingerprint(session)}", viewer).json()
+    user_id = found[0]["id"]
 
     async def add_decision() -> None:
         async with database(client).engine.begin() as conn:
@@ -332,5 +338,5 @@ def test_an_edited_persona_changes_the_next_replys_system_prompt(tmp_path: Path)
 def test_be_tougher_on_me_switches_the_personality_offline(client: TestClient) -> None:
     data = chat(client, "be tougher on me")
     assert data["replies"][0]["text"].startswith("Done: I'll coach you in Tough love mode")
-    people = call(client, "GET", f"/admin/people?q={data['session_id']}").json()
+    people = call(client, "GET", f"/admin/people?q={web_fingerprint(data['session_id'])}").json()
     assert people[0]["personality"] == "tough-love"
