@@ -65,6 +65,12 @@ from fitcoach.storage.tool_effects import purge_tool_effects
 
 log = structlog.get_logger(__name__)
 
+
+class TurnNotRecorded(Exception):
+    """A turn's outcome could not be stored: its reply is not sent, and the message is run
+    again once its claim runs out (sending now would answer it twice)."""
+
+
 FAILURE_REPLY = (
     "Sorry, something went wrong on my side and I couldn't process that. Nothing was lost; "
     "please try again in a moment."
@@ -143,6 +149,7 @@ class ConversationService:
             database,
             self.coordinator,
             self._turn,
+            give_up=self._give_up,
             worker_id=self.worker_id,
             lease_s=lease_s,
             max_concurrent_turns=max_concurrent_turns,
@@ -198,7 +205,11 @@ class ConversationService:
         if on_stored is not None:
             await on_stored()
         if not new:
-            return await self._stored_replies(message)
+            finished, stored = await self._stored_outcome(message)
+            if finished:
+                return stored
+            # The first delivery is still being answered (or its client gave up before it
+            # ran): wait for that answer here as for a new message; the turn runs once.
         try:
             replies = await self.queue.run_now(message)
         except Exception:
@@ -384,13 +395,13 @@ class ConversationService:
             reply, status = AgentReply(text=FAILURE_REPLY), "failed"
         MESSAGES.labels(message.channel, status).inc()
         outbound = [to_outbound(reply)]
-        await self._close_turn(message, user_id, status, outbound, received_at)
-        if self.extractor is not None and user_id is not None and status == "done" and message.text:
+        still_there = await self._close_turn(
+            message, user_id, status, outbound, received_at, thread_id
+        )
+        if still_there and user_id is not None and status == "done" and message.text:
             # Durable facts ("I'm vegetarian") are remembered after the reply, off the hot path;
             # the model helps only on turns where it answered (not fast-path logs, not outages).
-            self._spawn(
-                self.extractor.after_turn(user_id, message.text, use_model="model" in reply.routes)
-            )
+            self._spawn(self._remember(user_id, message.text, use_model="model" in reply.routes))
         log.info(
             "message_handled",
             channel=message.channel,
@@ -400,6 +411,38 @@ class ConversationService:
             routes=reply.routes,
         )
         return outbound
+
+    async def _give_up(self, message: InboundMessage) -> list[OutboundMessage]:
+        """A message whose turn was started too often without an outcome (it kills its worker,
+        or its outcome cannot be stored): answer it with the apology, without the agent."""
+        MESSAGES.labels(message.channel, "failed").inc()
+        outbound = [OutboundMessage(text=FAILURE_REPLY)]
+        await self._close_turn(message, None, "failed", outbound, utcnow())
+        return outbound
+
+    async def _remember(self, user_id: int, text: str, *, use_model: bool) -> None:
+        """Store the message's durable facts; a person deleted meanwhile keeps none."""
+        if self.extractor is None:
+            return
+        if await self.extractor.after_turn(user_id, text, use_model=use_model) and not (
+            await self._person_exists(user_id)
+        ):
+            await self._forget_late_turn(user_id, None)
+
+    async def _person_exists(self, user_id: int) -> bool:
+        async with self.database.session() as session:
+            return await session.get(User, user_id) is not None
+
+    async def _forget_late_turn(self, user_id: int, thread_id: str | None) -> None:
+        """A turn that ended after its person was deleted wrote a checkpoint (the whole
+        conversation) and maybe memories: erase them too."""
+        log.warning("turn_outlived_its_person")
+        if thread_id is not None and self.privacy is not None:
+            checkpointer = self.privacy.checkpointer
+            if checkpointer is not None:
+                await checkpointer.adelete_thread(thread_id)
+        if self.memory is not None:
+            await asyncio.to_thread(self.memory.for_user(user_id).delete_all)
 
     async def _memory_block(self, user_id: int, text: str) -> str:
         """What the coach remembers that bears on this message; nothing while the memory
@@ -580,8 +623,11 @@ class ConversationService:
         status: str,
         outbound: list[OutboundMessage],
         received_at: datetime,
-    ) -> None:
-        """Record the outcome; a known person's message and reply go to their log with it."""
+        thread_id: str | None = None,
+    ) -> bool:
+        """Record the outcome; a known person's message and reply go to their log with it.
+        False when the person was deleted while the turn ran (what the turn wrote about them
+        is erased then); raises :class:`TurnNotRecorded` when nothing could be stored."""
         turn = FinishedTurn(
             channel=message.channel,
             message_id=message.message_id,
@@ -595,17 +641,37 @@ class ConversationService:
         )
         try:
             await when_reachable(self.outage_wait_s, lambda: finish_turn(self.database, turn))
-        except Exception:
+            return True
+        except Exception as error:
             ERRORS.labels("bookkeeping").inc()
-            # The reply still goes out; the bookkeeping failure is logged.
             log.exception("turn_bookkeeping_failed", channel=message.channel)
+            if user_id is None:
+                raise TurnNotRecorded from error
+        # The person may be gone (deleted from a linked chat while this turn ran): their log
+        # refuses the exchange, so the outcome is stored without them.
+        bare = dataclasses.replace(turn, user_id=None, in_text="", out_texts=())
+        try:
+            await when_reachable(self.outage_wait_s, lambda: finish_turn(self.database, bare))
+        except Exception as error:
+            raise TurnNotRecorded from error
+        if await self._person_exists(user_id):
+            return True
+        await self._forget_late_turn(user_id, thread_id)
+        return False
 
     async def _stored_replies(self, message: InboundMessage) -> list[OutboundMessage]:
+        return (await self._stored_outcome(message))[1]
+
+    async def _stored_outcome(self, message: InboundMessage) -> tuple[bool, list[OutboundMessage]]:
+        """Whether the message's turn is over (or its row gone), and its stored reply."""
         async with self.database.session() as session:
             row = await Inbox(session).get(message.channel, message.message_id)
-        if row is None or not row.reply:
-            return []
-        return [OutboundMessage.model_validate(r) for r in json.loads(row.reply)]
+        if row is None or row.conversation_id != message.conversation_id:
+            return True, []
+        finished = row.status not in ("received", "processing")
+        if not row.reply:
+            return finished, []
+        return finished, [OutboundMessage.model_validate(r) for r in json.loads(row.reply)]
 
 
 def context_for(

@@ -39,6 +39,9 @@ POLL_S = 0.05
 MAX_POLL_S = 1.0
 MAX_PENDING_SENDERS = 10_000
 DELIVERY_TIMEOUT_S = 120.0
+MAX_TURN_ATTEMPTS = 5
+"""Claims of one message after which its turn is not run again: a message that kills its
+worker, or whose outcome cannot be recorded, would otherwise hold its conversation forever."""
 """A send still waiting after this (platform down, flood wait) is left to the recovery sweep."""
 CHECK_EVERY = 3
 """Polls between database checks that the holder took the waiting message."""
@@ -133,6 +136,7 @@ class ConversationQueue:
         coordinator: Coordinator,
         run: Runner,
         *,
+        give_up: Runner | None = None,
         worker_id: str,
         lease_s: float,
         max_concurrent_turns: int,
@@ -141,6 +145,7 @@ class ConversationQueue:
         self.database = database
         self.coordinator = coordinator
         self.run = run
+        self.give_up = give_up
         self.worker_id = worker_id
         self.lease_s = lease_s
         self.outage_wait_s = outage_wait_s
@@ -350,7 +355,11 @@ class ConversationQueue:
                     continue
                 previous = row.id
                 async with self._claim_renewed(row.id, claim):
-                    replies = await self._run(message)
+                    if row.attempts > MAX_TURN_ATTEMPTS and self.give_up is not None:
+                        log.error("turn_given_up", channel=key.channel, attempts=row.attempts)
+                        replies = await self.give_up(message)
+                    else:
+                        replies = await self._run(message)
                     self._notify(key)
                     if message.message_id == until:
                         return replies

@@ -56,15 +56,16 @@ _CLAIM_NEXT_POSTGRESQL = text(
           AND reply IS NOT NULL AND reply <> '[]' AND claimed_at >= :stale_before
         LIMIT 1
     ), claimed AS (
-        UPDATE inbox SET status = 'processing', claimed_at = :now, claimed_by = :claim
+        UPDATE inbox SET status = 'processing', claimed_at = :now, claimed_by = :claim,
+                         attempts = attempts + 1
         WHERE inbox.id = (SELECT id FROM next)
           AND NOT EXISTS (SELECT 1 FROM sending)
           AND (inbox.status = 'received'
                OR (inbox.status = 'processing'
                    AND (inbox.claimed_at < :stale_before OR inbox.claimed_by = :claim)))
-        RETURNING inbox.id, inbox.message_id, inbox.payload
+        RETURNING inbox.id, inbox.message_id, inbox.payload, inbox.attempts
     )
-    SELECT next.id, claimed.message_id, claimed.payload
+    SELECT next.id, claimed.message_id, claimed.payload, claimed.attempts
     FROM next LEFT JOIN claimed ON claimed.id = next.id
     """
 ).bindparams(
@@ -89,7 +90,7 @@ _FINISH_TURN_POSTGRESQL = text(
     """
     WITH finished AS (
         UPDATE inbox SET status = :status, reply = :reply, user_id = :user_id,
-                         processed_at = :now, attempts = attempts + 1
+                         processed_at = :now
         WHERE channel = :channel AND message_id = :message_id AND processed_at IS NULL
         RETURNING id
     )
@@ -195,7 +196,6 @@ def _finish_statement() -> Executable:
             reply=bindparam("new_reply"),
             user_id=bindparam("new_user_id"),
             processed_at=bindparam("now"),
-            attempts=InboxMessage.attempts + 1,
         )
         # No ORM objects of the row are loaded here: skip finding and updating them.
         .execution_options(synchronize_session=False)
@@ -210,6 +210,8 @@ class NextRow:
     id: int
     message_id: str | None
     payload: str | None
+    attempts: int = 0
+    """How many times the row was claimed to be run, this claim included."""
 
     @property
     def claimed(self) -> bool:
@@ -413,7 +415,9 @@ class Inbox:
                     ),
                 )
             ).first()
-            return NextRow(found[0], found[1], found[2]) if found is not None else None
+            return (
+                NextRow(found[0], found[1], found[2], found[3] or 0) if found is not None else None
+            )
         if delivered is not None:
             await self.mark_row_delivered(delivered)
         row = await self.next_in_conversation(channel, conversation_id)
@@ -424,7 +428,7 @@ class Inbox:
             row.id, claim, stale_before
         ):
             return NextRow(row.id, None, None)
-        return NextRow(row.id, row.message_id, row.payload)
+        return NextRow(row.id, row.message_id, row.payload, row.attempts + 1)
 
     async def _sending_before(
         self, row: InboxMessage, own: int | None, stale_before: datetime
@@ -465,7 +469,12 @@ class Inbox:
                     ),
                 ),
             )
-            .values(status="processing", claimed_at=utcnow(), claimed_by=claim)
+            .values(
+                status="processing",
+                claimed_at=utcnow(),
+                claimed_by=claim,
+                attempts=InboxMessage.attempts + 1,
+            )
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0))
@@ -569,7 +578,7 @@ async def claim_next(
             _CLAIM_NEXT_POSTGRESQL,
             _claim_parameters(channel, conversation_id, claim, stale_before, delivered, previous),
         )
-        return NextRow(rows[0][0], rows[0][1], rows[0][2]) if rows else None
+        return NextRow(rows[0][0], rows[0][1], rows[0][2], rows[0][3] or 0) if rows else None
     async with database.session(single_statement=True) as session:
         return await Inbox(session).claim_next(
             channel, conversation_id, claim, stale_before, delivered=delivered, previous=previous

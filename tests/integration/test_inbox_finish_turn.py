@@ -100,7 +100,7 @@ async def test_a_turn_logs_the_message_and_the_reply_with_its_outcome(
         "done",
         user_id,
         '[{"text": "stored"}]',
-        1,
+        0,  # attempts count claims; this row was finished without one
     )
     assert row.processed_at is not None
 
@@ -147,4 +147,4 @@ async def test_a_finish_run_again_logs_nothing_more(
     await _finish(database, dataclasses.replace(turn, status="failed"), on_its_own)
     assert [m.text for m in await _log(database)] == ["any tips?", *replies]
     row = await _inbox_row(database)
-    assert (row.status, row.attempts) == ("done", 1)
+    assert (row.status, row.attempts) == ("done", 0)  # a finish is no attempt

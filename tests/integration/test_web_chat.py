@@ -282,6 +282,27 @@ def test_history_of_users_and_sessions_never_mix(client: TestClient) -> None:
     assert client.get("/api/chat/history").status_code == 422
 
 
+def test_a_resend_of_a_message_not_yet_answered_gets_its_answer(client: TestClient) -> None:
+    """The first attempt was stored but never run here (its request timed out, the client
+    went away): the same message sent again is answered, once."""
+    from fitcoach.channels.web.identity import resolve_identity
+    from fitcoach.channels.web.settings import web_config
+
+    services = client.app.state.services  # type: ignore[attr-defined]
+    session = client.post("/api/chat", json={"text": "hi"}).json()["session_id"]
+    identity = resolve_identity(web_config(services.settings), session, None)
+    first = identity.inbound(MEAL, "m-late")
+    assert client.portal is not None
+    assert client.portal.call(services.conversation.accept, first)
+    again = {"session_id": session, "message_id": "m-late", "text": MEAL}
+    response = client.post("/api/chat", json=again)
+    assert response.status_code == 200, response.text
+    assert "kcal" in response.json()["replies"][0]["text"]
+    assert len(rows(client, Meal)) == 1
+    assert client.post("/api/chat", json=again).json()["replies"] == response.json()["replies"]
+    assert len(rows(client, Meal)) == 1
+
+
 # ---------- photos ----------
 
 
