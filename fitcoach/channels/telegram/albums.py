@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 import structlog
 
 from fitcoach.channels.telegram.inbound import Draft
+from fitcoach.storage.outage import when_reachable
 
 log = structlog.get_logger(__name__)
 
@@ -17,6 +18,9 @@ QUIET_S = 1.0
 """How long after the last item of an album to wait for more."""
 MAX_WAIT_S = 5.0
 """Flush an album at the latest this long after its first item."""
+OUTAGE_WAIT_S = 120.0
+"""How long a collected album waits for the database to store it: its items were already
+acknowledged, so Telegram will not deliver them again."""
 
 
 @dataclass(slots=True)
@@ -78,8 +82,9 @@ class AlbumCollector:
         album = self._albums.pop(key, None)
         if album is None or not album.parts:
             return
+        merged = merge(album.parts)
         try:
-            await self._flush(merge(album.parts))
+            await when_reachable(OUTAGE_WAIT_S, lambda: self._flush(merged))
         except Exception:
             log.exception("telegram_album_failed", items=len(album.parts))
 
