@@ -408,6 +408,33 @@ def test_a_shared_image_is_downloaded_with_the_token(slack: Slack) -> None:
     assert "couldn't open the image" not in post.args["text"]
 
 
+def test_an_image_message_waits_out_a_database_restart(
+    slack: Slack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Acknowledged before it is stored (the download can outlast Slack's 3 s): a database
+    restart then must not lose it, nor answer "try again" for a message that is answered."""
+    from fitcoach.storage.outage import DatabaseUnavailable
+
+    conversation = slack.client.app.state.services.conversation  # type: ignore[attr-defined]
+    real_accept = conversation.accept
+    refusals = {"left": 2}
+
+    async def restarting(message: Any) -> bool:
+        if refusals["left"]:
+            refusals["left"] -= 1
+            raise DatabaseUnavailable("the database system is starting up")
+        return bool(await real_accept(message))
+
+    monkeypatch.setattr(conversation, "accept", restarting)
+    url = slack.fake.file_url("F0PHOTO3", "lunch.png")
+    file = {"id": "F0PHOTO3", "name": "lunch.png", "mimetype": "image/png", "url_private": url}
+    slack.event(slack.dm("had a banana", subtype="file_share", files=[file]), event_id="EvDbDown")
+    [post] = slack.fake.wait_for("chat.postMessage")
+    slack.fake.settle()
+    assert refusals["left"] == 0 and len(slack.posts()) == 1
+    assert "try again" not in post.args["text"] and len(slack.inbox()) == 1
+
+
 def test_a_bad_token_download_becomes_a_friendly_reply(slack: Slack) -> None:
     slack.fake.download_token = "xoxb-rotated-elsewhere"  # Slack answers with its HTML page
     url = slack.fake.file_url("F0PHOTO2")

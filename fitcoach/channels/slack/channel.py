@@ -35,6 +35,7 @@ from fitcoach.channels.slack.listeners import register_listeners
 from fitcoach.channels.slack.teams import SlackTeams
 from fitcoach.config import Settings
 from fitcoach.storage.database import Database
+from fitcoach.storage.outage import when_reachable
 
 log = structlog.get_logger(__name__)
 
@@ -43,6 +44,8 @@ IMAGE_FAILURE_NOTE = (
     "I couldn't open the image you sent (Slack didn't let me download it). "
     "Please try sending it again in a moment."
 )
+STORE_OUTAGE_WAIT_S = 120.0
+"""How long a message with images, acknowledged before it was stored, waits for the database."""
 TAKE_FAILURE_REPLY = (
     "Sorry, something went wrong on my side and I couldn't process that. "
     "Please try again in a moment."
@@ -180,7 +183,11 @@ class SlackChannel:
                     log.warning("slack_image_download_failed", file_id=file.id, reason=str(exc))
             metadata = {**parsed.inbound.metadata, "image_failures": failures}
             inbound = parsed.inbound.model_copy(update={"images": images, "metadata": metadata})
-            await self._submit(inbound, parsed.target, IMAGE_FAILURE_NOTE if failures else None)
+            note = IMAGE_FAILURE_NOTE if failures else None
+            # Acknowledged already: Slack will not send it again, so wait out an outage.
+            await when_reachable(
+                STORE_OUTAGE_WAIT_S, lambda: self._submit(inbound, parsed.target, note)
+            )
         except Exception:
             log.exception("slack_message_not_accepted", message_id=parsed.inbound.message_id)
             try:
