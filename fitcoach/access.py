@@ -7,14 +7,18 @@ find a bot), Slack ``open`` (the workspace already authenticates people), web ``
 
 from __future__ import annotations
 
+import inspect as pyinspect
 import re
 import secrets
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from fitcoach.storage.access import AccessGrant, LinkCode
 from fitcoach.storage.all_models import Base
@@ -25,6 +29,20 @@ POLICIES = ("open", "allowlist", "pairing")
 LINK_TTL = timedelta(minutes=15)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no look-alikes (0/O, 1/I)
 _LINK = re.compile(r"^\s*/?link(?:@\w+)?(?:\s+([A-Za-z0-9]{4,16}))?\s*$", re.I)
+
+NOT_LISTED = "Sorry, this coach is private and you're not on its list."
+BLOCKED = "Sorry, you can't use this coach."
+LINK_BLOCKED = "Sorry, this account can't be linked: it is blocked from using this coach."
+LINK_NEEDS_APPROVAL = (
+    "An admin has to approve this account first. Once they have, send “/link <code>” again."
+)
+
+MergeHook = Callable[[AsyncSession, int, int], Awaitable[object]]
+"""``hook(session, source, target)``: moves what an absorbed account keeps outside the
+database (memories, files) to the surviving one, inside the merge's transaction."""
+_MERGE_HOOKS: weakref.WeakKeyDictionary[Any, list[Callable[[], MergeHook | None]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def new_code(length: int = 6) -> str:
@@ -63,16 +81,29 @@ class AccessPolicy:
             return AccessDecision(True)
         policy = self.policy_for(channel)
         if policy == "allowlist":
-            return AccessDecision(False, "Sorry, this coach is private and you're not on its list.")
+            return AccessDecision(False, NOT_LISTED)
         grant = await self._grant(session, channel, external_id, name)
         if grant.status == "approved":
             return AccessDecision(True)
         if grant.status == "blocked":
-            return AccessDecision(False, "Sorry, you can't use this coach.")
+            return AccessDecision(False, BLOCKED)
         return AccessDecision(
             False,
             f"Hi! This coach needs an admin's approval first. Your pairing code is "
             f"{grant.pairing_code} — send it to the admin; I'll be ready once it's approved.",
+        )
+
+    async def link_refusal(
+        self, session: AsyncSession, channel: str, external_id: str
+    ) -> str | None:
+        """Why this identity may not redeem a link code (the reply), None when it may: a
+        link never gets an identity past its channel's policy (see :func:`link_refusal`)."""
+        listed = f"{channel}:{external_id}" in self.allowlist
+        policy = self.policy_for(channel)
+        if policy == "allowlist" and not listed:
+            return NOT_LISTED
+        return await link_refusal(
+            session, channel, external_id, needs_approval=policy == "pairing" and not listed
         )
 
     async def _grant(
@@ -128,26 +159,45 @@ async def create_link_code(session: AsyncSession, user_id: int, now: datetime) -
     return code
 
 
-async def approve_identity(session: AsyncSession, channel: str, external_id: str) -> None:
-    """Mark an identity approved (it proved it belongs to an approved person via a link code)."""
-    grant = (
-        await session.execute(
-            select(AccessGrant).where(
-                AccessGrant.channel == channel, AccessGrant.external_id == external_id
-            )
-        )
-    ).scalar_one_or_none()
-    if grant is None:
-        grant = AccessGrant(channel=channel, external_id=external_id, pairing_code=new_code())
-        session.add(grant)
-    grant.status, grant.decided_at, grant.decided_by = "approved", utcnow(), "link-code"
-    await session.flush()
+async def link_refusal(
+    session: AsyncSession, channel: str, external_id: str, *, needs_approval: bool = False
+) -> str | None:
+    """Why this identity may not redeem a link code, from its access record: an identity
+    an admin blocked is never linked, nor one whose pairing request waits for an admin (or,
+    with ``needs_approval`` — its channel's policy is ``pairing`` — one never approved).
+    None when it may."""
+    grant = await _grant_of(session, channel, external_id)
+    status = grant.status if grant is not None else None
+    if status == "blocked":
+        return LINK_BLOCKED
+    if status == "approved":
+        return None
+    if status is not None or needs_approval:
+        return LINK_NEEDS_APPROVAL
+    return None
 
 
 async def redeem_link_code(
-    session: AsyncSession, code: str, channel: str, external_id: str, now: datetime
+    session: AsyncSession,
+    code: str,
+    channel: str,
+    external_id: str,
+    now: datetime,
+    *,
+    access: AccessPolicy | None = None,
 ) -> int | None:
-    """Join this channel identity to the code's user (moving any data it had); the user id."""
+    """Join this channel identity to the code's user (moving any data it had); the user id.
+    None when the code is unknown or expired, or the identity may not be linked (blocked,
+    or waiting for an admin's approval: see :func:`link_refusal`; the code then stays valid).
+    With ``access``, the channel's policy also counts (an identity never seen on a pairing
+    channel is refused too, an allowlist channel's unlisted one likewise)."""
+    refusal = (
+        await access.link_refusal(session, channel, external_id)
+        if access is not None
+        else await link_refusal(session, channel, external_id)
+    )
+    if refusal is not None:
+        return None
     link = await session.get(LinkCode, code)
     if link is None:
         return None
@@ -170,8 +220,39 @@ async def redeem_link_code(
     return target
 
 
-async def merge_users(session: AsyncSession, *, source: int, target: int) -> None:
-    """Move every row owned by ``source`` to ``target`` and delete ``source``."""
+def on_merge(engine: AsyncEngine, hook: MergeHook) -> None:
+    """Run ``hook(session, source, target)`` in every merge of two accounts on this database
+    (the GDPR side registers how memories and files move). A bound method is held weakly:
+    it stops running once its owner is gone."""
+    ref: Callable[[], MergeHook | None]
+    if pyinspect.ismethod(hook):
+        ref = weakref.WeakMethod(hook)
+    else:
+
+        def ref() -> MergeHook:
+            return hook
+
+    _MERGE_HOOKS.setdefault(engine.sync_engine, []).append(ref)
+
+
+def _merge_hooks(session: AsyncSession) -> list[MergeHook]:
+    bind = session.sync_session.get_bind()
+    engine = getattr(bind, "engine", bind)
+    hooks = [ref() for ref in _MERGE_HOOKS.get(engine, [])]
+    return [hook for hook in hooks if hook is not None]
+
+
+async def merge_users(
+    session: AsyncSession,
+    *,
+    source: int,
+    target: int,
+    hooks: Sequence[MergeHook] | None = None,
+) -> None:
+    """Move every row owned by ``source`` to ``target`` and delete ``source``; then the
+    ``hooks`` (by default those registered with :func:`on_merge` for this database) move
+    what lives outside the database: memories, media files, exports. A hook that fails (the
+    memory store unreachable) fails the merge: the transaction is rolled back."""
     existing = set(
         await session.run_sync(lambda sync: inspect(sync.connection()).get_table_names())
     )
@@ -188,6 +269,15 @@ async def merge_users(session: AsyncSession, *, source: int, target: int) -> Non
             await session.execute(delete(table).where(table.c.user_id == source))
     await session.execute(delete(User).where(User.id == source))
     session.expire_all()
+    for hook in _merge_hooks(session) if hooks is None else hooks:
+        await hook(session, source, target)
+
+
+async def _grant_of(session: AsyncSession, channel: str, external_id: str) -> AccessGrant | None:
+    stmt = select(AccessGrant).where(
+        AccessGrant.channel == channel, AccessGrant.external_id == external_id
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 def _aware(moment: datetime) -> datetime:
@@ -201,7 +291,9 @@ __all__ = [
     "AccessPolicy",
     "create_link_code",
     "decide_pairing",
+    "link_refusal",
     "merge_users",
+    "on_merge",
     "parse_link_command",
     "pending_pairings",
     "redeem_link_code",

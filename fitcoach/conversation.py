@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fitcoach.access import (
     AccessPolicy,
-    approve_identity,
     create_link_code,
     parse_link_command,
     redeem_link_code,
@@ -455,12 +454,22 @@ class ConversationService:
         """A ``/link`` message: redeem a code, or hand out one (after the access policy)."""
         async with self.database.session() as session:
             if code:
+                # A code proves whose account this is, not that the channel lets it in.
+                refusal = await self.access.link_refusal(
+                    session, message.channel, message.external_user_id
+                )
+                if refusal is not None:
+                    return AgentReply(text=refusal), "link_refused"
                 user_id = await redeem_link_code(
-                    session, code, message.channel, message.external_user_id, utcnow()
+                    session,
+                    code,
+                    message.channel,
+                    message.external_user_id,
+                    utcnow(),
+                    access=self.access,
                 )
                 if user_id is None:
                     return AgentReply(text=LINK_FAILED), "link_failed"
-                await approve_identity(session, message.channel, message.external_user_id)
                 return AgentReply(text=LINKED), "linked"
             denied = await self._denied(session, message)
             if denied is not None:

@@ -42,6 +42,14 @@ MAX_SOURCE_CHARS = 500
 MAX_TEXT_CHARS = 300
 _CACHE_SIZE = 256
 _ABSENT_SIZE = 10_000
+_MOVE_BATCH = 256
+_NAME = re.compile(r"^" + COLLECTION_PREFIX + r"(?P<slug>.+)_u(?P<user>\d+)$")
+
+
+def collection_owner(name: str) -> int | None:
+    """The user id a memory collection's name carries (``fc_mem_<embedder>_u<id>``)."""
+    match = _NAME.match(name)
+    return int(match["user"]) if match else None
 
 
 def utcnow() -> datetime:
@@ -226,11 +234,59 @@ class MemoryService:
                 self._absent.popitem(last=False)
 
     def forget_collection(self, user_id: int) -> None:
-        """Drop one person's collection (GDPR delete)."""
+        """Drop one person's collections (GDPR delete): the active embedder's and any an
+        embedder used before left behind (until ``reindex`` runs, memories stay there)."""
         with self._lock:
             self._collections.pop(user_id, None)
-        with contextlib.suppress(NotFoundError, ValueError):
-            self.client.delete_collection(self.collection_name(user_id))
+        names = {self.collection_name(user_id)} | {c.name for c in self.collections_of(user_id)}
+        for name in sorted(names):
+            with contextlib.suppress(NotFoundError, ValueError):
+                self.client.delete_collection(name)
+
+    def collections_of(self, user_id: int) -> list[Collection]:
+        """Every collection holding this person's memories, whatever embedder wrote it (the
+        active one and any left from an embedder used before). Lists all collections: meant
+        for the rare whole-person operations (export, delete, merge)."""
+        return [c for c in self.memory_collections() if collection_owner(c.name) == user_id]
+
+    def move_memories(self, source: int, target: int) -> int:
+        """Give ``target`` every memory of ``source`` (two accounts of one person joined by
+        ``/link``), then drop the source's collections; the number moved. The documents are
+        re-embedded into the target's collection of the active embedder. A slot ("diet")
+        both hold keeps the more recently updated memory."""
+        sources = self.collections_of(source)
+        if not sources:
+            return 0
+        incoming: list[Memory] = []
+        for collection in sources:
+            result = collection.get(where={"user_id": source})
+            for index, memory_id in enumerate(result["ids"]):
+                meta = dict((result["metadatas"] or [])[index] or {})
+                if meta.get("user_id") == source:
+                    text = (result["documents"] or [])[index] or ""
+                    incoming.append(_memory(memory_id, text, meta, None))
+        receiver = self.for_user(target)
+        held = {m.key: m for m in receiver.all() if m.key}
+        winners: dict[str, Memory] = {}
+        loose: list[Memory] = []
+        for memory in incoming:
+            if not memory.key:
+                loose.append(memory)
+                continue
+            best = winners.get(memory.key) or held.get(memory.key)
+            if best is None or memory.updated_at > best.updated_at:
+                winners[memory.key] = memory
+        if replaced := [held[key].id for key in winners if key in held]:
+            receiver.delete(replaced)
+        moved = loose + list(winners.values())
+        if moved:
+            receiver.write_many(moved)
+        with self._lock:
+            self._collections.pop(source, None)
+        for collection in sources:
+            with contextlib.suppress(NotFoundError, ValueError):
+                self.client.delete_collection(collection.name)
+        return len(moved)
 
     def memory_collections(self) -> list[Collection]:
         """Every memory collection in the database, whatever its embedder."""
@@ -277,6 +333,16 @@ class MemoryStore:
         result = collection.get(where=self._where(category=category))
         memories = self._owned(result["ids"], result["documents"], result["metadatas"])
         return sorted(memories, key=lambda m: (m.created_at, m.id))
+
+    def everything(self) -> list[Memory]:
+        """Every memory of this person in any collection, including those an embedder used
+        before left behind (GDPR export), oldest first."""
+        found: dict[str, Memory] = {}
+        for collection in self.service.collections_of(self.user_id):
+            result = collection.get(where=self._where())
+            for memory in self._owned(result["ids"], result["documents"], result["metadatas"]):
+                found.setdefault(memory.id, memory)
+        return sorted(found.values(), key=lambda m: (m.created_at, m.id))
 
     def by_category(self) -> dict[str, list[Memory]]:
         """Memories grouped by category, in category order; empty categories left out."""
@@ -386,23 +452,30 @@ class MemoryStore:
         return len(owned)
 
     def delete_all(self) -> int:
-        """GDPR delete: every memory of this person, and their collection, is gone."""
-        collection = self._collection()
-        if collection is None:
-            self.service.forget_collection(self.user_id)
-            return 0
-        count = len(collection.get(where=self._where(), include=[])["ids"])
-        collection.delete(where=self._where())
+        """GDPR delete: every memory of this person, and their collections (of any
+        embedder), are gone."""
+        count = 0
+        for collection in self.service.collections_of(self.user_id):
+            count += len(collection.get(where=self._where(), include=[])["ids"])
+            collection.delete(where=self._where())
         self.service.forget_collection(self.user_id)
         return count
 
     # -- helpers ------------------------------------------------------------------------
     def _write(self, memory: Memory) -> None:
+        self.write_many([memory])
+
+    def write_many(self, memories: Sequence[Memory]) -> None:
+        """Store these memories as they are (ids kept), as this person's."""
         collection = self._collection(create=True)
         assert collection is not None
-        collection.upsert(
-            ids=[memory.id], documents=[memory.text], metadatas=[self._metadata(memory)]
-        )
+        for start in range(0, len(memories), _MOVE_BATCH):
+            batch = memories[start : start + _MOVE_BATCH]
+            collection.upsert(
+                ids=[m.id for m in batch],
+                documents=[m.text for m in batch],
+                metadatas=[self._metadata(m) for m in batch],
+            )
 
     def _metadata(self, memory: Memory) -> dict[str, Any]:
         return {

@@ -6,7 +6,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fitcoach.storage.models import Media
@@ -57,3 +57,35 @@ class MediaStore:
         if row is not None:
             row.analysis = analysis
             await self.session.flush()
+
+
+async def move_user_media(session: AsyncSession, source: int, target: int, root: Path) -> int:
+    """Two accounts were merged (``/link``): move the files under ``root/<source>/`` into
+    ``root/<target>/`` and point the media rows (already the target's) at the new place, so
+    that nothing stays under the absorbed account's id; the number of files moved. Run again
+    after its transaction was rolled back (files moved, rows not), it only fixes the rows."""
+    old, new = (root / str(source)).resolve(), (root / str(target)).resolve()
+    moved: dict[Path, Path] = {}  # file → its place relative to the target's folder
+    if old.is_dir():
+        for path in sorted(p for p in old.rglob("*") if p.is_file()):
+            relative = path.relative_to(old)
+            if (new / relative).exists():  # never overwrite the target's own file
+                relative = relative.with_name(f"{uuid.uuid4().hex[:8]}-{path.name}")
+            (new / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(path, new / relative)
+            moved[path] = relative
+        shutil.rmtree(old, ignore_errors=True)
+    rows = await session.execute(
+        select(Media.id, Media.path).where(Media.user_id.in_((source, target)))
+    )
+    for media_id, stored_at in rows.all():
+        path = Path(stored_at).resolve()
+        if not path.is_relative_to(old):
+            continue
+        relative = moved.get(path, path.relative_to(old))
+        if (new / relative).is_file():
+            place = str(root / str(target) / relative)  # as MediaStore writes paths
+            await session.execute(
+                update(Media).where(Media.id == media_id).values(user_id=target, path=place)
+            )
+    return len(moved)

@@ -58,11 +58,18 @@ async def test_link_joins_two_channels_to_one_person(guarded: Services) -> None:
     await say(guarded, "web", "w1", "had 2 large eggs and a banana")
     offer = await say(guarded, "web", "w1", "/link")
     code = offer.split("code is ")[1].split(".")[0]
-    # The same person on Telegram (not yet approved) proves ownership with the code.
-    assert "Linked" in await say(guarded, "telegram", "t1", f"/link {code}")
+    # The same person on Telegram: a code proves whose account it is, but Telegram's policy
+    # wants an admin's approval first, and a link is no way around it.
+    refused = await say(guarded, "telegram", "t1", f"/link {code}")
+    assert "approve" in refused and "Linked" not in refused
+    assert "pairing code" in await say(guarded, "telegram", "t1", "hi")
+    async with guarded.database.session() as session:
+        [request] = await pending_pairings(session)
+        assert await decide_pairing(session, request.pairing_code, approve=True, by="test")
+    assert "Linked" in await say(guarded, "telegram", "t1", f"/link {code}")  # still valid
     assert "248 kcal" in await say(guarded, "telegram", "t1", "how am I doing today?")
     # One-time: the code cannot be used again.
-    assert "expired" in await say(guarded, "telegram", "t2", f"/link {code}")
+    assert "expired" in await say(guarded, "web", "w2", f"/link {code}")
 
 
 async def test_link_merges_the_data_of_an_existing_identity(services: Services) -> None:

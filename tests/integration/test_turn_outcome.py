@@ -119,3 +119,48 @@ async def test_a_message_whose_outcome_never_stores_gets_the_apology_once(
     assert sent == [FAILURE_REPLY, FAILURE_REPLY]  # each message once, in order
     assert runs["agent"] == 4  # two attempts each, then no more agent runs
     assert (await _row(services, first)).status == "failed"
+
+
+async def test_a_turn_that_outlives_its_person_leaves_nothing_of_them(
+    services: Services,
+) -> None:
+    """Ann deletes herself in one chat while a turn of hers runs in another: that turn's
+    checkpoint (the whole conversation) and memories must not outlive the deletion."""
+    from tests.e2e.test_privacy import say, user_id
+
+    conversation = services.conversation
+    await say(services, "ann", "hello")
+    side = "ann-side"
+
+    def side_message(text: str) -> InboundMessage:
+        message = _message(text, side)
+        return message.model_copy(update={"external_user_id": "ann"})
+
+    await conversation.handle(side_message("my secret: I weigh 82 kg"))
+    ann = await user_id(services, "ann")
+    assert ann is not None
+    saver = services.agent.graph.checkpointer
+    original = saver.aput
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def held_put(config: Any, *args: Any, **kwargs: Any) -> Any:
+        if config["configurable"]["thread_id"] == f"test:{side}" and not release.is_set():
+            entered.set()
+            await release.wait()
+        return await original(config, *args, **kwargs)
+
+    saver.aput = held_put  # type: ignore[method-assign]
+    turn = asyncio.create_task(conversation.handle(side_message("I'm vegetarian")))
+    await asyncio.wait_for(entered.wait(), 10)
+    await say(services, "ann", "/delete")
+    assert "deleted" in (await say(services, "ann", "yes, delete everything")).text
+    release.set()
+    assert len(await turn) == 1  # the message that was sent still got its one reply
+    await conversation.drain()
+    state = await services.agent.graph.aget_state({"configurable": {"thread_id": f"test:{side}"}})
+    assert state.values.get("messages", []) == []
+    assert services.memory is not None
+    assert services.memory.for_user(ann).count() == 0
+    await conversation.handle(side_message("hi again"))  # Ann, starting afresh
+    state = await services.agent.graph.aget_state({"configurable": {"thread_id": f"test:{side}"}})
+    assert "82 kg" not in str([m.content for m in state.values["messages"]])
