@@ -20,7 +20,6 @@ from typing import Any, cast
 
 import pytest
 import yaml
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -38,7 +37,7 @@ from fitcoach.storage.admin import AdminAudit
 from fitcoach.storage.database import Database
 from fitcoach.storage.repositories import UserDirectory
 from fitcoach.storage.scheduling import ProactiveAudit
-from fitcoach.webhooks import admin
+from tests.e2e.test_admin_api import admin_app
 from tests.unit.scheduler.scheduler_support import (
     Clock,
     RecordingDeliverer,
@@ -55,19 +54,6 @@ TELEGRAM_ID = "987654321"
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def admin_app(settings: Settings) -> FastAPI:
-    """The app, with the admin router included if create_app does not include it."""
-    app = create_app(settings)
-    included = any(
-        getattr(r, "original_router", None) is admin.router
-        or str(getattr(r, "path", "")).startswith("/admin/")
-        for r in app.routes
-    )
-    if not included:
-        app.include_router(admin.router)
-    return app
 
 
 @pytest.fixture

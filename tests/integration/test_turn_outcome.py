@@ -21,6 +21,7 @@ from fitcoach.bootstrap import Services
 from fitcoach.channels.base import InboundMessage, OutboundMessage
 from fitcoach.config import Settings, get_settings
 from fitcoach.conversation import FAILURE_REPLY
+from fitcoach.conversation_queue import Deliver
 from fitcoach.storage.inbox import FinishedTurn
 from fitcoach.storage.models import InboxMessage
 
@@ -40,6 +41,17 @@ def _message(text: str, conversation: str = "cy") -> InboundMessage:
         message_id=uuid.uuid4().hex,
         text=text,
     )
+
+
+def _replies_sent(services: Services) -> tuple[list[str], Deliver]:
+    """The texts sent on the "test" channel, and its deliverer (registered for the sweep)."""
+    sent: list[str] = []
+
+    async def deliver(_: InboundMessage, replies: list[OutboundMessage]) -> None:
+        sent.extend(reply.text for reply in replies)
+
+    services.conversation.register_deliverer("test", deliver)
+    return sent, deliver
 
 
 async def _sweep_until(services: Services, done: Any, timeout: float = 20.0) -> None:
@@ -73,12 +85,7 @@ async def test_a_turn_that_could_not_be_recorded_sends_nothing_and_runs_again(
         await real(database, turn)
 
     monkeypatch.setattr(conversation_module, "finish_turn", flaky)
-    sent: list[str] = []
-
-    async def deliver(_: InboundMessage, replies: list[OutboundMessage]) -> None:
-        sent.extend(reply.text for reply in replies)
-
-    services.conversation.register_deliverer("test", deliver)
+    sent, deliver = _replies_sent(services)
     message = _message("had 2 large eggs and a banana")
     assert await services.conversation.submit(message, deliver)
     await services.conversation.drain()
@@ -105,12 +112,7 @@ async def test_a_message_whose_outcome_never_stores_gets_the_apology_once(
         await real(database, turn)
 
     monkeypatch.setattr(conversation_module, "finish_turn", poisoned)
-    sent: list[str] = []
-
-    async def deliver(_: InboundMessage, replies: list[OutboundMessage]) -> None:
-        sent.extend(reply.text for reply in replies)
-
-    services.conversation.register_deliverer("test", deliver)
+    sent, deliver = _replies_sent(services)
     first, second = _message("had 2 large eggs"), _message("any tips for today?")
     assert await services.conversation.submit(first, deliver)
     assert await services.conversation.submit(second, deliver)
