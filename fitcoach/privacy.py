@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fitcoach.access import on_merge
 from fitcoach.memory import MemoryService
 from fitcoach.storage.access import AccessGrant
+from fitcoach.storage.admin import AdminAudit
 from fitcoach.storage.all_models import Base
 from fitcoach.storage.database import Database
 from fitcoach.storage.media import move_user_media
@@ -215,6 +216,12 @@ class PrivacyService:
             inbox_files = [f for row in inbox if not row.waiting for f in row.files]
             inbox_files = [f for f in inbox_files if f not in waiting_files]
             report.rows["access_grants"] = await _forget_grants(session, identities)
+            # Admins' actions on the person stay on record (who did what, when); what they
+            # set (a personality) or saw (a channel) goes.
+            redacted = await session.execute(
+                update(AdminAudit).where(AdminAudit.target == f"user:{user_id}").values(detail="{}")
+            )
+            report.rows["admin_audit_redacted"] = int(getattr(redacted, "rowcount", 0) or 0)
             for thread in threads:
                 if self.checkpointer is not None:
                     await self.checkpointer.adelete_thread(thread)

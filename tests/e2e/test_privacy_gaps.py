@@ -224,6 +224,32 @@ async def test_a_blocked_identity_stays_blocked_without_its_name(services: Servi
     assert "can't use" in (await say(s, "telegram", "77", "hello again")).text
 
 
+async def test_admin_audit_entries_about_the_person_keep_no_details(services: Services) -> None:
+    from fitcoach.admin.audit import record_audit
+    from fitcoach.admin.auth import Actor
+    from fitcoach.storage.admin import AdminAudit
+
+    s = services
+    await say(s, "web", "ann-audit", "had a banana")
+    ann = await uid(s, "web", "ann-audit")
+    async with s.database.session() as session:
+        admin = Actor(name="ops", role="admin")
+        await record_audit(
+            session, admin, "people.personality", f"user:{ann}", {"personality": "tough"}
+        )
+        await record_audit(
+            session, admin, "people.personality", "user:999", {"personality": "calm"}
+        )
+    await say(s, "web", "ann-audit", "/delete")
+    await say(s, "web", "ann-audit", "yes, delete everything")
+    async with s.database.session() as session:
+        rows = (await session.execute(select(AdminAudit).order_by(AdminAudit.id))).scalars().all()
+    assert [(r.target, r.actor, r.detail) for r in rows] == [
+        (f"user:{ann}", "ops", "{}"),  # the action stays on record, not what it set
+        ("user:999", "ops", '{"personality": "calm"}'),
+    ]
+
+
 # 5. The export holds what delete removes, and the agent's history --------------------------
 
 
