@@ -656,17 +656,17 @@ class ConversationService:
             log.exception("turn_bookkeeping_failed", channel=message.channel)
             if user_id is None:
                 raise TurnNotRecorded from error
-        # The person may be gone (deleted from a linked chat while this turn ran): their log
-        # refuses the exchange, so the outcome is stored without them.
-        bare = dataclasses.replace(turn, user_id=None, in_text="", out_texts=())
+        # Once more (a deadlock, say); or, when the person is gone (deleted from a linked chat
+        # while this turn ran) and their log refuses the exchange, without them.
+        still_there = await self._person_exists(user_id)
+        again = turn if still_there else dataclasses.replace(turn, user_id=None, out_texts=())
         try:
-            await when_reachable(self.outage_wait_s, lambda: finish_turn(self.database, bare))
+            await when_reachable(self.outage_wait_s, lambda: finish_turn(self.database, again))
         except Exception as error:
             raise TurnNotRecorded from error
-        if await self._person_exists(user_id):
-            return True
-        await self._forget_late_turn(user_id, thread_id)
-        return False
+        if not still_there:
+            await self._forget_late_turn(user_id, thread_id)
+        return still_there
 
     async def _stored_replies(self, message: InboundMessage) -> list[OutboundMessage]:
         return (await self._stored_outcome(message))[1]

@@ -103,14 +103,18 @@ async def test_a_message_whose_outcome_never_stores_gets_the_apology_once(
     monkeypatch.setattr(queue_module, "MAX_TURN_ATTEMPTS", 2)
     real = conversation_module.finish_turn
     runs = {"agent": 0}
+    respond = services.agent.respond
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        runs["agent"] += 1
+        return await respond(*args, **kwargs)
 
     async def poisoned(database: Any, turn: FinishedTurn) -> None:
         if turn.status != "failed":  # only the apology's outcome can be stored
-            if turn.user_id is not None:
-                runs["agent"] += 1
             raise OperationalError("UPDATE inbox …", {}, Exception("value too long"))
         await real(database, turn)
 
+    monkeypatch.setattr(services.agent, "respond", counted)
     monkeypatch.setattr(conversation_module, "finish_turn", poisoned)
     sent, deliver = _replies_sent(services)
     first, second = _message("had 2 large eggs"), _message("any tips for today?")
@@ -166,3 +170,27 @@ async def test_a_turn_that_outlives_its_person_leaves_nothing_of_them(
     await conversation.handle(side_message("hi again"))  # Ann, starting afresh
     state = await services.agent.graph.aget_state({"configurable": {"thread_id": f"test:{side}"}})
     assert "82 kg" not in str([m.content for m in state.values["messages"]])
+
+
+async def test_a_record_that_failed_once_is_tried_again_with_the_persons_log(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fitcoach.storage.models import MessageLog
+
+    real = conversation_module.finish_turn
+    failures = {"left": 1}
+
+    async def deadlocked_once(database: Any, turn: FinishedTurn) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OperationalError("UPDATE inbox …", {}, Exception("deadlock detected"))
+        await real(database, turn)
+
+    monkeypatch.setattr(conversation_module, "finish_turn", deadlocked_once)
+    sent, deliver = _replies_sent(services)
+    assert await services.conversation.submit(_message("had a banana"), deliver)
+    await services.conversation.drain()
+    assert len(sent) == 1 and "kcal" in sent[0]
+    async with services.database.session() as session:
+        logged = (await session.execute(select(MessageLog.direction))).scalars().all()
+    assert logged == ["in", "out"]  # the exchange is in the person's log
