@@ -63,6 +63,20 @@ async def _sweep_until(services: Services, done: Any, timeout: float = 20.0) -> 
         await asyncio.sleep(0.2)
 
 
+def _deadlock_first(monkeypatch: pytest.MonkeyPatch, times: int) -> None:
+    """The first ``times`` turn records fail as a deadlock would (no outage: no waiting)."""
+    real = conversation_module.finish_turn
+    failures = {"left": times}
+
+    async def deadlocked(database: Any, turn: FinishedTurn) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OperationalError("UPDATE inbox …", {}, Exception("deadlock detected"))
+        await real(database, turn)
+
+    monkeypatch.setattr(conversation_module, "finish_turn", deadlocked)
+
+
 async def _row(services: Services, message: InboundMessage) -> InboxMessage:
     async with services.database.session() as session:
         row = await session.scalar(
@@ -75,21 +89,12 @@ async def _row(services: Services, message: InboundMessage) -> InboxMessage:
 async def test_a_turn_that_could_not_be_recorded_sends_nothing_and_runs_again(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = conversation_module.finish_turn
-    failures = {"left": 2}
-
-    async def flaky(database: Any, turn: FinishedTurn) -> None:
-        if failures["left"] > 0:  # e.g. a deadlock: no outage, the statement just failed
-            failures["left"] -= 1
-            raise OperationalError("UPDATE inbox …", {}, Exception("deadlock detected"))
-        await real(database, turn)
-
-    monkeypatch.setattr(conversation_module, "finish_turn", flaky)
+    _deadlock_first(monkeypatch, 2)
     sent, deliver = _replies_sent(services)
     message = _message("had 2 large eggs and a banana")
     assert await services.conversation.submit(message, deliver)
     await services.conversation.drain()
-    assert sent == []  # the outcome (with and without the person) could not be stored
+    assert sent == []  # the outcome could not be stored, not even when tried again
     await _sweep_until(services, lambda: sent)
     await services.conversation.drain()
     assert len(sent) == 1 and "kcal" in sent[0]
@@ -177,16 +182,7 @@ async def test_a_record_that_failed_once_is_tried_again_with_the_persons_log(
 ) -> None:
     from fitcoach.storage.models import MessageLog
 
-    real = conversation_module.finish_turn
-    failures = {"left": 1}
-
-    async def deadlocked_once(database: Any, turn: FinishedTurn) -> None:
-        if failures["left"]:
-            failures["left"] -= 1
-            raise OperationalError("UPDATE inbox …", {}, Exception("deadlock detected"))
-        await real(database, turn)
-
-    monkeypatch.setattr(conversation_module, "finish_turn", deadlocked_once)
+    _deadlock_first(monkeypatch, 1)
     sent, deliver = _replies_sent(services)
     assert await services.conversation.submit(_message("had a banana"), deliver)
     await services.conversation.drain()
