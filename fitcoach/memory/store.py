@@ -233,12 +233,14 @@ class MemoryService:
             while len(self._absent) > _ABSENT_SIZE:
                 self._absent.popitem(last=False)
 
-    def forget_collection(self, user_id: int) -> None:
+    def forget_collection(self, user_id: int, known: Sequence[Collection] | None = None) -> None:
         """Drop one person's collections (GDPR delete): the active embedder's and any an
-        embedder used before left behind (until ``reindex`` runs, memories stay there)."""
+        embedder used before left behind (until ``reindex`` runs, memories stay there);
+        ``known``: those collections, when the caller listed them already."""
         with self._lock:
             self._collections.pop(user_id, None)
-        names = {self.collection_name(user_id)} | {c.name for c in self.collections_of(user_id)}
+        found = self.collections_of(user_id) if known is None else known
+        names = {self.collection_name(user_id)} | {c.name for c in found}
         for name in sorted(names):
             with contextlib.suppress(NotFoundError, ValueError):
                 self.client.delete_collection(name)
@@ -454,11 +456,9 @@ class MemoryStore:
     def delete_all(self) -> int:
         """GDPR delete: every memory of this person, and their collections (of any
         embedder), are gone."""
-        count = 0
-        for collection in self.service.collections_of(self.user_id):
-            count += len(collection.get(where=self._where(), include=[])["ids"])
-            collection.delete(where=self._where())
-        self.service.forget_collection(self.user_id)
+        collections = self.service.collections_of(self.user_id)
+        count = sum(len(c.get(where=self._where(), include=[])["ids"]) for c in collections)
+        self.service.forget_collection(self.user_id, collections)  # dropped with their memories
         return count
 
     # -- helpers ------------------------------------------------------------------------
